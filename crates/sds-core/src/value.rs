@@ -1,0 +1,296 @@
+//! Typed property values and their text forms.
+//!
+//! Parsing is lenient where SDS clients are (booleans `true/false/1/0/yes/no`
+//! in any case, a lone `,` as decimal mark from comma-locale .NET clients,
+//! dates with or without a zone); writing is canonical (invariant numbers,
+//! shortest round-trip doubles, UTC dates), so a download parses back to
+//! exactly the stored value.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::geography::Geography;
+use crate::schema::EdmType;
+
+/// Longest Edm.String value, in characters.
+pub const MAX_STRING_CHARS: usize = 2560;
+
+/// A property value. `Null` is an absent or empty cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Null,
+    String(String),
+    Int64(i64),
+    Boolean(bool),
+    Double(f64),
+    DateTime(Timestamp),
+    /// Validated WKT, kept as the uploader wrote it (trimmed).
+    Geography(String),
+}
+
+/// A UTC instant with nanosecond precision (.NET ticks are 100 ns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timestamp {
+    pub seconds: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn from_datetime(datetime: DateTime<Utc>) -> Self {
+        Timestamp { seconds: datetime.timestamp(), nanos: datetime.timestamp_subsec_nanos() }
+    }
+
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.seconds, self.nanos).single().unwrap_or_default()
+    }
+
+    /// Milliseconds since the Unix epoch (the OData JSON `/Date(ms)/` form).
+    pub fn epoch_millis(self) -> i64 {
+        self.seconds * 1000 + i64::from(self.nanos / 1_000_000)
+    }
+
+    /// Parses the ISO 8601 forms SDS clients send: with `Z` or an offset
+    /// (converted to UTC), without a zone (taken as UTC, as SDS stores UTC),
+    /// a space instead of `T`, or a date alone.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(datetime) = DateTime::parse_from_rfc3339(text) {
+            return Some(Self::from_datetime(datetime.with_timezone(&Utc)));
+        }
+        let normalized = text.replacen(' ', "T", 1);
+        if let Ok(datetime) = DateTime::parse_from_rfc3339(&normalized) {
+            return Some(Self::from_datetime(datetime.with_timezone(&Utc)));
+        }
+        let unzoned = normalized.trim_end_matches(['Z', 'z']);
+        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+            if let Ok(naive) = NaiveDateTime::parse_from_str(unzoned, format) {
+                return Some(Self::from_datetime(naive.and_utc()));
+            }
+        }
+        NaiveDate::parse_from_str(unzoned, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+            .map(|naive| Self::from_datetime(naive.and_utc()))
+    }
+
+    /// ISO 8601 UTC with `Z`, and only as many fraction digits as needed.
+    pub fn to_iso8601(self) -> String {
+        let datetime = self.to_datetime();
+        let mut text = datetime.format("%Y-%m-%dT%H:%M:%S").to_string();
+        if self.nanos != 0 {
+            let fraction = format!("{:09}", self.nanos);
+            text.push('.');
+            text.push_str(fraction.trim_end_matches('0'));
+        }
+        text.push('Z');
+        text
+    }
+
+    /// ISO 8601 UTC without zone or fraction, as the Atom query feed writes it.
+    pub fn to_iso8601_seconds_unzoned(self) -> String {
+        self.to_datetime().format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
+/// Why a cell could not become a value of its declared type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("'{text}' is not a valid {edm_type}")]
+    Malformed { edm_type: EdmType, text: String },
+    #[error("the string has {chars} characters, more than the limit of {MAX_STRING_CHARS}")]
+    StringTooLong { chars: usize },
+    #[error("invalid WKT: {0}")]
+    Geography(String),
+}
+
+impl Value {
+    /// Types a cell. Empty text (after trimming, for non-strings) is null.
+    pub fn parse(edm_type: EdmType, text: &str) -> Result<Value, ValueError> {
+        let malformed = || ValueError::Malformed { edm_type, text: excerpt(text) };
+        if edm_type == EdmType::String {
+            if text.is_empty() {
+                return Ok(Value::Null);
+            }
+            let chars = text.chars().count();
+            if chars > MAX_STRING_CHARS {
+                return Err(ValueError::StringTooLong { chars });
+            }
+            return Ok(Value::String(text.to_owned()));
+        }
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Ok(Value::Null);
+        }
+        match edm_type {
+            EdmType::String => unreachable!("handled above"),
+            EdmType::Int64 => {
+                trimmed.parse::<i64>().map(Value::Int64).map_err(|_| malformed())
+            }
+            EdmType::Double => parse_double(trimmed).map(Value::Double).ok_or_else(malformed),
+            EdmType::Boolean => parse_boolean(trimmed).map(Value::Boolean).ok_or_else(malformed),
+            EdmType::DateTime => Timestamp::parse(trimmed).map(Value::DateTime).ok_or_else(malformed),
+            EdmType::Geography => Geography::parse(trimmed)
+                .map(|_| Value::Geography(trimmed.to_owned()))
+                .map_err(|error| ValueError::Geography(error.to_string())),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Double(number) => Some(*number),
+            Value::Int64(number) => Some(*number as f64),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(text) | Value::Geography(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// The canonical text form, as downloads write it; `Null` is empty.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::String(text) | Value::Geography(text) => f.write_str(text),
+            Value::Int64(number) => write!(f, "{number}"),
+            Value::Boolean(flag) => f.write_str(if *flag { "true" } else { "false" }),
+            Value::Double(number) => write_double(f, *number),
+            Value::DateTime(timestamp) => f.write_str(&timestamp.to_iso8601()),
+        }
+    }
+}
+
+/// Rust's `Display` for `f64` is the shortest text that parses back to the
+/// same number and never uses an exponent; XSD spells the specials its own way.
+fn write_double(f: &mut fmt::Formatter<'_>, number: f64) -> fmt::Result {
+    if number.is_nan() {
+        f.write_str("NaN")
+    } else if number.is_infinite() {
+        f.write_str(if number > 0.0 { "INF" } else { "-INF" })
+    } else {
+        write!(f, "{number}")
+    }
+}
+
+/// Invariant-culture doubles, plus a lone `,` decimal mark (a .NET client in
+/// a comma locale writes `47,64`) and the XSD specials.
+pub fn parse_double(text: &str) -> Option<f64> {
+    match text {
+        "INF" | "+INF" => return Some(f64::INFINITY),
+        "-INF" => return Some(f64::NEG_INFINITY),
+        "NaN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let looks_numeric = text.bytes().all(|b| b.is_ascii_digit() || b"+-.,eE".contains(&b));
+    if !looks_numeric || !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Ok(number) = text.parse::<f64>() {
+        return Some(number);
+    }
+    if text.matches(',').count() == 1 && !text.contains('.') {
+        return text.replace(',', ".").parse::<f64>().ok();
+    }
+    None
+}
+
+pub fn parse_boolean(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A bounded excerpt of user text for error messages.
+pub fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 60;
+    if text.chars().count() <= LIMIT {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(LIMIT).collect();
+        short.push('…');
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_cells_are_null_for_every_type() {
+        for edm_type in EdmType::ALL {
+            assert_eq!(Value::parse(edm_type, "").unwrap(), Value::Null, "{edm_type}");
+        }
+        assert_eq!(Value::parse(EdmType::Int64, "  ").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn strings_are_kept_byte_exact_and_bounded() {
+        let text = " Zürich | \"quoted\" ";
+        assert_eq!(Value::parse(EdmType::String, text).unwrap(), Value::String(text.into()));
+        let long = "é".repeat(MAX_STRING_CHARS + 1);
+        assert!(matches!(
+            Value::parse(EdmType::String, &long),
+            Err(ValueError::StringTooLong { chars }) if chars == MAX_STRING_CHARS + 1
+        ));
+        assert!(Value::parse(EdmType::String, &"é".repeat(MAX_STRING_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn numbers_parse_invariant_and_comma_locale() {
+        assert_eq!(Value::parse(EdmType::Double, "47.64").unwrap(), Value::Double(47.64));
+        assert_eq!(Value::parse(EdmType::Double, "47,64").unwrap(), Value::Double(47.64));
+        assert_eq!(Value::parse(EdmType::Double, "-1.5e3").unwrap(), Value::Double(-1500.0));
+        assert!(Value::parse(EdmType::Double, "1,000.5").is_err());
+        assert!(Value::parse(EdmType::Double, "abc").is_err());
+        assert_eq!(Value::parse(EdmType::Int64, " 42 ").unwrap(), Value::Int64(42));
+        assert!(Value::parse(EdmType::Int64, "4.2").is_err());
+        assert!(Value::parse(EdmType::Int64, "99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn booleans_accept_what_clients_write() {
+        for (text, expected) in [("True", true), ("FALSE", false), ("1", true), ("0", false), ("yes", true)] {
+            assert_eq!(Value::parse(EdmType::Boolean, text).unwrap(), Value::Boolean(expected));
+        }
+        assert!(Value::parse(EdmType::Boolean, "2").is_err());
+    }
+
+    #[test]
+    fn dates_normalize_to_utc_and_round_trip() {
+        let with_ticks = Value::parse(EdmType::DateTime, "2010-11-03T23:31:37.1234567Z").unwrap();
+        assert_eq!(with_ticks.to_string(), "2010-11-03T23:31:37.1234567Z");
+        let offset = Value::parse(EdmType::DateTime, "2010-11-03T15:31:37-08:00").unwrap();
+        assert_eq!(offset.to_string(), "2010-11-03T23:31:37Z");
+        let unzoned = Value::parse(EdmType::DateTime, "2010-11-03T23:31:37").unwrap();
+        assert_eq!(unzoned, offset);
+        let date_only = Value::parse(EdmType::DateTime, "2010-11-03").unwrap();
+        assert_eq!(date_only.to_string(), "2010-11-03T00:00:00Z");
+        assert!(Value::parse(EdmType::DateTime, "yesterday").is_err());
+        for value in [with_ticks, offset, date_only] {
+            assert_eq!(Value::parse(EdmType::DateTime, &value.to_string()).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn doubles_write_shortest_round_trip_text() {
+        for number in [0.1, 47.64, -122.33, 1e21, 5e-324, 123456789.123456789] {
+            let text = Value::Double(number).to_string();
+            assert!(!text.contains('e'), "{text}");
+            assert_eq!(text.parse::<f64>().unwrap(), number);
+        }
+    }
+}

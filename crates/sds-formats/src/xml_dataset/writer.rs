@@ -1,0 +1,164 @@
+//! Writing a download: the DataSet document the toolkit reads positionally,
+//! so the schema's shape is fixed to the element (and no whitespace sits
+//! between schema nodes, in case a client keeps whitespace nodes).
+//!
+//! Text escaping keeps strings byte-exact through a reader that follows
+//! XML: `&`, `<` and `>` are escaped; CR becomes `&#13;` because a literal
+//! CR would be normalized to LF; other control characters, and U+FFFE and
+//! U+FFFF, cannot appear literally in XML 1.0 and are written as character
+//! references. Strict XML 1.0 parsers refuse those references (they are
+//! XML 1.1), but our reader accepts them and SDS never refuses to store
+//! such strings from a CSV upload, so a download must not lose them.
+
+use std::io::{self, Write};
+
+use sds_core::{Entity, Schema, Value};
+
+const ROOT: &str = "MainRoot";
+/// The root must not share the DataSet element's name.
+const ROOT_FOR_MAIN_ROOT: &str = "MainRootData";
+
+/// Streams entities into a DataSet document. Give it a buffered writer.
+pub struct DataSetWriter<W: Write> {
+    out: W,
+    root: &'static str,
+    /// `<EntityType>` and `</EntityType>`.
+    row_tags: (String, String),
+    /// `<Name>` and `</Name>` for each property, in schema order.
+    property_tags: Vec<(String, String)>,
+}
+
+impl<W: Write> DataSetWriter<W> {
+    /// Writes the XML declaration, the root's start tag and the schema.
+    pub fn new(mut out: W, data_source_name: &str, schema: &Schema) -> io::Result<Self> {
+        let root = if data_source_name.eq_ignore_ascii_case(ROOT) { ROOT_FOR_MAIN_ROOT } else { ROOT };
+        let entity_type = &schema.entity_type_name;
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<")?;
+        out.write_all(root.as_bytes())?;
+        out.write_all(b"><xs:schema id=\"")?;
+        write_attribute(&mut out, data_source_name)?;
+        out.write_all(
+            b"\" xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:msdata=\"urn:schemas-microsoft-com:xml-msdata\"><xs:element name=\"",
+        )?;
+        write_attribute(&mut out, data_source_name)?;
+        out.write_all(
+            b"\" msdata:IsDataSet=\"true\" msdata:UseCurrentLocale=\"true\"><xs:complexType><xs:choice minOccurs=\"0\" maxOccurs=\"unbounded\"><xs:element name=\"",
+        )?;
+        write_attribute(&mut out, entity_type)?;
+        out.write_all(b"\"><xs:complexType><xs:sequence>")?;
+        for property in &schema.properties {
+            out.write_all(b"<xs:element name=\"")?;
+            write_attribute(&mut out, &property.name)?;
+            out.write_all(b"\" type=\"")?;
+            out.write_all(property.edm_type.xsd_name().as_bytes())?;
+            out.write_all(b"\" minOccurs=\"0\"")?;
+            if property.edm_type == sds_core::EdmType::DateTime {
+                out.write_all(b" msdata:DateTimeMode=\"Utc\"")?;
+            }
+            out.write_all(b" />")?;
+        }
+        out.write_all(b"</xs:sequence></xs:complexType></xs:element></xs:choice></xs:complexType>")?;
+        out.write_all(b"<xs:unique name=\"Constraint1\" msdata:PrimaryKey=\"true\"><xs:selector xpath=\".//")?;
+        write_attribute(&mut out, entity_type)?;
+        out.write_all(b"\" /><xs:field xpath=\"")?;
+        write_attribute(&mut out, &schema.key().name)?;
+        out.write_all(b"\" /></xs:unique></xs:element></xs:schema>")?;
+
+        // Names are checked by Schema::new to be [A-Za-z0-9_], so they are
+        // valid element names as they are.
+        let tags = |name: &str| (format!("<{name}>"), format!("</{name}>"));
+        Ok(DataSetWriter {
+            out,
+            root,
+            row_tags: tags(entity_type),
+            property_tags: schema.properties.iter().map(|property| tags(&property.name)).collect(),
+        })
+    }
+
+    /// Writes one entity on its own line; null values are left out.
+    pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
+        if entity.values.len() != self.property_tags.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "entity '{}' has {} values but the schema has {} properties",
+                    entity.id,
+                    entity.values.len(),
+                    self.property_tags.len()
+                ),
+            ));
+        }
+        let out = &mut self.out;
+        out.write_all(b"\n")?;
+        out.write_all(self.row_tags.0.as_bytes())?;
+        for (value, (open, close)) in entity.values.iter().zip(&self.property_tags) {
+            if value.is_null() {
+                continue;
+            }
+            out.write_all(open.as_bytes())?;
+            match value {
+                Value::String(text) | Value::Geography(text) => write_text(out, text)?,
+                other => write!(out, "{other}")?,
+            }
+            out.write_all(close.as_bytes())?;
+        }
+        out.write_all(self.row_tags.1.as_bytes())
+    }
+
+    /// Closes the document and hands back the (flushed) writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        write!(self.out, "\n</{}>\n", self.root)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Element content: see the module comment for what is escaped and why.
+fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut clean_from = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'\r' => b"&#13;",
+            b'\t' | b'\n' => continue,
+            0..=0x1F => {
+                out.write_all(&bytes[clean_from..at])?;
+                write!(out, "&#{byte};")?;
+                clean_from = at + 1;
+                continue;
+            }
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF if bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)) => {
+                out.write_all(&bytes[clean_from..at])?;
+                out.write_all(if bytes[at + 2] == 0xBE { b"&#65534;" } else { b"&#65535;" })?;
+                clean_from = at + 3;
+                continue;
+            }
+            _ => continue,
+        };
+        out.write_all(&bytes[clean_from..at])?;
+        out.write_all(escaped)?;
+        clean_from = at + 1;
+    }
+    out.write_all(&bytes[clean_from..])
+}
+
+fn write_attribute(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut clean_from = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'"' => b"&quot;",
+            _ => continue,
+        };
+        out.write_all(&bytes[clean_from..at])?;
+        out.write_all(escaped)?;
+        clean_from = at + 1;
+    }
+    out.write_all(&bytes[clean_from..])
+}

@@ -1,0 +1,91 @@
+//! The `sds` command: `serve`, and key management on a data dir.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sds_server::keys::SecretKey;
+use sds_store::Store;
+use sds_server::{bootstrap, open_store, serve, ServeConfig};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "sds", version, about = "A self-hosted Bing Maps Spatial Data Services server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeConfig),
+    /// Manage accounts and keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for an account (created if new); prints the key last.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
+    /// List accounts and their keys (only hints: keys are stored hashed).
+    List {
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(config) => run_server(config),
+        Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
+            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let account_id = store.ensure_account(&account)?;
+            let key = SecretKey::generate();
+            store.add_key(account_id, &key.hash(), &key.hint())?;
+            println!("created a key for account '{account}':");
+            println!("{}", key.expose());
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::List { data_dir } } => {
+            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            for account in store.accounts()? {
+                println!("account {} (created {})", account.name, account.created.to_rfc3339());
+                for key in account.keys {
+                    println!("  key {}… (id {}, created {})", key.hint, key.id, key.created.to_rfc3339());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run_server(config: ServeConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let store = open_store(&config).context("opening the store")?;
+        if let Some(keys) = bootstrap(store.as_ref())? {
+            println!("created account 'default' with two keys (shown only now; keep them secret):");
+            println!("  master key (loads, downloads, jobs): {}", keys.master.expose());
+            println!("  query key  (queries):                {}", keys.query.expose());
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        println!("sds listening on http://{}", listener.local_addr()?);
+        serve(config, listener, store).await?;
+        Ok(())
+    })
+}

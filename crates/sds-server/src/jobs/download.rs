@@ -1,0 +1,43 @@
+//! Running a download job: stream the version's entities into an XML
+//! DataSet file (written aside, synced, then renamed), then complete.
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use chrono::Utc;
+use sds_core::job::{DownloadParams, JobOutcome};
+use sds_core::{Job, JobStatus};
+use sds_formats::xml_dataset::DataSetWriter;
+
+use super::{download_path, EngineError, EngineInner};
+
+pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Result<(), EngineError> {
+    let store = inner.store.as_ref();
+    let finish = |status, total, error_message| JobOutcome {
+        status,
+        completed: Utc::now(),
+        total_entity_count: total,
+        processed_entity_count: 0,
+        failed_entity_count: 0,
+        error_message,
+    };
+    let source = store.data_source_by_access_id(&params.access_id)?;
+    let version = store.version(params.version_id)?;
+    let (Some(source), Some(version)) = (source, version) else {
+        let message = "the data source version to download no longer exists".to_owned();
+        store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
+        return Ok(());
+    };
+    let target = download_path(&inner.settings.downloads_dir, &job.id);
+    let partial = target.with_extension("xml.part");
+    let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
+    let mut writer = DataSetWriter::new(file, &source.name, &version.schema)?;
+    let count = store.for_each_entity(version.id, &mut |entity| writer.write_entity(&entity))?;
+    let file = writer.finish()?.into_inner().map_err(|error| error.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&partial, &target)?;
+    let _ = File::open(&inner.settings.downloads_dir).and_then(|dir| dir.sync_all());
+    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
+    Ok(())
+}

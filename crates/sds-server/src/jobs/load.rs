@@ -1,0 +1,209 @@
+//! Running a load job: read the spooled input as a stream, type each row,
+//! write a new version in batches, then publish it and complete the job in
+//! one transaction. Row problems are counted and listed; document problems
+//! abort the job, and an aborted job never touches the published version.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use sds_core::entity::BuiltRecord;
+use sds_core::job::{FailedEntity, JobOutcome};
+use sds_core::{AccessId, EntityBuilder, EntityError, Job, JobStatus, LoadParams, VersionId};
+use sds_formats::Record;
+use sds_store::{LoadCommit, StoreError};
+
+use super::{input, spool, EngineError, EngineInner, Progress};
+
+/// Entities written per store transaction.
+const BATCH_SIZE: usize = 5_000;
+/// SDS keeps two previous versions as rollback targets.
+const PREVIOUS_VERSIONS_KEPT: usize = 2;
+
+enum LoadError {
+    /// The job ends `Aborted` with this message.
+    Abort(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for LoadError {
+    fn from(error: StoreError) -> Self {
+        LoadError::Store(error)
+    }
+}
+
+struct LoadRun<'a> {
+    inner: &'a EngineInner,
+    job: &'a Job,
+    params: &'a LoadParams,
+    progress: &'a Progress,
+    version: Option<VersionId>,
+    processed: u64,
+    failed: u64,
+    failures: Vec<FailedEntity>,
+    /// Entity keys met in this upload: a second row with the same ID fails.
+    seen: HashSet<String>,
+    upserts: u64,
+}
+
+pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress: &Progress) -> Result<(), EngineError> {
+    let spooled = spool::input_path(&inner.settings.spool_dir, &job.id);
+    let scratch = inner.settings.spool_dir.join(format!("{}.unzipped", job.id));
+    let mut run = LoadRun {
+        inner,
+        job,
+        params,
+        progress,
+        version: None,
+        processed: 0,
+        failed: 0,
+        failures: Vec::new(),
+        seen: HashSet::new(),
+        upserts: 0,
+    };
+    let result = run.execute(&spooled, &scratch);
+    let _ = std::fs::remove_file(&scratch);
+    let store = inner.store.as_ref();
+    match result {
+        Ok(version) => {
+            let outcome = run.outcome(JobStatus::Completed, None);
+            let new_access_id = AccessId::generate();
+            let commit = LoadCommit {
+                job_id: &job.id,
+                version_id: version,
+                account_id: job.account_id,
+                data_source_name: &job.data_source_name,
+                new_access_id: &new_access_id,
+                master_key: job.key_id,
+                query_key: params.query_key,
+                set_public: params.set_public,
+                description: params.description.as_deref(),
+                previous_versions_kept: PREVIOUS_VERSIONS_KEPT,
+                outcome: &outcome,
+                failures: &run.failures,
+            };
+            let source = store.commit_load(&commit)?;
+            tracing::info!(access_id = %source.access_id, entities = run.processed - run.failed, failed = run.failed, "load completed");
+        }
+        Err(LoadError::Abort(message)) => {
+            tracing::info!(%message, "load aborted");
+            let outcome = run.outcome(JobStatus::Aborted, Some(message));
+            store.finish_job(&job.id, &outcome, &run.failures)?;
+            if let Some(version) = run.version {
+                store.discard_version(version)?;
+            }
+        }
+        Err(LoadError::Store(error)) => return Err(error.into()),
+    }
+    spool::discard(&spooled);
+    Ok(())
+}
+
+impl LoadRun<'_> {
+    fn outcome(&self, status: JobStatus, error_message: Option<String>) -> JobOutcome {
+        JobOutcome {
+            status,
+            completed: Utc::now(),
+            total_entity_count: self.processed,
+            processed_entity_count: self.processed,
+            failed_entity_count: self.failed,
+            error_message,
+        }
+    }
+
+    fn execute(&mut self, spooled: &std::path::Path, scratch: &std::path::Path) -> Result<VersionId, LoadError> {
+        let store = self.inner.store.as_ref();
+        let limits = &self.inner.settings.limits;
+        let input = input::open_input(spooled, scratch, limits.max_upload_bytes)
+            .map_err(|error| LoadError::Abort(format!("the input cannot be read: {error}")))?;
+        let mut reader =
+            sds_formats::open_reader(self.params.input, input).map_err(|error| LoadError::Abort(error.to_string()))?;
+        let upload = reader.schema().clone();
+        let (builder, base) = if self.params.operation.is_incremental() {
+            let abort = || LoadError::Abort(format!("data source '{}' no longer exists", self.job.data_source_name));
+            let source = store.data_source_by_name(self.job.account_id, &self.job.data_source_name)?.ok_or_else(abort)?;
+            let published = source.published_version.ok_or_else(abort)?;
+            let base = store.version(published)?.ok_or_else(abort)?;
+            let builder = EntityBuilder::for_incremental(upload, base.schema)
+                .map_err(|error| LoadError::Abort(error.to_string()))?;
+            (builder, Some(published))
+        } else {
+            (EntityBuilder::for_complete(upload), None)
+        };
+        let version = store.begin_version(&self.job.id, builder.target_schema())?;
+        self.version = Some(version);
+        if let Some(base) = base {
+            store.copy_entities(base, version)?;
+        }
+
+        let mut batch = Vec::with_capacity(BATCH_SIZE);
+        while let Some(record) = reader.next_record() {
+            let record = record.map_err(|error| LoadError::Abort(error.to_string()))?;
+            self.processed += 1;
+            match self.type_record(&builder, &record) {
+                Ok(built) => {
+                    if matches!(built, BuiltRecord::Upsert(_)) {
+                        self.upserts += 1;
+                    }
+                    batch.push(built);
+                }
+                Err(reason) => self.fail(&builder, &record, reason),
+            }
+            if self.processed % 1024 == 0 {
+                self.progress.processed.store(self.processed, Ordering::Relaxed);
+                self.progress.failed.store(self.failed, Ordering::Relaxed);
+            }
+            if base.is_none() && self.upserts > limits.max_entities_per_data_source {
+                return Err(self.over_entity_limit(self.upserts));
+            }
+            if batch.len() >= BATCH_SIZE {
+                store.write_entities(version, &batch)?;
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            store.write_entities(version, &batch)?;
+        }
+        if base.is_some() {
+            let count = store.count_entities(version)?;
+            if count > limits.max_entities_per_data_source {
+                return Err(self.over_entity_limit(count));
+            }
+        }
+        if self.processed == 0 {
+            return Err(LoadError::Abort("the input holds no entities".into()));
+        }
+        if self.failed == self.processed {
+            let first = self.failures.first().map_or_else(String::new, |failure| format!("; the first, at line {}: {}", failure.line, failure.reason));
+            return Err(LoadError::Abort(format!("none of the {} entities could be loaded{first}", self.processed)));
+        }
+        Ok(version)
+    }
+
+    fn over_entity_limit(&self, count: u64) -> LoadError {
+        LoadError::Abort(format!(
+            "the data source would hold {count} entities, more than the limit of {}",
+            self.inner.settings.limits.max_entities_per_data_source
+        ))
+    }
+
+    fn type_record(&mut self, builder: &EntityBuilder, record: &Record) -> Result<BuiltRecord, String> {
+        if let Some(problem) = &record.problem {
+            return Err(problem.clone());
+        }
+        let built = builder.build(&record.cells).map_err(|error| error.to_string())?;
+        if !self.seen.insert(sds_core::Entity::key_of(built.id())) {
+            return Err(EntityError::DuplicateId(built.id().to_owned()).to_string());
+        }
+        Ok(built)
+    }
+
+    fn fail(&mut self, builder: &EntityBuilder, record: &Record, reason: String) {
+        self.failed += 1;
+        if self.failures.len() < self.inner.settings.limits.max_failures_listed as usize {
+            let key_index = builder.upload_schema().key_index;
+            let entity_id = record.cells.get(key_index).cloned().flatten().filter(|id| !id.is_empty());
+            self.failures.push(FailedEntity { line: record.line, entity_id, reason });
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The dataflow job engine, after meilisearch's task queue: jobs are stored
+//! `Pending` before the client hears of them, a loop picks pending jobs in
+//! creation order and runs a bounded number at once on blocking threads,
+//! progress lives only in memory, and a job's result commits in one store
+//! transaction. At start-up, half-written versions are dropped and every
+//! job still `Pending` simply runs again: runners are idempotent.
+//!
+//! Loads of the same data source run one at a time, in order, so an
+//! incremental load always builds on the version before it.
+
+mod download;
+pub mod input;
+mod load;
+pub mod spool;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use sds_core::job::JobOutcome;
+use sds_core::limits::Limits;
+use sds_core::{Job, JobId, JobParams, JobStatus};
+use sds_store::{Store, StoreError};
+use tokio::sync::Notify;
+
+/// Why the engine could not start or run a job.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("file system error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where a download job writes its output.
+pub fn download_path(downloads_dir: &Path, job_id: &JobId) -> PathBuf {
+    downloads_dir.join(format!("{job_id}.xml"))
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    pub spool_dir: PathBuf,
+    pub downloads_dir: PathBuf,
+    pub limits: Limits,
+    pub workers: usize,
+}
+
+/// Counts of a running job, shared with status requests.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub processed: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgressSnapshot {
+    pub processed: u64,
+    pub failed: u64,
+}
+
+#[derive(Clone)]
+pub struct JobEngine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    store: Arc<dyn Store>,
+    settings: EngineSettings,
+    wake: Notify,
+    running: Mutex<Running>,
+}
+
+#[derive(Default)]
+struct Running {
+    jobs: HashMap<JobId, Arc<Progress>>,
+    /// Data sources (account and lowercase name) with a load in progress.
+    busy_sources: HashSet<String>,
+}
+
+impl JobEngine {
+    /// Recovers from any crash, then starts the loop on the current runtime.
+    pub fn start(store: Arc<dyn Store>, settings: EngineSettings) -> Result<JobEngine, EngineError> {
+        std::fs::create_dir_all(&settings.spool_dir)?;
+        std::fs::create_dir_all(&settings.downloads_dir)?;
+        let dropped = store.discard_building_versions()?;
+        if dropped > 0 {
+            tracing::info!(dropped, "dropped versions left half-written by a crash");
+        }
+        remove_orphan_files(store.as_ref(), &settings)?;
+        let inner = Arc::new(EngineInner { store, settings, wake: Notify::new(), running: Mutex::default() });
+        tokio::spawn(run_loop(Arc::clone(&inner)));
+        Ok(JobEngine { inner })
+    }
+
+    /// Tells the loop that a job was stored.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Live counts of a running job.
+    pub fn progress(&self, job_id: &JobId) -> Option<ProgressSnapshot> {
+        let running = self.inner.running.lock().expect("the engine lock is never poisoned");
+        running.jobs.get(job_id).map(|progress| ProgressSnapshot {
+            processed: progress.processed.load(Ordering::Relaxed),
+            failed: progress.failed.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// Spooled inputs and partial downloads that no pending job will read.
+fn remove_orphan_files(store: &dyn Store, settings: &EngineSettings) -> Result<(), EngineError> {
+    let pending: HashSet<String> = store.pending_jobs()?.into_iter().map(|job| job.id.to_string()).collect();
+    for entry in std::fs::read_dir(&settings.spool_dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let job = name.split('.').next().unwrap_or_default();
+        if !pending.contains(job) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    for entry in std::fs::read_dir(&settings.downloads_dir)?.flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".part") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
+async fn run_loop(inner: Arc<EngineInner>) {
+    loop {
+        if let Err(error) = schedule(&inner).await {
+            tracing::error!(%error, "the job engine could not read pending jobs");
+        }
+        // The timer is a safety net; stored jobs wake the loop at once.
+        tokio::select! {
+            _ = inner.wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    }
+}
+
+fn busy_key(job: &Job) -> Option<String> {
+    match job.params {
+        JobParams::Load(_) => Some(format!("{}:{}", job.account_id, job.data_source_name.to_lowercase())),
+        JobParams::Download(_) => None,
+    }
+}
+
+async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
+    let store = Arc::clone(&inner.store);
+    let pending = tokio::task::spawn_blocking(move || store.pending_jobs())
+        .await
+        .map_err(std::io::Error::other)??;
+    for job in pending {
+        let progress = Arc::new(Progress::default());
+        {
+            let mut running = inner.running.lock().expect("the engine lock is never poisoned");
+            if running.jobs.contains_key(&job.id) {
+                continue;
+            }
+            if running.jobs.len() >= inner.settings.workers.max(1) {
+                break;
+            }
+            if let Some(key) = busy_key(&job) {
+                if !running.busy_sources.insert(key) {
+                    continue;
+                }
+            }
+            running.jobs.insert(job.id.clone(), Arc::clone(&progress));
+        }
+        tokio::spawn(run_job(Arc::clone(inner), job, progress));
+    }
+    Ok(())
+}
+
+async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
+    let span = tracing::info_span!("job", id = %job.id, kind = %job.kind);
+    let worker = Arc::clone(&inner);
+    let worker_job = job.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        match &worker_job.params {
+            JobParams::Load(params) => load::run(&worker, &worker_job, params, &progress),
+            JobParams::Download(params) => download::run(&worker, &worker_job, params),
+        }
+    })
+    .await;
+    let failure = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(format!("the job failed: {error}")),
+        Err(panic) => Some(format!("the job failed unexpectedly: {panic}")),
+    };
+    if let Some(message) = failure {
+        // Never leave a job Pending for ever: a job that keeps failing
+        // would otherwise run again at every start.
+        tracing::error!(job = %job.id, %message, "job failed");
+        let store = Arc::clone(&inner.store);
+        let id = job.id.clone();
+        let outcome = aborted(message);
+        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
+    }
+    {
+        let mut running = inner.running.lock().expect("the engine lock is never poisoned");
+        running.jobs.remove(&job.id);
+        if let Some(key) = busy_key(&job) {
+            running.busy_sources.remove(&key);
+        }
+    }
+    inner.wake.notify_one();
+}
+
+fn aborted(message: String) -> JobOutcome {
+    JobOutcome {
+        status: JobStatus::Aborted,
+        completed: Utc::now(),
+        total_entity_count: 0,
+        processed_entity_count: 0,
+        failed_entity_count: 0,
+        error_message: Some(message),
+    }
+}

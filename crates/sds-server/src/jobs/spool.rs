@@ -1,0 +1,85 @@
+//! Uploads are written to the data dir before the job is acknowledged, so
+//! that a restart can run the job again from exactly the same input.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap};
+use futures_util::StreamExt;
+use sds_core::JobId;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{ApiError, ErrorKind};
+
+pub fn input_path(spool_dir: &Path, job_id: &JobId) -> PathBuf {
+    spool_dir.join(format!("{job_id}.input"))
+}
+
+/// Whether the request announces a body (a length above 0, or chunks).
+pub fn has_body(headers: &HeaderMap) -> bool {
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match length {
+        Some(length) => length > 0,
+        None => headers.contains_key(header::TRANSFER_ENCODING),
+    }
+}
+
+/// Streams the body to `{job}.part`, syncs it, and renames it to
+/// `{job}.input`. The raw (possibly compressed) body is bounded by the
+/// upload limit too; decompressed size is checked while the job reads it.
+pub async fn receive(spool_dir: &Path, job_id: &JobId, body: Body, max_bytes: u64) -> Result<PathBuf, ApiError> {
+    tokio::fs::create_dir_all(spool_dir).await?;
+    let partial = spool_dir.join(format!("{job_id}.part"));
+    let result = write_body(&partial, body, max_bytes).await;
+    let written = match result {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(error);
+        }
+    };
+    if written == 0 {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(ApiError::bad_request("the request body is empty: send the entity data in the body"));
+    }
+    let input = input_path(spool_dir, job_id);
+    tokio::fs::rename(&partial, &input).await?;
+    sync_dir(spool_dir).await?;
+    Ok(input)
+}
+
+async fn write_body(path: &Path, body: Body, max_bytes: u64) -> Result<u64, ApiError> {
+    let mut file = tokio::fs::File::create(path).await?;
+    let mut stream = body.into_data_stream();
+    let mut written: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| ApiError::bad_request(format!("reading the request body failed: {error}")))?;
+        written += chunk.len() as u64;
+        if written > max_bytes {
+            return Err(ApiError::new(
+                ErrorKind::PayloadTooLarge,
+                format!("the upload is larger than the limit of {max_bytes} bytes"),
+            ));
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.sync_all().await?;
+    Ok(written)
+}
+
+/// Makes a rename durable: the directory entry must reach the disk too.
+pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+pub fn discard(path: &Path) {
+    if let Err(error) = std::fs::remove_file(path) {
+        tracing::warn!(path = %path.display(), %error, "could not remove spooled input");
+    }
+}

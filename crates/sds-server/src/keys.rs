@@ -1,0 +1,75 @@
+//! Access keys: long random URL-safe tokens, of which the store keeps only
+//! a SHA-256 hash and a short hint.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use sds_store::KeyHash;
+
+/// `[A-Za-z0-9_-]`: clients paste keys into URLs unescaped.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// 43 characters of 6 bits: 258 bits of randomness.
+const KEY_CHARS: usize = 43;
+const HINT_CHARS: usize = 6;
+
+/// A secret key. `Debug` never shows it, so it cannot leak into logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    pub fn generate() -> SecretKey {
+        let mut bytes = [0u8; KEY_CHARS];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        // 64 divides 256, so masking keeps every character equally likely.
+        SecretKey(bytes.iter().map(|byte| ALPHABET[usize::from(byte & 63)] as char).collect())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> KeyHash {
+        hash_key(&self.0)
+    }
+
+    pub fn hint(&self) -> String {
+        self.0.chars().take(HINT_CHARS).collect()
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+pub fn hash_key(key: &str) -> KeyHash {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Compares two hashes without an early exit on the first differing byte.
+pub fn hashes_equal(left: &KeyHash, right: &KeyHash) -> bool {
+    left.ct_eq(right).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_long_url_safe_and_distinct() {
+        let key = SecretKey::generate();
+        assert_eq!(key.expose().len(), KEY_CHARS);
+        assert!(key.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_ne!(key, SecretKey::generate());
+        assert_eq!(format!("{key:?}"), "SecretKey(…)");
+    }
+
+    #[test]
+    fn hash_identifies_the_key() {
+        let key = SecretKey::generate();
+        assert!(hashes_equal(&key.hash(), &hash_key(key.expose())));
+        assert!(!hashes_equal(&key.hash(), &hash_key(&key.expose().to_lowercase())));
+    }
+}

@@ -1,0 +1,142 @@
+//! Download Data Source: create a download job for a version, its status
+//! (by data source name, as SDS addresses it), and the downloaded data.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use sds_core::{AccessId, DownloadParams, Job, JobId, JobKind, JobParams, JobStatus};
+use sds_store::KeyRecord;
+use tokio_util::io::ReaderStream;
+
+use super::views::{download_status_url, error_details, job_view};
+use super::RequestContext;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::jobs::download_path;
+use crate::state::AppState;
+use crate::wire::envelope::plain_text;
+
+pub async fn create(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+    let key = authenticate(state, &context.params).await?;
+    let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
+    let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
+    let lookup = access_id.clone();
+    let source = state
+        .store_call(move |store| store.data_source_by_access_id(&lookup))
+        .await?
+        .filter(|source| source.name.eq_ignore_ascii_case(name))
+        .ok_or_else(not_found)?;
+    if source.master_key != key.id {
+        return Err(ApiError::not_authorized(format!("the key is not the master key of data source '{}'", source.name)));
+    }
+    let version = match context.params.get("jobid").filter(|text| !text.is_empty()) {
+        Some(text) => {
+            let version_missing = || ApiError::not_found(format!("data source '{}' has no version made by job '{text}'", source.name));
+            let version_job: JobId = text.parse().map_err(|_| version_missing())?;
+            let lookup = access_id.clone();
+            state
+                .store_call(move |store| store.version_by_job(&lookup, &version_job))
+                .await?
+                .ok_or_else(version_missing)?
+        }
+        None => {
+            let published = source
+                .published_version
+                .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?;
+            state
+                .store_call(move |store| store.version(published))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
+        }
+    };
+    let job = Job {
+        id: JobId::generate(),
+        account_id: key.account_id,
+        key_id: key.id,
+        kind: JobKind::Download,
+        status: JobStatus::Pending,
+        data_source_name: source.name.clone(),
+        params: JobParams::Download(DownloadParams { access_id, version_id: version.id }),
+        created: Utc::now(),
+        completed: None,
+        total_entity_count: version.entity_count,
+        processed_entity_count: 0,
+        failed_entity_count: 0,
+        error_message: None,
+        result_access_id: None,
+    };
+    let stored = job.clone();
+    state.store_call(move |store| store.insert_job(&stored)).await?;
+    state.engine.wake();
+    let location = download_status_url(&context.root, &job.data_source_name);
+    let mut response = context.envelope.jobs(StatusCode::CREATED, &[job_view(&context.root, &job, None)], None);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// The download job a status or output URL means: the one named by a
+/// `jobId` parameter, else the newest download of that data source name in
+/// the caller's account (the SDS URL carries no job id).
+async fn addressed_job(state: &AppState, context: &RequestContext, name: &str) -> Result<(KeyRecord, Job), ApiError> {
+    let key = authenticate(state, &context.params).await?;
+    let not_found = || ApiError::not_found(format!("no download job exists for data source '{name}'"));
+    let job = match context.params.get("jobid").filter(|text| !text.is_empty()) {
+        Some(text) => {
+            let job_id: JobId = text.parse().map_err(|_| not_found())?;
+            state.store_call(move |store| store.job(&job_id)).await?.filter(|job| {
+                job.kind == JobKind::Download && job.data_source_name.eq_ignore_ascii_case(name)
+            })
+        }
+        None => {
+            let (account, lookup) = (key.account_id, name.to_owned());
+            state.store_call(move |store| store.newest_job(account, JobKind::Download, &lookup)).await?
+        }
+    }
+    .ok_or_else(not_found)?;
+    if job.account_id != key.account_id {
+        return Err(ApiError::not_authorized("the job belongs to another account"));
+    }
+    let JobParams::Download(params) = &job.params else {
+        return Err(not_found());
+    };
+    let access_id = params.access_id.clone();
+    let source = state.store_call(move |store| store.data_source_by_access_id(&access_id)).await?;
+    if source.is_none_or(|source| source.master_key != key.id) {
+        return Err(ApiError::not_authorized("the key is not the master key of the data source"));
+    }
+    Ok((key, job))
+}
+
+pub async fn status(state: &AppState, context: &RequestContext, name: &str) -> Result<Response, ApiError> {
+    let (_, job) = addressed_job(state, context, name).await?;
+    let view = job_view(&context.root, &job, None);
+    Ok(context.envelope.jobs(StatusCode::OK, &[view], error_details(&job).as_deref()))
+}
+
+/// Streams the downloaded XML DataSet from its file (gzip is applied by the
+/// compression layer when the client accepts it).
+pub async fn output(state: &AppState, context: &RequestContext, name: &str, succeeded: bool) -> Result<Response, ApiError> {
+    let (_, job) = addressed_job(state, context, name).await?;
+    if !succeeded {
+        return match job.status {
+            JobStatus::Aborted => Ok(plain_text(format!("job aborted: {}\n", job.error_message.unwrap_or_default()))),
+            _ => Err(ApiError::not_found(format!("download job {} has not failed", job.id))),
+        };
+    }
+    if job.status != JobStatus::Completed {
+        return Err(ApiError::not_found(format!("download job {} is {}, not Completed", job.id, job.status)));
+    }
+    let path = download_path(&state.config.downloads_dir(), &job.id);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ApiError::not_found(format!("the output of download job {} is no longer available", job.id)))?;
+    let length = file.metadata().await?.len();
+    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    Ok(response)
+}

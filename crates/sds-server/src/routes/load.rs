@@ -1,0 +1,186 @@
+//! Load Data Source: create a load job (the body is the data), its status,
+//! and the list of rows it skipped.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::Utc;
+use sds_core::data_source::check_data_source_name;
+use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
+use sds_store::KeyRecord;
+
+use super::views::{error_details, job_view, load_status_url};
+use super::RequestContext;
+use crate::auth::{authenticate, lookup_key};
+use crate::error::ApiError;
+use crate::jobs::spool;
+use crate::state::AppState;
+use crate::wire::envelope::plain_text;
+
+/// Longest `description` parameter kept, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> Result<Response, ApiError> {
+    let params = &context.params;
+    let key = authenticate(state, params).await?;
+    let name = params.require("datasourcename", "dataSourceName")?.to_owned();
+    check_data_source_name(&name).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let operation_text = params.require("loadoperation", "loadOperation")?;
+    let operation = LoadOperation::parse(operation_text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "the 'loadOperation' parameter '{operation_text}' is invalid: use complete, incremental, completeStaging or incrementalStaging"
+        ))
+    })?;
+    let input_text = params.require("input", "input")?;
+    let input = InputFormat::parse(input_text).ok_or_else(|| {
+        ApiError::bad_request(format!("the 'input' parameter '{input_text}' is invalid: use xml, csv, tab, pipe, kml or shp"))
+    })?;
+    if matches!(input, InputFormat::Kml | InputFormat::Shp) {
+        return Err(ApiError::bad_request(format!("input={} is not supported by this server yet", input.as_str())));
+    }
+    let set_public = params.flag("setpublic", "setPublic")?;
+    if operation.is_staging() {
+        if set_public == Some(true) {
+            return Err(ApiError::bad_request("setPublic=1 cannot be combined with a staging load"));
+        }
+        return Err(ApiError::bad_request(format!(
+            "loadOperation={operation_text} (staging) is not supported by this server yet"
+        )));
+    }
+    let description = params.get("description").filter(|text| !text.is_empty()).map(str::to_owned);
+    if description.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS) {
+        return Err(ApiError::bad_request(format!("the 'description' parameter is longer than {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    let query_key = match params.get_any(&["querykey", "query"]).filter(|text| !text.is_empty()) {
+        Some(text) => Some(check_query_key(state, &key, text).await?),
+        None => None,
+    };
+    if params.get("datalocation").is_some_and(|location| !location.is_empty()) {
+        return Err(ApiError::bad_request(if spool::has_body(&context.headers) {
+            "give the data either in the request body or with dataLocation, not both"
+        } else {
+            "dataLocation is not supported by this server yet: send the data in the request body"
+        }));
+    }
+
+    let account = key.account_id;
+    let lookup_name = name.clone();
+    let existing = state.store_call(move |store| store.data_source_by_name(account, &lookup_name)).await?;
+    let access_id = match params.get("accessid").filter(|text| !text.is_empty()) {
+        Some(text) => {
+            let access_id: AccessId =
+                text.parse().map_err(|_| ApiError::bad_request(format!("the 'accessId' parameter '{text}' is not a 32-digit hexadecimal id")))?;
+            if existing.as_ref().is_none_or(|source| source.access_id != access_id) {
+                return Err(ApiError::not_found(format!("no data source '{name}' with accessId {access_id} exists")));
+            }
+            Some(access_id)
+        }
+        None => existing.as_ref().map(|source| source.access_id.clone()),
+    };
+    match &existing {
+        Some(source) if source.master_key != key.id => {
+            return Err(ApiError::not_authorized(format!("the key is not the master key of data source '{name}'")));
+        }
+        None if operation.is_incremental() => {
+            return Err(ApiError::not_found(format!(
+                "data source '{name}' does not exist: an incremental load needs an existing data source"
+            )));
+        }
+        _ => {}
+    }
+
+    let job_id = JobId::generate();
+    let spooled = spool::receive(&state.config.spool_dir(), &job_id, body, state.config.max_upload_bytes).await?;
+    let job = Job {
+        id: job_id,
+        account_id: key.account_id,
+        key_id: key.id,
+        kind: JobKind::for_load(operation),
+        status: JobStatus::Pending,
+        data_source_name: existing.map_or(name, |source| source.name),
+        params: JobParams::Load(LoadParams { operation, input, set_public, query_key, description, access_id }),
+        created: Utc::now(),
+        completed: None,
+        total_entity_count: 0,
+        processed_entity_count: 0,
+        failed_entity_count: 0,
+        error_message: None,
+        result_access_id: None,
+    };
+    let stored = job.clone();
+    if let Err(error) = state.store_call(move |store| store.insert_job(&stored)).await {
+        spool::discard(&spooled);
+        return Err(error);
+    }
+    state.engine.wake();
+    let location = load_status_url(&context.root, &job);
+    let mut response = context.envelope.jobs(StatusCode::CREATED, &[job_view(&context.root, &job, None)], None);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// The query key must be another key of the same account.
+async fn check_query_key(state: &AppState, key: &KeyRecord, text: &str) -> Result<sds_core::KeyId, ApiError> {
+    let query_key = lookup_key(state, text)
+        .await?
+        .filter(|candidate| candidate.account_id == key.account_id)
+        .ok_or_else(|| ApiError::bad_request("the 'queryKey' parameter is not a key of the same account"))?;
+    if query_key.id == key.id {
+        return Err(ApiError::bad_request("the 'queryKey' parameter must differ from the master key"));
+    }
+    Ok(query_key.id)
+}
+
+/// Finds a load job the caller may see: its creator's key or the master key
+/// of its data source, within the same account.
+async fn visible_load_job(state: &AppState, context: &RequestContext, job_id: &str) -> Result<Job, ApiError> {
+    let key = authenticate(state, &context.params).await?;
+    let not_found = || ApiError::not_found(format!("no load job with id '{job_id}' exists"));
+    let job_id: JobId = job_id.parse().map_err(|_| not_found())?;
+    let job = state.store_call(move |store| store.job(&job_id)).await?.ok_or_else(not_found)?;
+    if !matches!(job.params, JobParams::Load(_)) {
+        return Err(not_found());
+    }
+    if job.account_id != key.account_id {
+        return Err(ApiError::not_authorized("the job belongs to another account"));
+    }
+    if job.key_id != key.id {
+        let (account, name) = (job.account_id, job.data_source_name.clone());
+        let source = state.store_call(move |store| store.data_source_by_name(account, &name)).await?;
+        if source.is_none_or(|source| source.master_key != key.id) {
+            return Err(ApiError::not_authorized("the key is not the master key of the job's data source"));
+        }
+    }
+    Ok(job)
+}
+
+pub async fn status(state: &AppState, context: &RequestContext, job_id: &str) -> Result<Response, ApiError> {
+    let job = visible_load_job(state, context, job_id).await?;
+    let progress = state.engine.progress(&job.id);
+    let view = job_view(&context.root, &job, progress);
+    Ok(context.envelope.jobs(StatusCode::OK, &[view], error_details(&job).as_deref()))
+}
+
+/// One line per skipped row: `line N, entity 'ID': reason`; an aborted
+/// job's own error comes first.
+pub async fn failed_output(state: &AppState, context: &RequestContext, job_id: &str) -> Result<Response, ApiError> {
+    let job = visible_load_job(state, context, job_id).await?;
+    let id = job.id.clone();
+    let failures = state.store_call(move |store| store.job_failures(&id)).await?;
+    let mut text = String::new();
+    if let Some(message) = &job.error_message {
+        text.push_str(&format!("job aborted: {message}\n"));
+    }
+    for failure in &failures {
+        match &failure.entity_id {
+            Some(id) => text.push_str(&format!("line {}, entity '{}': {}\n", failure.line, id, failure.reason)),
+            None => text.push_str(&format!("line {}: {}\n", failure.line, failure.reason)),
+        }
+    }
+    if job.failed_entity_count > failures.len() as u64 {
+        text.push_str(&format!("… and {} more failed entities\n", job.failed_entity_count - failures.len() as u64));
+    }
+    Ok(plain_text(text))
+}

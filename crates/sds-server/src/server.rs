@@ -1,0 +1,81 @@
+//! Opening the store, first-start bootstrap, and serving HTTP.
+
+use std::sync::Arc;
+
+use axum::Router;
+use sds_store::{SqliteStore, Store, StoreResult};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServeConfig;
+use crate::jobs::{EngineError, EngineSettings, JobEngine};
+use crate::keys::SecretKey;
+use crate::routes;
+use crate::state::AppState;
+
+pub fn open_store(config: &ServeConfig) -> StoreResult<Arc<SqliteStore>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    Ok(Arc::new(SqliteStore::open(&config.store_path())?))
+}
+
+/// Keys created on first start, shown once to the user.
+pub struct BootstrapKeys {
+    pub master: SecretKey,
+    pub query: SecretKey,
+}
+
+/// On an empty store, creates the account `default` with two keys.
+pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
+    if !store.accounts()?.is_empty() {
+        return Ok(None);
+    }
+    let account = store.ensure_account("default")?;
+    let keys = BootstrapKeys { master: SecretKey::generate(), query: SecretKey::generate() };
+    for key in [&keys.master, &keys.query] {
+        store.add_key(account, &key.hash(), &key.hint())?;
+    }
+    Ok(Some(keys))
+}
+
+/// The application: one dispatcher behind compression (for clients that
+/// accept gzip) and request tracing.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .fallback(routes::dispatch)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn Store>) -> Result<(), EngineError> {
+    let settings = EngineSettings {
+        spool_dir: config.spool_dir(),
+        downloads_dir: config.downloads_dir(),
+        limits: config.limits(),
+        workers: config.job_workers,
+    };
+    let engine = JobEngine::start(Arc::clone(&store), settings)?;
+    let state = AppState { store, engine, config: Arc::new(config) };
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,5 @@
+#![allow(dead_code)]
+
+pub mod dataset;
+pub mod golden;
+pub mod server;

@@ -1,0 +1,239 @@
+//! A real `sds` server for integration tests: the built binary, started on
+//! an ephemeral loopback port with a temporary data dir, driven over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct TestServer {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// `http://127.0.0.1:PORT/REST/v1`
+    pub root: String,
+    pub master_key: String,
+    pub query_key: String,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pub client: reqwest::blocking::Client,
+}
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_sds")
+}
+
+impl TestServer {
+    /// A fresh server with an empty data dir: the account `default` and its
+    /// two keys are created on first start.
+    pub fn start() -> TestServer {
+        let temp = tempfile::tempdir().expect("a temp dir");
+        let data_dir = temp.path().join("data");
+        let mut server = TestServer::spawn(&data_dir, &[]);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Like [`TestServer::start`] with extra `serve` flags.
+    pub fn start_with(flags: &[&str]) -> TestServer {
+        let temp = tempfile::tempdir().expect("a temp dir");
+        let data_dir = temp.path().join("data");
+        let mut server = TestServer::spawn(&data_dir, flags);
+        server._temp = Some(temp);
+        server
+    }
+
+    fn spawn(data_dir: &Path, flags: &[&str]) -> TestServer {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(flags)
+            .env_remove("SDS_PUBLIC_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("the sds binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut master_key, mut query_key, mut base) = (String::new(), String::new(), String::new());
+        for line in lines.by_ref() {
+            let line = line.expect("server output");
+            if line.contains("master key") {
+                master_key = line.rsplit(' ').next().unwrap().to_owned();
+            } else if line.contains("query key") {
+                query_key = line.rsplit(' ').next().unwrap().to_owned();
+            } else if let Some(address) = line.strip_prefix("sds listening on ") {
+                base = address.trim().to_owned();
+                break;
+            }
+        }
+        assert!(!base.is_empty(), "the server did not start; see {}", data_dir.join("server.log").display());
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        TestServer {
+            child: Some(child),
+            root: format!("{base}/REST/v1"),
+            base,
+            master_key,
+            query_key,
+            data_dir: data_dir.to_owned(),
+            _temp: None,
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .no_gzip()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Kills the server as `kill -9` does: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill the server");
+            child.wait().unwrap();
+        }
+    }
+
+    /// Kills the server and starts it again on the same data dir (the keys
+    /// stay; the port changes).
+    pub fn restart(&mut self) {
+        self.kill9();
+        let mut fresh = TestServer::spawn(&self.data_dir.clone(), &[]);
+        self.child = fresh.child.take();
+        self.base = fresh.base.clone();
+        self.root = fresh.root.clone();
+    }
+
+    /// Runs `sds keys create` on this data dir; returns the new key.
+    pub fn create_key(&self, account: &str) -> String {
+        let output = Command::new(binary())
+            .args(["keys", "create", "--account", account, "--data-dir"])
+            .arg(&self.data_dir)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap().lines().last().unwrap().trim().to_owned()
+    }
+
+    pub fn get(&self, path_and_query: &str) -> reqwest::blocking::Response {
+        self.client.get(self.url(path_and_query)).send().expect("GET")
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        if path_and_query.starts_with("http") {
+            path_and_query.to_owned()
+        } else {
+            format!("{}{path_and_query}", self.base)
+        }
+    }
+
+    /// POSTs a Load Data Source job; `query` is appended to the URL as is.
+    pub fn load(&self, name: &str, operation: &str, input: &str, body: impl Into<Vec<u8>>, query: &str) -> reqwest::blocking::Response {
+        let output = if query.contains("output=") { "" } else { "&output=json" };
+        let url = format!(
+            "{}/Dataflows/LoadDataSource?dataSourceName={name}&loadOperation={operation}&input={input}{output}&key={}{query}",
+            self.root, self.master_key
+        );
+        self.client
+            .post(url)
+            .header("content-type", "application/octet-stream")
+            .body(body.into())
+            .send()
+            .expect("POST")
+    }
+
+    /// Polls a status URL (a `Location`) as the toolkit does, until the job
+    /// is no longer `Pending`; returns the job resource.
+    pub fn wait_job(&self, status_url: &str, key: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let response = self.get(&format!("{status_url}?output=json&key={key}"));
+            assert_eq!(response.status(), 200, "status poll of {status_url}");
+            let body: Value = response.json_value();
+            let job = body["resourceSets"][0]["resources"][0].clone();
+            if job["status"] != "Pending" {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job still Pending: {job}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Loads a data source and waits for the job; returns the final job.
+    pub fn load_and_wait(&self, name: &str, operation: &str, input: &str, body: impl Into<Vec<u8>>) -> Value {
+        let response = self.load(name, operation, input, body, "");
+        assert_eq!(response.status(), 201, "load of {name}");
+        let location = location(&response);
+        self.wait_job(&location, &self.master_key)
+    }
+
+    /// Creates a download job, waits for it and returns the downloaded text.
+    pub fn download(&self, access_id: &str, name: &str) -> String {
+        let response = self.get(&format!(
+            "/REST/v1/Dataflows/DataSourceDownload/{access_id}/{name}?output=json&key={}",
+            self.master_key
+        ));
+        assert_eq!(response.status(), 201);
+        let job = self.wait_job(&location(&response), &self.master_key);
+        assert_eq!(job["status"], "Completed", "{job}");
+        let url = link(&job, "output", Some("succeeded"));
+        let data = self.get(&format!("{url}?key={}", self.master_key));
+        assert_eq!(data.status(), 200);
+        data.text().unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub trait JsonBody {
+    fn json_value(self) -> Value;
+}
+
+impl JsonBody for reqwest::blocking::Response {
+    fn json_value(self) -> Value {
+        let text = self.text().expect("a body");
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+    }
+}
+
+pub fn location(response: &reqwest::blocking::Response) -> String {
+    response.headers().get("location").expect("a Location header").to_str().unwrap().to_owned()
+}
+
+/// The URL of a job's link with this role (and name).
+pub fn link(job: &Value, role: &str, name: Option<&str>) -> String {
+    job["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .find(|link| link["role"] == role && name.is_none_or(|name| link["name"] == name))
+        .unwrap_or_else(|| panic!("no {role}/{name:?} link in {job}"))["url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The access id from a completed load's `dataSource` link.
+pub fn access_id_of(job: &Value) -> String {
+    let url = link(job, "dataSource", Some("service"));
+    url.split("/data/").nth(1).unwrap().split('/').next().unwrap().to_owned()
+}
+
+/// Path to a file of the shared test data (read-only).
+pub fn shared_data(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(relative)
+}

@@ -1,0 +1,14 @@
+//! HTTP integration tests: the real `sds` binary on an ephemeral port with a
+//! temporary data dir, one module per API area.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_input;
+mod crash;
+mod download;
+mod envelopes;
+mod errors;
+mod fixtures;
+mod load;
+mod toolkit;

@@ -1,0 +1,131 @@
+//! Storage for `sds`: the [`Store`] trait the server and job engine use, and
+//! its embedded SQLite implementation ([`SqliteStore`]).
+//!
+//! The trait is synchronous: the server calls it from blocking tasks. A
+//! load writes a new version in `Building` state in batches (other writers
+//! interleave between batches), then [`Store::commit_load`] publishes it and
+//! completes the job in one transaction. A crash before that commit leaves
+//! only a `Building` version, which [`Store::discard_building_versions`]
+//! drops at start-up before the job runs again.
+
+mod error;
+mod sqlite;
+
+use std::io;
+
+use chrono::{DateTime, Utc};
+use sds_core::entity::BuiltRecord;
+use sds_core::job::{FailedEntity, JobOutcome};
+use sds_core::{AccessId, AccountId, DataSource, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId};
+
+pub use error::{StoreError, StoreResult};
+pub use sqlite::SqliteStore;
+
+/// SHA-256 of a key's text: all the store keeps of a key.
+pub type KeyHash = [u8; 32];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRecord {
+    pub id: KeyId,
+    pub account_id: AccountId,
+    pub account_name: String,
+    pub hash: KeyHash,
+    /// The key's first characters, to tell keys apart in listings.
+    pub hint: String,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRecord {
+    pub id: AccountId,
+    pub name: String,
+    pub created: DateTime<Utc>,
+    pub keys: Vec<KeyRecord>,
+}
+
+/// Everything that changes when a load job completes, applied atomically.
+#[derive(Clone, Debug)]
+pub struct LoadCommit<'a> {
+    pub job_id: &'a JobId,
+    /// The `Building` version the job wrote.
+    pub version_id: VersionId,
+    pub account_id: AccountId,
+    pub data_source_name: &'a str,
+    /// The access id to give the data source if it does not exist yet.
+    pub new_access_id: &'a AccessId,
+    /// The master key of the data source if it does not exist yet.
+    pub master_key: KeyId,
+    /// Replaces the query key when given.
+    pub query_key: Option<KeyId>,
+    /// Changes visibility when given.
+    pub set_public: Option<bool>,
+    /// Replaces the description when given.
+    pub description: Option<&'a str>,
+    /// Older published versions kept as rollback targets (SDS keeps 2).
+    pub previous_versions_kept: usize,
+    pub outcome: &'a JobOutcome,
+    pub failures: &'a [FailedEntity],
+}
+
+/// The storage operations of `sds`. Every method is one transaction.
+pub trait Store: Send + Sync + 'static {
+    // Accounts and keys.
+
+    /// Finds or creates an account by name.
+    fn ensure_account(&self, name: &str) -> StoreResult<AccountId>;
+    fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId>;
+    fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>>;
+    fn key(&self, id: KeyId) -> StoreResult<Option<KeyRecord>>;
+    /// Every account with its keys, by name.
+    fn accounts(&self) -> StoreResult<Vec<AccountRecord>>;
+
+    // Data sources and versions.
+
+    /// By account and name; names match case-insensitively.
+    fn data_source_by_name(&self, account: AccountId, name: &str) -> StoreResult<Option<DataSource>>;
+    fn data_source_by_access_id(&self, access_id: &AccessId) -> StoreResult<Option<DataSource>>;
+    fn version(&self, id: VersionId) -> StoreResult<Option<Version>>;
+    /// The version of a data source that a given job produced, if still kept.
+    fn version_by_job(&self, data_source: &AccessId, job: &JobId) -> StoreResult<Option<Version>>;
+
+    // Jobs.
+
+    fn insert_job(&self, job: &Job) -> StoreResult<()>;
+    fn job(&self, id: &JobId) -> StoreResult<Option<Job>>;
+    /// The newest job of a kind for a data source name (case-insensitive) of an account.
+    fn newest_job(&self, account: AccountId, kind: JobKind, data_source_name: &str) -> StoreResult<Option<Job>>;
+    /// Every `Pending` job, oldest first.
+    fn pending_jobs(&self) -> StoreResult<Vec<Job>>;
+    /// Ends a job that publishes nothing (a download, or any aborted job).
+    fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()>;
+    /// The rows a job skipped, in input order.
+    fn job_failures(&self, id: &JobId) -> StoreResult<Vec<FailedEntity>>;
+
+    // Writing a version.
+
+    /// Starts an invisible `Building` version for a job.
+    fn begin_version(&self, job: &JobId, schema: &Schema) -> StoreResult<VersionId>;
+    /// Copies every entity of `from` into `to` (the base of an incremental load).
+    fn copy_entities(&self, from: VersionId, to: VersionId) -> StoreResult<u64>;
+    /// Applies a batch in one transaction: upserts replace an entity with the
+    /// same ID (case-insensitively), deletes remove it if present.
+    fn write_entities(&self, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()>;
+    fn count_entities(&self, version: VersionId) -> StoreResult<u64>;
+    /// Publishes a built version and completes its job, in one transaction:
+    /// creates the data source if needed (else keeps its access id), demotes
+    /// the published version to a rollback target, drops the rollback targets
+    /// beyond `previous_versions_kept` with their entities, records the job's
+    /// counts and failures.
+    fn commit_load(&self, commit: &LoadCommit<'_>) -> StoreResult<DataSource>;
+    /// Drops one `Building` version and its entities (an aborted load's).
+    fn discard_version(&self, version: VersionId) -> StoreResult<()>;
+    /// Drops every `Building` version and its entities (at start-up, when
+    /// nothing is running). Returns how many were dropped.
+    fn discard_building_versions(&self) -> StoreResult<u64>;
+
+    // Reading a version.
+
+    /// Visits every entity of a version in entity-ID order, streaming; stops
+    /// at the visitor's first error. Returns how many were visited.
+    fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64>;
+}

@@ -1,0 +1,472 @@
+//! The SQLite store against real files in temporary directories.
+
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use sds_core::job::{FailedEntity, JobOutcome, JobStatus, LoadParams};
+use sds_core::{
+    AccessId, AccountId, BuiltRecord, DownloadParams, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams,
+    KeyId, LoadOperation, Property, Schema, Value, VersionId, VersionState,
+};
+use sds_store::{LoadCommit, SqliteStore, Store, StoreError};
+use tempfile::TempDir;
+
+struct Fixture {
+    _dir: TempDir,
+    path: std::path::PathBuf,
+    store: SqliteStore,
+    account: AccountId,
+    key: KeyId,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/sds.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let account = store.ensure_account("Contoso").unwrap();
+    let key = store.add_key(account, &[1; 32], "abc").unwrap();
+    Fixture { _dir: dir, path, store, account, key }
+}
+
+fn schema() -> Schema {
+    let properties = vec![
+        Property::new("EntityID", EdmType::String),
+        Property::new("Name", EdmType::String),
+        Property::new("Latitude", EdmType::Double),
+        Property::new("Longitude", EdmType::Double),
+    ];
+    Schema::new("Places", properties, "EntityID").unwrap()
+}
+
+fn entity(id: &str, name: &str) -> Entity {
+    Entity {
+        id: id.into(),
+        latitude: 47.5,
+        longitude: -122.25,
+        bounds: None,
+        values: vec![Value::String(id.into()), Value::String(name.into()), Value::Double(47.5), Value::Double(-122.25)],
+    }
+}
+
+fn upsert(id: &str, name: &str) -> BuiltRecord {
+    BuiltRecord::Upsert(entity(id, name))
+}
+
+fn outcome(status: JobStatus, processed: u64, failed: u64) -> JobOutcome {
+    JobOutcome {
+        status,
+        completed: Utc::now(),
+        total_entity_count: processed + failed,
+        processed_entity_count: processed,
+        failed_entity_count: failed,
+        error_message: None,
+    }
+}
+
+impl Fixture {
+    fn job(&self, kind: JobKind, name: &str) -> Job {
+        let operation = if kind == JobKind::LoadIncremental { LoadOperation::Incremental } else { LoadOperation::Complete };
+        let job = Job {
+            id: JobId::generate(),
+            account_id: self.account,
+            key_id: self.key,
+            kind,
+            status: JobStatus::Pending,
+            data_source_name: name.into(),
+            params: JobParams::Load(LoadParams {
+                operation,
+                input: InputFormat::Csv,
+                set_public: Some(true),
+                query_key: None,
+                description: Some("shops".into()),
+                access_id: None,
+            }),
+            created: Utc::now(),
+            completed: None,
+            total_entity_count: 0,
+            processed_entity_count: 0,
+            failed_entity_count: 0,
+            error_message: None,
+            result_access_id: None,
+        };
+        self.store.insert_job(&job).unwrap();
+        job
+    }
+
+    /// Runs a complete load of `records` into data source `name`, as the job engine would.
+    fn load(&self, name: &str, records: &[BuiltRecord]) -> (Job, VersionId, sds_core::DataSource) {
+        let job = self.job(JobKind::LoadComplete, name);
+        let version = self.store.begin_version(&job.id, &schema()).unwrap();
+        self.store.write_entities(version, records).unwrap();
+        let data_source = self.commit(&job, version, &AccessId::generate(), &[]);
+        (job, version, data_source)
+    }
+
+    fn commit(&self, job: &Job, version: VersionId, access_id: &AccessId, failures: &[FailedEntity]) -> sds_core::DataSource {
+        let outcome = outcome(JobStatus::Completed, 3, failures.len() as u64);
+        self.store
+            .commit_load(&LoadCommit {
+                job_id: &job.id,
+                version_id: version,
+                account_id: self.account,
+                data_source_name: &job.data_source_name,
+                new_access_id: access_id,
+                master_key: self.key,
+                query_key: None,
+                set_public: None,
+                description: None,
+                previous_versions_kept: 2,
+                outcome: &outcome,
+                failures,
+            })
+            .unwrap()
+    }
+
+    fn ids(&self, version: VersionId) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        self.store
+            .for_each_entity(version, &mut |entity| {
+                let Value::String(name) = &entity.values[1] else { panic!("name is not a string") };
+                seen.push((entity.id.clone(), name.clone()));
+                Ok(())
+            })
+            .unwrap();
+        seen
+    }
+
+    /// Entity rows of a version, counted behind the store's back.
+    fn raw_entity_rows(&self, version: VersionId) -> i64 {
+        let connection = rusqlite::Connection::open(&self.path).unwrap();
+        connection.query_row("SELECT COUNT(*) FROM entities WHERE version_id = ?1", [version.0], |row| row.get(0)).unwrap()
+    }
+}
+
+#[test]
+fn accounts_and_keys_round_trip() {
+    let f = fixture();
+    assert_eq!(f.store.ensure_account("CONTOSO").unwrap(), f.account);
+    let other = f.store.ensure_account("Adatum").unwrap();
+    assert_ne!(other, f.account);
+
+    let record = f.store.key_by_hash(&[1; 32]).unwrap().unwrap();
+    assert_eq!((record.id, record.account_id, record.hint.as_str()), (f.key, f.account, "abc"));
+    assert_eq!(record.account_name, "Contoso");
+    assert_eq!(f.store.key(f.key).unwrap(), Some(record.clone()));
+    assert_eq!(f.store.key_by_hash(&[2; 32]).unwrap(), None);
+    assert_eq!(f.store.key(KeyId(999)).unwrap(), None);
+
+    assert!(matches!(f.store.add_key(other, &[1; 32], "dup"), Err(StoreError::Conflict(_))));
+    assert!(matches!(f.store.add_key(AccountId(999), &[3; 32], "x"), Err(StoreError::NotFound(_))));
+    let second = f.store.add_key(f.account, &[4; 32], "def").unwrap();
+
+    let accounts = f.store.accounts().unwrap();
+    let names: Vec<_> = accounts.iter().map(|account| account.name.as_str()).collect();
+    assert_eq!(names, ["Adatum", "Contoso"]);
+    assert!(accounts[0].keys.is_empty());
+    let keys: Vec<_> = accounts[1].keys.iter().map(|key| key.id).collect();
+    assert_eq!(keys, [f.key, second]);
+    assert_eq!(accounts[1].keys[0], record);
+}
+
+#[test]
+fn jobs_round_trip_and_order() {
+    let f = fixture();
+    let first = f.job(JobKind::LoadComplete, "Shops");
+    assert_eq!(f.store.job(&first.id).unwrap(), Some(first.clone()));
+    assert!(matches!(f.store.insert_job(&first), Err(StoreError::Conflict(_))));
+    assert_eq!(f.store.job(&JobId::generate()).unwrap(), None);
+
+    let mut download = first.clone();
+    download.id = JobId::generate();
+    download.kind = JobKind::Download;
+    download.params = JobParams::Download(DownloadParams { access_id: AccessId::generate(), version_id: VersionId(4) });
+    // Same instant as `first`: order must come from insertion, not the clock.
+    f.store.insert_job(&download).unwrap();
+    let second = f.job(JobKind::LoadComplete, "SHOPS");
+    f.job(JobKind::LoadComplete, "Other");
+
+    let newest = f.store.newest_job(f.account, JobKind::LoadComplete, "shops").unwrap().unwrap();
+    assert_eq!(newest.id, second.id);
+    assert_eq!(f.store.newest_job(f.account, JobKind::Download, "Shops").unwrap().unwrap(), download);
+    assert_eq!(f.store.newest_job(f.account, JobKind::Rollback, "Shops").unwrap(), None);
+    assert_eq!(f.store.newest_job(AccountId(999), JobKind::LoadComplete, "Shops").unwrap(), None);
+
+    let pending: Vec<_> = f.store.pending_jobs().unwrap().into_iter().map(|job| job.id).collect();
+    assert_eq!(pending.len(), 4);
+    assert_eq!(pending[..3], [first.id.clone(), download.id.clone(), second.id.clone()]);
+
+    let failures = vec![
+        FailedEntity { line: 7, entity_id: Some("x".into()), reason: "bad latitude".into() },
+        FailedEntity { line: 3, entity_id: None, reason: "no id".into() },
+    ];
+    let mut ended = outcome(JobStatus::Aborted, 10, 2);
+    ended.error_message = Some("too many failures".into());
+    f.store.finish_job(&first.id, &ended, &failures).unwrap();
+    assert_eq!(f.store.job_failures(&first.id).unwrap(), failures);
+    assert_eq!(f.store.job_failures(&second.id).unwrap(), vec![]);
+
+    let stored = f.store.job(&first.id).unwrap().unwrap();
+    let expected = Job {
+        status: JobStatus::Aborted,
+        completed: Some(ended.completed),
+        total_entity_count: 12,
+        processed_entity_count: 10,
+        failed_entity_count: 2,
+        error_message: Some("too many failures".into()),
+        ..first.clone()
+    };
+    assert_eq!(stored, expected);
+    let pending = f.store.pending_jobs().unwrap();
+    assert_eq!(pending.len(), 3);
+    assert_eq!(pending[0].id, download.id);
+
+    // Finishing again replaces the failures instead of appending to them.
+    f.store.finish_job(&first.id, &ended, &failures[..1]).unwrap();
+    assert_eq!(f.store.job_failures(&first.id).unwrap(), failures[..1]);
+    assert!(matches!(f.store.finish_job(&JobId::generate(), &ended, &[]), Err(StoreError::NotFound(_))));
+}
+
+#[test]
+fn complete_loads_publish_demote_and_prune() {
+    let f = fixture();
+    let access_id = AccessId::generate();
+    let job1 = f.job(JobKind::LoadComplete, "Shops");
+    let v1 = f.store.begin_version(&job1.id, &schema()).unwrap();
+    f.store.write_entities(v1, &[upsert("1", "one"), upsert("2", "two")]).unwrap();
+    assert_eq!(f.store.data_source_by_name(f.account, "shops").unwrap(), None);
+    let failures = [FailedEntity { line: 4, entity_id: Some("3".into()), reason: "bad".into() }];
+    let created = f.commit(&job1, v1, &access_id, &failures);
+
+    assert_eq!(created.access_id, access_id);
+    assert_eq!(created.name, "Shops");
+    assert_eq!(created.master_key, f.key);
+    assert!(!created.is_public);
+    assert_eq!(created.published_version, Some(v1));
+    assert_eq!(f.store.data_source_by_name(f.account, "SHOPS").unwrap(), Some(created.clone()));
+    assert_eq!(f.store.data_source_by_access_id(&access_id).unwrap(), Some(created.clone()));
+    let version = f.store.version(v1).unwrap().unwrap();
+    assert_eq!((version.state, version.entity_count, version.data_source_id), (VersionState::Published, 2, Some(created.id)));
+    assert_eq!(version.schema, schema());
+    let job = f.store.job(&job1.id).unwrap().unwrap();
+    assert_eq!((job.status, job.result_access_id.as_ref()), (JobStatus::Completed, Some(&access_id)));
+    assert_eq!(job.failed_entity_count, 1);
+    assert_eq!(f.store.job_failures(&job1.id).unwrap(), failures);
+    assert!(matches!(f.commit_load_again(&job1, v1), Err(StoreError::Conflict(_))));
+
+    // Second load: same access id and master key, even though it offers others.
+    let job2 = f.job(JobKind::LoadComplete, "shops");
+    let v2 = f.store.begin_version(&job2.id, &schema()).unwrap();
+    f.store.write_entities(v2, &[upsert("9", "nine")]).unwrap();
+    let other_key = f.store.add_key(f.account, &[5; 32], "zzz").unwrap();
+    let later = outcome(JobStatus::Completed, 1, 0);
+    let updated = f
+        .store
+        .commit_load(&LoadCommit {
+            job_id: &job2.id,
+            version_id: v2,
+            account_id: f.account,
+            data_source_name: "shops",
+            new_access_id: &AccessId::generate(),
+            master_key: other_key,
+            query_key: Some(other_key),
+            set_public: Some(true),
+            description: Some("coffee"),
+            previous_versions_kept: 2,
+            outcome: &later,
+            failures: &[],
+        })
+        .unwrap();
+    assert_eq!((updated.id, &updated.access_id, updated.master_key), (created.id, &access_id, f.key));
+    assert_eq!((updated.query_key, updated.is_public, updated.description.as_deref()), (Some(other_key), true, Some("coffee")));
+    assert_eq!((updated.published_version, updated.created, updated.updated), (Some(v2), created.created, later.completed));
+    assert_eq!(f.store.version(v1).unwrap().unwrap().state, VersionState::Previous);
+    assert_eq!(f.store.version_by_job(&access_id, &job1.id).unwrap().unwrap().id, v1);
+    assert_eq!(f.store.version_by_job(&access_id, &job2.id).unwrap().unwrap().id, v2);
+    assert_eq!(f.store.version_by_job(&AccessId::generate(), &job2.id).unwrap(), None);
+
+    // Third and fourth loads: only the two newest rollback targets stay.
+    let (job3, v3, _) = f.load("Shops", &[upsert("a", "x")]);
+    assert_eq!(f.store.version(v1).unwrap().unwrap().state, VersionState::Previous);
+    let (_, v4, latest) = f.load("Shops", &[upsert("b", "y")]);
+    assert_eq!(latest.access_id, access_id);
+    assert_eq!(latest.published_version, Some(v4));
+    assert_eq!(f.store.version(v1).unwrap(), None);
+    assert_eq!(f.raw_entity_rows(v1), 0);
+    assert_eq!(f.store.version_by_job(&access_id, &job1.id).unwrap(), None);
+    assert_eq!(f.store.version(v2).unwrap().unwrap().state, VersionState::Previous);
+    assert_eq!(f.store.version(v3).unwrap().unwrap().state, VersionState::Previous);
+    assert_eq!(f.store.version_by_job(&access_id, &job3.id).unwrap().unwrap().id, v3);
+    assert_eq!(f.raw_entity_rows(v2), 1);
+    assert_eq!(f.ids(v4), [("b".to_string(), "y".to_string())]);
+
+    let (_, v5, _) = f.load("Shops", &[]);
+    assert_eq!(f.store.version(v2).unwrap(), None);
+    assert_eq!(f.raw_entity_rows(v2), 0);
+    assert_eq!(f.store.version(v5).unwrap().unwrap().entity_count, 0);
+}
+
+impl Fixture {
+    fn commit_load_again(&self, job: &Job, version: VersionId) -> Result<sds_core::DataSource, StoreError> {
+        let outcome = outcome(JobStatus::Completed, 0, 0);
+        self.store.commit_load(&LoadCommit {
+            job_id: &job.id,
+            version_id: version,
+            account_id: self.account,
+            data_source_name: &job.data_source_name,
+            new_access_id: &AccessId::generate(),
+            master_key: self.key,
+            query_key: None,
+            set_public: None,
+            description: None,
+            previous_versions_kept: 2,
+            outcome: &outcome,
+            failures: &[],
+        })
+    }
+}
+
+#[test]
+fn incremental_load_copies_upserts_and_deletes() {
+    let f = fixture();
+    let (_, base, _) = f.load("Shops", &[upsert("A", "a"), upsert("B", "b"), upsert("C", "c")]);
+
+    let job = f.job(JobKind::LoadIncremental, "Shops");
+    let version = f.store.begin_version(&job.id, &schema()).unwrap();
+    assert_eq!(f.store.copy_entities(base, version).unwrap(), 3);
+    f.store
+        .write_entities(
+            version,
+            &[upsert("b", "b2"), BuiltRecord::Delete { id: "c".into() }, BuiltRecord::Delete { id: "zz".into() }],
+        )
+        .unwrap();
+    f.store.write_entities(version, &[upsert("D", "d"), upsert("d", "d2")]).unwrap();
+    assert_eq!(f.store.count_entities(version).unwrap(), 3);
+    let published = f.commit(&job, version, &AccessId::generate(), &[]);
+
+    assert_eq!(published.published_version, Some(version));
+    let expected = [("A", "a"), ("b", "b2"), ("d", "d2")].map(|(id, name)| (id.to_string(), name.to_string()));
+    assert_eq!(f.ids(version), expected);
+    assert_eq!(f.store.version(version).unwrap().unwrap().entity_count, 3);
+    // The base is untouched.
+    assert_eq!(f.ids(base).len(), 3);
+}
+
+#[test]
+fn ids_are_case_insensitive_within_a_batch() {
+    let f = fixture();
+    let (_, version, _) = f.load("Shops", &[upsert("Key", "first"), upsert("KEY", "second"), upsert("kéy", "third")]);
+    let ids = f.ids(version);
+    assert_eq!(ids, [("KEY".to_string(), "second".to_string()), ("kéy".to_string(), "third".to_string())]);
+}
+
+#[test]
+fn writing_needs_a_building_version() {
+    let f = fixture();
+    let (_, published, _) = f.load("Shops", &[upsert("1", "one")]);
+    assert!(matches!(f.store.write_entities(published, &[upsert("2", "two")]), Err(StoreError::Conflict(_))));
+    assert!(matches!(f.store.write_entities(VersionId(999), &[]), Err(StoreError::NotFound(_))));
+    assert!(matches!(f.store.copy_entities(VersionId(999), published), Err(StoreError::NotFound(_))));
+    assert!(matches!(f.store.count_entities(VersionId(999)), Err(StoreError::NotFound(_))));
+    assert_eq!(f.ids(published).len(), 1);
+}
+
+#[test]
+fn discard_drops_only_building_versions() {
+    let f = fixture();
+    let (_, published, _) = f.load("Shops", &[upsert("1", "one")]);
+    let job = f.job(JobKind::LoadComplete, "Shops");
+    let building = f.store.begin_version(&job.id, &schema()).unwrap();
+    f.store.copy_entities(published, building).unwrap();
+    let other = f.store.begin_version(&f.job(JobKind::LoadComplete, "Other").id, &schema()).unwrap();
+
+    assert_eq!(f.store.discard_building_versions().unwrap(), 2);
+    assert_eq!(f.store.version(building).unwrap(), None);
+    assert_eq!(f.store.version(other).unwrap(), None);
+    assert_eq!(f.raw_entity_rows(building), 0);
+    assert_eq!(f.store.version(published).unwrap().unwrap().state, VersionState::Published);
+    assert_eq!(f.ids(published).len(), 1);
+    assert_eq!(f.store.discard_building_versions().unwrap(), 0);
+}
+
+#[test]
+fn an_aborted_load_leaves_the_published_version_alone() {
+    let f = fixture();
+    let (_, published, before) = f.load("Shops", &[upsert("1", "one")]);
+    let job = f.job(JobKind::LoadComplete, "Shops");
+    let building = f.store.begin_version(&job.id, &schema()).unwrap();
+    f.store.write_entities(building, &[upsert("2", "two")]).unwrap();
+    assert_eq!(f.store.data_source_by_name(f.account, "Shops").unwrap(), Some(before.clone()));
+    assert_eq!(f.store.version_by_job(&before.access_id, &job.id).unwrap(), None);
+
+    f.store.finish_job(&job.id, &outcome(JobStatus::Aborted, 0, 0), &[]).unwrap();
+    assert_eq!(f.store.version(building).unwrap().unwrap().state, VersionState::Building);
+    f.store.discard_version(building).unwrap();
+    f.store.discard_version(building).unwrap();
+    assert!(matches!(f.store.discard_version(published), Err(StoreError::Conflict(_))));
+
+    assert_eq!(f.store.data_source_by_name(f.account, "Shops").unwrap(), Some(before.clone()));
+    assert_eq!(f.store.data_source_by_access_id(&before.access_id).unwrap(), Some(before));
+    assert_eq!(f.ids(published), [("1".to_string(), "one".to_string())]);
+    assert_eq!(f.store.version(building).unwrap(), None);
+    assert_eq!(f.raw_entity_rows(building), 0);
+    assert_eq!(f.store.job(&job.id).unwrap().unwrap().status, JobStatus::Aborted);
+}
+
+#[test]
+fn data_survives_reopening_the_file() {
+    let f = fixture();
+    let (job, version, data_source) = f.load("Shops", &[upsert("1", "one"), upsert("2", "two")]);
+    let pending = f.job(JobKind::LoadComplete, "Next");
+    let Fixture { _dir, path, store, account, .. } = f;
+    drop(store);
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.ensure_account("contoso").unwrap(), account);
+    assert_eq!(store.data_source_by_access_id(&data_source.access_id).unwrap(), Some(data_source));
+    assert_eq!(store.job(&job.id).unwrap().unwrap().status, JobStatus::Completed);
+    assert_eq!(store.pending_jobs().unwrap(), vec![pending]);
+    assert_eq!(store.count_entities(version).unwrap(), 2);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(schema_version, 1);
+    let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_failing_visitor_stops_the_scan() {
+    let f = fixture();
+    let records: Vec<_> = (0..10).map(|index| upsert(&format!("{index:02}"), "n")).collect();
+    let (_, version, _) = f.load("Shops", &records);
+    let mut seen = Vec::new();
+    let result = f.store.for_each_entity(version, &mut |entity| {
+        seen.push(entity.id);
+        if seen.len() == 3 {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"));
+        }
+        Ok(())
+    });
+    assert!(matches!(result, Err(StoreError::Visitor(error)) if error.kind() == std::io::ErrorKind::BrokenPipe));
+    assert_eq!(seen, ["00", "01", "02"]);
+    assert_eq!(f.store.for_each_entity(version, &mut |_| Ok(())).unwrap(), 10);
+    assert!(matches!(f.store.for_each_entity(VersionId(999), &mut |_| Ok(())), Err(StoreError::NotFound(_))));
+}
+
+#[test]
+fn dates_round_trip_exactly() {
+    let f = fixture();
+    let mut job = f.job(JobKind::LoadComplete, "Dates");
+    job.id = JobId::generate();
+    job.created = Utc::now() - Duration::nanoseconds(123_456_789_123);
+    job.completed = Some(job.created + Duration::nanoseconds(1));
+    f.store.insert_job(&job).unwrap();
+    assert_eq!(f.store.job(&job.id).unwrap(), Some(job));
+}
+
+#[test]
+fn opening_creates_missing_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c.db");
+    SqliteStore::open(&path).unwrap();
+    assert!(Path::new(&path).exists());
+}
