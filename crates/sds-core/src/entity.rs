@@ -220,7 +220,8 @@ mod tests {
     #[test]
     fn a_row_becomes_a_typed_entity() {
         let builder = EntityBuilder::for_complete(shops_schema(&[Property::new("Seats", EdmType::Int64)]));
-        let BuiltRecord::Upsert(entity) = builder.build(&cells(&["1", "Café", "47.6", "-122.1", "12"])).unwrap() else {
+        let BuiltRecord::Upsert(entity) = builder.build(&cells(&["1", "Café", "47.6", "-122.1", "12"])).unwrap()
+        else {
             panic!("expected an upsert");
         };
         assert_eq!(entity.id, "1");

@@ -32,7 +32,9 @@ pub enum GeographyError {
     Syntax(String),
     #[error("the geography is empty")]
     Empty,
-    #[error("coordinate ({longitude} {latitude}) is out of range: longitude must be within ±180 and latitude within ±90")]
+    #[error(
+        "coordinate ({longitude} {latitude}) is out of range: longitude must be within ±180 and latitude within ±90"
+    )]
     OutOfRange { longitude: f64, latitude: f64 },
     #[error("a polygon ring is not closed: its first and last points differ")]
     RingNotClosed,
@@ -44,33 +46,27 @@ pub enum GeographyError {
 
 impl Geography {
     pub fn parse(text: &str) -> Result<Geography, GeographyError> {
-        let parsed = wkt::Wkt::<f64>::from_str(text.trim())
-            .map_err(|error| GeographyError::Syntax(error.to_string()))?;
+        let parsed =
+            wkt::Wkt::<f64>::from_str(text.trim()).map_err(|error| GeographyError::Syntax(error.to_string()))?;
         let mut point_count = 0;
         check_wkt(&parsed, &mut point_count)?;
         if point_count == 0 {
             return Err(GeographyError::Empty);
         }
-        let geometry = geo::Geometry::<f64>::try_from(parsed)
-            .map_err(|error| GeographyError::Syntax(error.to_string()))?;
+        let geometry =
+            geo::Geometry::<f64>::try_from(parsed).map_err(|error| GeographyError::Syntax(error.to_string()))?;
         Ok(Geography { geometry, point_count })
     }
 
     /// The planar centroid (as SQL Server's `STCentroid` on the WKT), as
     /// `(latitude, longitude)`. Lines weigh by length, points by count.
     pub fn centroid(&self) -> (f64, f64) {
-        let point = self
-            .geometry
-            .centroid()
-            .expect("a validated geography has at least one point");
+        let point = self.geometry.centroid().expect("a validated geography has at least one point");
         (point.y(), point.x())
     }
 
     pub fn bounds(&self) -> Bounds {
-        let rect = self
-            .geometry
-            .bounding_rect()
-            .expect("a validated geography has at least one point");
+        let rect = self.geometry.bounding_rect().expect("a validated geography has at least one point");
         Bounds {
             min_longitude: rect.min().x,
             min_latitude: rect.min().y,
@@ -125,18 +121,15 @@ fn check_wkt(geometry: &wkt::Wkt<f64>, point_count: &mut usize) -> Result<(), Ge
             Some(coord) => check_coords(std::slice::from_ref(coord), point_count),
             None => Ok(()),
         }),
-        Wkt::MultiLineString(lines) => lines
-            .line_strings()
-            .iter()
-            .try_for_each(|line| check_coords(line.coords(), point_count)),
-        Wkt::MultiPolygon(polygons) => polygons
-            .polygons()
-            .iter()
-            .try_for_each(|polygon| check_polygon(polygon, point_count)),
-        Wkt::GeometryCollection(collection) => collection
-            .geometries()
-            .iter()
-            .try_for_each(|member| check_wkt(member, point_count)),
+        Wkt::MultiLineString(lines) => {
+            lines.line_strings().iter().try_for_each(|line| check_coords(line.coords(), point_count))
+        }
+        Wkt::MultiPolygon(polygons) => {
+            polygons.polygons().iter().try_for_each(|polygon| check_polygon(polygon, point_count))
+        }
+        Wkt::GeometryCollection(collection) => {
+            collection.geometries().iter().try_for_each(|member| check_wkt(member, point_count))
+        }
     }
 }
 
@@ -153,8 +146,7 @@ mod tests {
 
     #[test]
     fn polygon_with_hole_has_area_centroid_and_bounds() {
-        let geography =
-            Geography::parse("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 1 2, 2 2, 2 1, 1 1))").unwrap();
+        let geography = Geography::parse("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 1 2, 2 2, 2 1, 1 1))").unwrap();
         let (latitude, longitude) = geography.centroid();
         // A 4x4 square minus a unit hole centred at (1.5, 1.5): the centroid
         // moves away from the hole: (16*2 - 1*1.5) / 15.

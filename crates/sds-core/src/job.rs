@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccessId, AccountId, KeyId, JobId, VersionId};
+use crate::ids::{AccessId, AccountId, JobId, KeyId, VersionId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JobStatus {
@@ -104,10 +104,7 @@ impl fmt::Display for JobKind {
 impl FromStr for JobKind {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        JobKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| format!("unknown job kind '{text}'"))
+        JobKind::ALL.into_iter().find(|kind| kind.as_str() == text).ok_or_else(|| format!("unknown job kind '{text}'"))
     }
 }
 

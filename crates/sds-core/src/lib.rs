@@ -20,6 +20,9 @@ pub use data_source::{DataSource, Version, VersionState};
 pub use entity::{BuiltRecord, Entity, EntityBuilder, EntityError};
 pub use geography::{Bounds, Geography, GeographyError};
 pub use ids::{AccessId, AccountId, DataSourceId, JobId, KeyId, VersionId};
-pub use job::{DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus, LoadOperation, LoadParams};
+pub use job::{
+    DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus, LoadOperation,
+    LoadParams,
+};
 pub use schema::{EdmType, Property, Schema, SchemaError};
 pub use value::{Timestamp, Value};

@@ -27,14 +27,8 @@ pub enum EdmType {
 }
 
 impl EdmType {
-    pub const ALL: [EdmType; 6] = [
-        EdmType::String,
-        EdmType::Int64,
-        EdmType::Boolean,
-        EdmType::Double,
-        EdmType::DateTime,
-        EdmType::Geography,
-    ];
+    pub const ALL: [EdmType; 6] =
+        [EdmType::String, EdmType::Int64, EdmType::Boolean, EdmType::Double, EdmType::DateTime, EdmType::Geography];
 
     /// `Edm.String` and so on, as text headers, `$metadata` and Atom write it.
     pub fn edm_name(self) -> &'static str {
@@ -114,7 +108,9 @@ pub enum SchemaError {
     InvalidEntityTypeName { name: String, reason: &'static str },
     #[error("property '{0}' is declared twice (names are case-insensitive)")]
     DuplicateProperty(String),
-    #[error("unknown type '{0}': expected Edm.String, Edm.Int64, Edm.Boolean, Edm.Double, Edm.DateTime or Edm.Geography")]
+    #[error(
+        "unknown type '{0}': expected Edm.String, Edm.Int64, Edm.Boolean, Edm.Double, Edm.DateTime or Edm.Geography"
+    )]
     UnknownType(String),
     #[error("the schema declares no primary key")]
     NoPrimaryKey,
@@ -290,11 +286,7 @@ impl Schema {
                 None => return mismatch(format!("property '{}' is not in the data source", property.name)),
             }
         }
-        if let Some(missing) = stored
-            .properties
-            .iter()
-            .find(|property| self.property_index(&property.name).is_none())
-        {
+        if let Some(missing) = stored.properties.iter().find(|property| self.property_index(&property.name).is_none()) {
             return mismatch(format!("property '{}' is missing", missing.name));
         }
         Ok(mapping)
@@ -354,12 +346,9 @@ mod tests {
 
     #[test]
     fn a_geography_only_schema_is_valid() {
-        let schema = Schema::new(
-            "Areas",
-            vec![property("Id", EdmType::String), property("Shape", EdmType::Geography)],
-            "Id",
-        )
-        .unwrap();
+        let schema =
+            Schema::new("Areas", vec![property("Id", EdmType::String), property("Shape", EdmType::Geography)], "Id")
+                .unwrap();
         assert_eq!(schema.geography_index(), Some(1));
     }
 

@@ -125,9 +125,7 @@ impl Value {
         }
         match edm_type {
             EdmType::String => unreachable!("handled above"),
-            EdmType::Int64 => {
-                trimmed.parse::<i64>().map(Value::Int64).map_err(|_| malformed())
-            }
+            EdmType::Int64 => trimmed.parse::<i64>().map(Value::Int64).map_err(|_| malformed()),
             EdmType::Double => parse_double(trimmed).map(Value::Double).ok_or_else(malformed),
             EdmType::Boolean => parse_boolean(trimmed).map(Value::Boolean).ok_or_else(malformed),
             EdmType::DateTime => Timestamp::parse(trimmed).map(Value::DateTime).ok_or_else(malformed),
@@ -287,7 +285,7 @@ mod tests {
 
     #[test]
     fn doubles_write_shortest_round_trip_text() {
-        for number in [0.1, 47.64, -122.33, 1e21, 5e-324, 123456789.123456789] {
+        for number in [0.1, 47.64, -122.33, 1e21, 5e-324, 123_456_789.123_456_79] {
             let text = Value::Double(number).to_string();
             assert!(!text.contains('e'), "{text}");
             assert_eq!(text.parse::<f64>().unwrap(), number);

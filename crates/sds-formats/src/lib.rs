@@ -59,10 +59,7 @@ pub trait RecordReader: Send {
 }
 
 /// Opens a reader for a format; reads up to and including the schema.
-pub fn open_reader(
-    format: InputFormat,
-    input: Box<dyn BufRead + Send>,
-) -> Result<Box<dyn RecordReader>, FormatError> {
+pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Result<Box<dyn RecordReader>, FormatError> {
     match format {
         InputFormat::Xml => Ok(Box::new(xml_dataset::DataSetReader::new(input)?)),
         InputFormat::Csv => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Comma)?)),

@@ -13,9 +13,7 @@ pub async fn authenticate(state: &AppState, params: &Params) -> Result<KeyRecord
     let Some(key) = params.get("key").filter(|key| !key.is_empty()) else {
         return Err(ApiError::new(ErrorKind::NoCredentials, "the 'key' parameter is required"));
     };
-    lookup_key(state, key)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorKind::InvalidCredentials, "the key is not valid"))
+    lookup_key(state, key).await?.ok_or_else(|| ApiError::new(ErrorKind::InvalidCredentials, "the key is not valid"))
 }
 
 /// Finds a key by its text. The store looks the hash up by index; the

@@ -31,7 +31,11 @@ pub struct ServeConfig {
     #[arg(long, env = "SDS_COPYRIGHT", default_value = "Copyright © 2026 sds. All rights reserved.")]
     pub copyright: String,
     /// Brand logo URL of every response envelope.
-    #[arg(long, env = "SDS_BRAND_LOGO_URI", default_value = "http://dev.virtualearth.net/Branding/logo_powered_by.png")]
+    #[arg(
+        long,
+        env = "SDS_BRAND_LOGO_URI",
+        default_value = "http://dev.virtualearth.net/Branding/logo_powered_by.png"
+    )]
     pub brand_logo_uri: String,
 }
 

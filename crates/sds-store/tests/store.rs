@@ -65,7 +65,8 @@ fn outcome(status: JobStatus, processed: u64, failed: u64) -> JobOutcome {
 
 impl Fixture {
     fn job(&self, kind: JobKind, name: &str) -> Job {
-        let operation = if kind == JobKind::LoadIncremental { LoadOperation::Incremental } else { LoadOperation::Complete };
+        let operation =
+            if kind == JobKind::LoadIncremental { LoadOperation::Incremental } else { LoadOperation::Complete };
         let job = Job {
             id: JobId::generate(),
             account_id: self.account,
@@ -102,7 +103,24 @@ impl Fixture {
         (job, version, data_source)
     }
 
-    fn commit(&self, job: &Job, version: VersionId, access_id: &AccessId, failures: &[FailedEntity]) -> sds_core::DataSource {
+    fn commit(
+        &self,
+        job: &Job,
+        version: VersionId,
+        access_id: &AccessId,
+        failures: &[FailedEntity],
+    ) -> sds_core::DataSource {
+        self.commit_keeping(job, version, access_id, failures, 2)
+    }
+
+    fn commit_keeping(
+        &self,
+        job: &Job,
+        version: VersionId,
+        access_id: &AccessId,
+        failures: &[FailedEntity],
+        previous_versions_kept: usize,
+    ) -> sds_core::DataSource {
         let outcome = outcome(JobStatus::Completed, 3, failures.len() as u64);
         self.store
             .commit_load(&LoadCommit {
@@ -115,7 +133,7 @@ impl Fixture {
                 query_key: None,
                 set_public: None,
                 description: None,
-                previous_versions_kept: 2,
+                previous_versions_kept,
                 outcome: &outcome,
                 failures,
             })
@@ -137,7 +155,9 @@ impl Fixture {
     /// Entity rows of a version, counted behind the store's back.
     fn raw_entity_rows(&self, version: VersionId) -> i64 {
         let connection = rusqlite::Connection::open(&self.path).unwrap();
-        connection.query_row("SELECT COUNT(*) FROM entities WHERE version_id = ?1", [version.0], |row| row.get(0)).unwrap()
+        connection
+            .query_row("SELECT COUNT(*) FROM entities WHERE version_id = ?1", [version.0], |row| row.get(0))
+            .unwrap()
     }
 }
 
@@ -245,7 +265,10 @@ fn complete_loads_publish_demote_and_prune() {
     assert_eq!(f.store.data_source_by_name(f.account, "SHOPS").unwrap(), Some(created.clone()));
     assert_eq!(f.store.data_source_by_access_id(&access_id).unwrap(), Some(created.clone()));
     let version = f.store.version(v1).unwrap().unwrap();
-    assert_eq!((version.state, version.entity_count, version.data_source_id), (VersionState::Published, 2, Some(created.id)));
+    assert_eq!(
+        (version.state, version.entity_count, version.data_source_id),
+        (VersionState::Published, 2, Some(created.id))
+    );
     assert_eq!(version.schema, schema());
     let job = f.store.job(&job1.id).unwrap().unwrap();
     assert_eq!((job.status, job.result_access_id.as_ref()), (JobStatus::Completed, Some(&access_id)));
@@ -277,8 +300,14 @@ fn complete_loads_publish_demote_and_prune() {
         })
         .unwrap();
     assert_eq!((updated.id, &updated.access_id, updated.master_key), (created.id, &access_id, f.key));
-    assert_eq!((updated.query_key, updated.is_public, updated.description.as_deref()), (Some(other_key), true, Some("coffee")));
-    assert_eq!((updated.published_version, updated.created, updated.updated), (Some(v2), created.created, later.completed));
+    assert_eq!(
+        (updated.query_key, updated.is_public, updated.description.as_deref()),
+        (Some(other_key), true, Some("coffee"))
+    );
+    assert_eq!(
+        (updated.published_version, updated.created, updated.updated),
+        (Some(v2), created.created, later.completed)
+    );
     assert_eq!(f.store.version(v1).unwrap().unwrap().state, VersionState::Previous);
     assert_eq!(f.store.version_by_job(&access_id, &job1.id).unwrap().unwrap().id, v1);
     assert_eq!(f.store.version_by_job(&access_id, &job2.id).unwrap().unwrap().id, v2);
@@ -469,4 +498,94 @@ fn opening_creates_missing_directories() {
     let path = dir.path().join("a/b/c.db");
     SqliteStore::open(&path).unwrap();
     assert!(Path::new(&path).exists());
+}
+
+#[test]
+fn a_scan_keeps_its_snapshot_while_the_version_is_replaced_and_dropped() {
+    let f = fixture();
+    let records: Vec<_> = (0..500).map(|index| upsert(&format!("{index:04}"), "old")).collect();
+    let (_, old, _) = f.load("Shops", &records);
+    let mut visited = 0;
+    f.store
+        .for_each_entity(old, &mut |entity| {
+            if visited == 0 {
+                // Writes go on while the scan holds its read transaction.
+                let job = f.job(JobKind::LoadComplete, "Shops");
+                let version = f.store.begin_version(&job.id, &schema()).unwrap();
+                f.store.write_entities(version, &[upsert("new", "new")]).unwrap();
+                f.commit_keeping(&job, version, &AccessId::generate(), &[], 0);
+                assert_eq!(f.store.version(old).unwrap(), None);
+            }
+            assert_eq!(entity.values[1], Value::String("old".into()));
+            visited += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(visited, 500);
+    assert_eq!(f.raw_entity_rows(old), 0);
+}
+
+#[test]
+fn readers_and_the_writer_run_concurrently() {
+    let f = fixture();
+    let records: Vec<_> = (0..2_000).map(|index| upsert(&format!("{index}"), "n")).collect();
+    let (_, version, data_source) = f.load("Shops", &records);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    assert_eq!(f.store.for_each_entity(version, &mut |_| Ok(())).unwrap(), 2_000);
+                    assert!(f.store.data_source_by_access_id(&data_source.access_id).unwrap().is_some());
+                }
+            });
+        }
+        scope.spawn(|| {
+            for round in 0..5 {
+                f.load(&format!("Other{round}"), &records[..100]);
+            }
+        });
+    });
+    assert_eq!(f.store.pending_jobs().unwrap(), vec![]);
+}
+
+/// Set in the child process of `acknowledged_writes_survive_a_killed_process`.
+const CHILD_DIR: &str = "SDS_STORE_TEST_CHILD_DIR";
+
+#[test]
+fn acknowledged_writes_survive_a_killed_process() {
+    if let Ok(dir) = std::env::var(CHILD_DIR) {
+        let store = SqliteStore::open(&Path::new(&dir).join("sds.db")).unwrap();
+        let account = store.ensure_account("Contoso").unwrap();
+        let key = store.add_key(account, &[1; 32], "abc").unwrap();
+        let f = Fixture { _dir: tempfile::tempdir().unwrap(), path: dir.into(), store, account, key };
+        let (job, _, data_source) = f.load("Shops", &[upsert("1", "one")]);
+        let building = f.job(JobKind::LoadComplete, "Shops");
+        let version = f.store.begin_version(&building.id, &schema()).unwrap();
+        f.store.write_entities(version, &[upsert("2", "two")]).unwrap();
+        println!("ACK {} {}", job.id, data_source.access_id);
+        // Like kill -9: no destructors, no checkpoint, no closing.
+        std::process::abort();
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "acknowledged_writes_survive_a_killed_process", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DIR, dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let ack = stdout.lines().find_map(|line| line.split_once("ACK ").map(|(_, ack)| ack)).unwrap_or_else(|| {
+        panic!("the child acknowledged nothing:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr))
+    });
+    let (job_id, access_id) = ack.split_once(' ').unwrap();
+    let job_id: JobId = job_id.parse().unwrap();
+    let access_id: AccessId = access_id.parse().unwrap();
+
+    let store = SqliteStore::open(&dir.path().join("sds.db")).unwrap();
+    assert_eq!(store.job(&job_id).unwrap().unwrap().status, JobStatus::Completed);
+    let data_source = store.data_source_by_access_id(&access_id).unwrap().unwrap();
+    assert_eq!(store.count_entities(data_source.published_version.unwrap()).unwrap(), 1);
+    assert_eq!(store.pending_jobs().unwrap().len(), 1);
+    assert_eq!(store.discard_building_versions().unwrap(), 1);
 }

@@ -9,7 +9,8 @@
 //!   joined with commas before being split on commas: it is one cell in TAB
 //!   and PIPE files and three in CSV, and either shape is accepted for every
 //!   delimiter (as are trailing empty cells a spreadsheet adds).
-//! - Empty cells (quoted or not) come back as `None`.
+//! - Empty cells (quoted or not) come back as `None`; lines whose cells
+//!   are all empty are skipped like blank lines.
 //! - Trailing empty cells beyond the declared columns are dropped (a
 //!   trailing delimiter is common in PIPE files); any other extra cell makes
 //!   the row fail through [`Record::problem`].
@@ -112,10 +113,8 @@ impl RecordReader for TextReader {
 }
 
 fn utf8(bytes: &[u8], line: u64, index: usize) -> Result<&str, FormatError> {
-    std::str::from_utf8(bytes).map_err(|_| FormatError::AtLine {
-        line,
-        message: format!("cell {} is not valid UTF-8", index + 1),
-    })
+    std::str::from_utf8(bytes)
+        .map_err(|_| FormatError::AtLine { line, message: format!("cell {} is not valid UTF-8", index + 1) })
 }
 
 fn utf8_cells(tokens: &Tokenizer, line: u64) -> Result<Vec<String>, FormatError> {

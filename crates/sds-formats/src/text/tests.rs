@@ -46,7 +46,10 @@ fn csv_with_quoting_and_the_rejoined_key_header() {
     let rows = records(&mut reader);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].line, 3);
-    assert_eq!(rows[0].cells, cells(&[Some("1"), Some("Café \"Central\""), Some("47.6"), Some("-122.3"), Some("True")]));
+    assert_eq!(
+        rows[0].cells,
+        cells(&[Some("1"), Some("Café \"Central\""), Some("47.6"), Some("-122.3"), Some("True")])
+    );
     assert_eq!(rows[1].cells, cells(&[Some("2"), Some("Seattle, WA"), Some("47.5"), Some("-122.2"), None]));
     assert_eq!(rows[2].cells[1].as_deref(), Some("say \"hi\""));
     assert!(rows.iter().all(|row| row.problem.is_none()));
@@ -92,6 +95,7 @@ fn embedded_newlines_keep_the_following_line_numbers_right() {
                 Id(Edm.String,primaryKey),Note(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double)\r\n\
                 1,\"two\nlines\r\nand crlf\",1,2\r\n\
                 \r\n\
+                ,,,\r\n\
                 2,plain,1,2\r\n\
                 3,  leading blanks dropped,1,2";
     let mut reader = open(text, Delimiter::Comma).unwrap();
@@ -99,8 +103,8 @@ fn embedded_newlines_keep_the_following_line_numbers_right() {
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].line, 3);
     assert_eq!(rows[0].cells[1].as_deref(), Some("two\nlines\r\nand crlf"));
-    assert_eq!(rows[1].line, 7, "the blank line 6 is skipped");
-    assert_eq!(rows[2].line, 8);
+    assert_eq!(rows[1].line, 8, "blank line 6 and empty-celled line 7 are skipped");
+    assert_eq!(rows[2].line, 9);
     assert_eq!(rows[2].cells[1].as_deref(), Some("leading blanks dropped"));
 }
 
@@ -165,7 +169,8 @@ fn version_line_errors_name_line_one() {
 #[test]
 fn header_errors() {
     let version = "Bing Spatial Data Services, 1.0, Shops\n";
-    let no_type = error_of(&format!("{version}Id(Edm.String,primaryKey),Latitude,Longitude(Edm.Double)\n"), Delimiter::Comma);
+    let no_type =
+        error_of(&format!("{version}Id(Edm.String,primaryKey),Latitude,Longitude(Edm.Double)\n"), Delimiter::Comma);
     assert_eq!(no_type, "line 2: header 'Latitude' has no type: expected Name(Edm.Type)");
     let unknown = error_of(&format!("{version}Id(Edm.String,primaryKey),Seats(Edm.Int32)\n"), Delimiter::Comma);
     assert!(unknown.starts_with("line 2: header 'Seats(Edm.Int32)': unknown type 'Edm.Int32'"), "{unknown}");
@@ -173,7 +178,8 @@ fn header_errors() {
     assert!(flag.starts_with("line 2: header 'Id(Edm.String,key)'"), "{flag}");
     assert!(error_of(version, Delimiter::Comma).starts_with("line 2: the header line is missing"));
 
-    let no_key = open(&format!("{version}Id(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double)\n"), Delimiter::Comma);
+    let no_key =
+        open(&format!("{version}Id(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double)\n"), Delimiter::Comma);
     assert!(matches!(no_key, Err(FormatError::Schema(SchemaError::NoPrimaryKey))));
     let two_keys = open(&format!("{version}A(Edm.String,primaryKey),B(Edm.String,primaryKey)\n"), Delimiter::Comma);
     assert!(matches!(two_keys, Err(FormatError::Schema(SchemaError::MultiplePrimaryKeys(..)))));
@@ -216,7 +222,9 @@ fn throughput() {
     );
     let rows = 2_000_000;
     for index in 0..rows {
-        text.push_str(&format!("id{index},Shop number {index},47.6{index},-122.3{index},{index},true,2010-11-03T23:31:37Z\n"));
+        text.push_str(&format!(
+            "id{index},Shop number {index},47.6{index},-122.3{index},{index},true,2010-11-03T23:31:37Z\n"
+        ));
     }
     let start = std::time::Instant::now();
     let mut reader = open(&text, Delimiter::Comma).unwrap();

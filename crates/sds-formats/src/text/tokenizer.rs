@@ -54,12 +54,13 @@ impl Tokenizer {
         Ok(())
     }
 
-    /// Reads the next row that is not blank; returns the line it starts on.
+    /// Reads the next row that holds any data; returns the line it starts
+    /// on. Rows of empty cells only (`,,,` as spreadsheets export below the
+    /// data) count as blank lines.
     pub(super) fn next_row(&mut self) -> Result<Option<u64>, FormatError> {
         loop {
             let Some(line) = self.read_row()? else { return Ok(None) };
-            let blank = self.ends.len() == 1 && self.bytes.is_empty();
-            if !blank {
+            if !self.bytes.is_empty() {
                 return Ok(Some(line));
             }
         }

@@ -2,13 +2,24 @@
 //! consumes bytes (quick-xml reports byte offsets only, and error messages
 //! must name lines) and caps how much one parser event may consume, since
 //! quick-xml buffers a whole text run or tag before handing it over.
+//!
+//! It keeps its own buffer rather than passing the caller's `BufRead`
+//! through: counting needs the consumed bytes, and the parser consumes a
+//! few bytes at a time, so going through a `dyn BufRead` twice per event
+//! would cost more than one large copy per 64 KiB.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, ErrorKind, Read};
 
 use crate::MAX_RECORD_BYTES;
 
+const BUFFER_BYTES: usize = 64 * 1024;
+
 pub(super) struct Tracked {
     inner: Box<dyn BufRead + Send>,
+    buffer: Box<[u8]>,
+    /// The unconsumed part of `buffer`.
+    start: usize,
+    end: usize,
     /// The line of the next unconsumed byte.
     line: u64,
     /// Bytes consumed since [`Tracked::mark`].
@@ -18,7 +29,15 @@ pub(super) struct Tracked {
 
 impl Tracked {
     pub(super) fn new(inner: Box<dyn BufRead + Send>) -> Tracked {
-        Tracked { inner, line: 1, since_mark: 0, over_limit: false }
+        Tracked {
+            inner,
+            buffer: vec![0; BUFFER_BYTES].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            line: 1,
+            since_mark: 0,
+            over_limit: false,
+        }
     }
 
     pub(super) fn line(&self) -> u64 {
@@ -52,17 +71,24 @@ impl BufRead for Tracked {
             self.over_limit = true;
             return Err(io::Error::other(format!("an XML text or tag is longer than {MAX_RECORD_BYTES} bytes")));
         }
-        self.inner.fill_buf()
+        if self.start == self.end {
+            self.start = 0;
+            self.end = loop {
+                match self.inner.read(&mut self.buffer) {
+                    Ok(read) => break read,
+                    Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                    Err(error) => return Err(error),
+                }
+            };
+        }
+        Ok(&self.buffer[self.start..self.end])
     }
 
     fn consume(&mut self, amount: usize) {
-        // A second fill_buf without consume returns the same buffered bytes
-        // and does no I/O, so the consumed bytes can be inspected here.
-        if let Ok(buffered) = self.inner.fill_buf() {
-            let consumed = &buffered[..amount.min(buffered.len())];
-            self.line += consumed.iter().filter(|&&byte| byte == b'\n').count() as u64;
-        }
+        let amount = amount.min(self.end - self.start);
+        let consumed = &self.buffer[self.start..self.start + amount];
+        self.line += consumed.iter().filter(|&&byte| byte == b'\n').count() as u64;
+        self.start += amount;
         self.since_mark += amount;
-        self.inner.consume(amount);
     }
 }

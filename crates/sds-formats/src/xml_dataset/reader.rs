@@ -4,8 +4,10 @@
 //! - Row elements match the entity type's name case-insensitively, and so
 //!   do property elements; namespaces are ignored for rows (a DataSet with
 //!   a target namespace puts its rows in it).
-//! - Other elements directly under the root are skipped: a DataSet may
-//!   carry tables SDS has no use for.
+//! - Other elements directly under the root are skipped, as is stray text
+//!   there: a DataSet may carry tables SDS has no use for.
+//! - The root's name must differ from the DataSet element's; the two are
+//!   compared exactly, as XML names are case-sensitive.
 //! - An empty property element is `Some("")`, which the builder takes as
 //!   null. Values are never trimmed; line ends inside them are normalized
 //!   as XML requires, so a CR survives only as `&#13;`.
@@ -124,12 +126,12 @@ impl DataSetReader {
             let child_line = self.line();
             let child = match read_event(&mut self.xml, &mut self.buf)? {
                 Event::Start(element) => match find_property(&self.schema, element.local_name().as_ref(), expected) {
-                    Ok(index) => Child::Value(index),
-                    Err(name) => Child::Unknown(name.map_err(|_| not_utf8(child_line))?, true),
+                    Some(index) => Child::Value(index),
+                    None => Child::Unknown(element_name(element.local_name().as_ref(), child_line)?, true),
                 },
                 Event::Empty(element) => match find_property(&self.schema, element.local_name().as_ref(), expected) {
-                    Ok(index) => Child::EmptyValue(index),
-                    Err(name) => Child::Unknown(name.map_err(|_| not_utf8(child_line))?, false),
+                    Some(index) => Child::EmptyValue(index),
+                    None => Child::Unknown(element_name(element.local_name().as_ref(), child_line)?, false),
                 },
                 Event::End(_) => break,
                 Event::Text(text) if is_blank(&text) => continue,
@@ -138,7 +140,10 @@ impl DataSetReader {
                     continue;
                 }
                 Event::Eof => {
-                    return Err(at_line(child_line, format!("the document ends inside the row that starts on line {line}")))
+                    return Err(at_line(
+                        child_line,
+                        format!("the document ends inside the row that starts on line {line}"),
+                    ))
                 }
                 _ => continue,
             };
@@ -266,9 +271,7 @@ fn read_root(xml: &mut NsReader<Tracked>, buf: &mut Vec<u8>) -> Result<String, F
     loop {
         let line = xml.get_ref().line();
         match read_event(xml, buf)? {
-            Event::Start(element) => {
-                return String::from_utf8(element.local_name().as_ref().to_vec()).map_err(|_| not_utf8(line))
-            }
+            Event::Start(element) => return element_name(element.local_name().as_ref(), line),
             Event::Empty(_) => return Err(at_line(line, "the root element is empty: the document has no xs:schema")),
             Event::Text(text) if is_blank(&text) => {}
             Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
@@ -284,15 +287,16 @@ fn no_schema(line: u64, root: &str) -> FormatError {
 
 /// Finds a row child's property: usually the one after the previous
 /// child, so that is tried first, byte for byte.
-fn find_property(schema: &Schema, name: &[u8], expected: usize) -> Result<usize, Result<String, ()>> {
+fn find_property(schema: &Schema, name: &[u8], expected: usize) -> Option<usize> {
     let properties = &schema.properties;
     if properties.get(expected).is_some_and(|property| property.name.as_bytes() == name) {
-        return Ok(expected);
+        return Some(expected);
     }
-    properties
-        .iter()
-        .position(|property| property.name.as_bytes().eq_ignore_ascii_case(name))
-        .ok_or_else(|| std::str::from_utf8(name).map(str::to_owned).map_err(|_| ()))
+    properties.iter().position(|property| property.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+fn element_name(name: &[u8], line: u64) -> Result<String, FormatError> {
+    String::from_utf8(name.to_vec()).map_err(|_| not_utf8(line))
 }
 
 /// Keeps the first problem of a row: later ones are often its consequences.

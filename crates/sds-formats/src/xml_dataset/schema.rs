@@ -179,7 +179,9 @@ pub(super) fn interpret(nodes: &[Node]) -> Result<Declared, FormatError> {
             let wanted = local_part(reference);
             tree.children(root)
                 .find(|child| child.is_xsd("element") && child.plain("name") == Some(wanted))
-                .ok_or_else(|| at_line(table.line, format!("xs:element ref=\"{reference}\" names no declared element")))?
+                .ok_or_else(|| {
+                    at_line(table.line, format!("xs:element ref=\"{reference}\" names no declared element"))
+                })?
         }
         None => table,
     };
@@ -189,7 +191,10 @@ pub(super) fn interpret(nodes: &[Node]) -> Result<Declared, FormatError> {
         tree.first_child(table, &["complexType"]).and_then(|complex| tree.first_child(complex, &["attribute"]));
     if let Some(attribute) = attribute_column {
         let name = attribute.plain("name").unwrap_or_default();
-        return Err(at_line(attribute.line, format!("column '{name}' is an XML attribute; SDS expects child elements")));
+        return Err(at_line(
+            attribute.line,
+            format!("column '{name}' is an XML attribute; SDS expects child elements"),
+        ));
     }
     let mut properties = Vec::new();
     for column in tree.particles(table) {

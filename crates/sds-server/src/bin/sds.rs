@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sds_server::keys::SecretKey;
-use sds_store::Store;
 use sds_server::{bootstrap, open_store, serve, ServeConfig};
+use sds_store::Store;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]

@@ -34,17 +34,23 @@ pub fn open_input(path: &Path, scratch: &Path, max_bytes: u64) -> io::Result<Box
     } else {
         Box::new(file)
     };
-    Ok(Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, Limited { inner: reader, remaining: max_bytes, limit: max_bytes })))
+    Ok(Box::new(BufReader::with_capacity(
+        READ_BUFFER_BYTES,
+        Limited { inner: reader, remaining: max_bytes, limit: max_bytes },
+    )))
 }
 
 fn extract_first_entry(file: File, scratch: &Path, max_bytes: u64) -> io::Result<()> {
-    let corrupt = |error: zip::result::ZipError| io::Error::new(io::ErrorKind::InvalidData, format!("the zip archive is invalid: {error}"));
+    let corrupt = |error: zip::result::ZipError| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("the zip archive is invalid: {error}"))
+    };
     let mut archive = zip::ZipArchive::new(file).map_err(corrupt)?;
     let index = (0..archive.len())
         .find(|&index| archive.by_index(index).is_ok_and(|entry| entry.is_file()))
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "the zip archive holds no file"))?;
     let entry = archive.by_index(index).map_err(corrupt)?;
-    let mut limited = Limited { inner: Labelled { inner: entry, label: "zip" }, remaining: max_bytes, limit: max_bytes };
+    let mut limited =
+        Limited { inner: Labelled { inner: entry, label: "zip" }, remaining: max_bytes, limit: max_bytes };
     let mut out = File::create(scratch)?;
     io::copy(&mut limited, &mut out)?;
     Ok(())

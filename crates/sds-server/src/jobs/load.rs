@@ -121,7 +121,8 @@ impl LoadRun<'_> {
         let upload = reader.schema().clone();
         let (builder, base) = if self.params.operation.is_incremental() {
             let abort = || LoadError::Abort(format!("data source '{}' no longer exists", self.job.data_source_name));
-            let source = store.data_source_by_name(self.job.account_id, &self.job.data_source_name)?.ok_or_else(abort)?;
+            let source =
+                store.data_source_by_name(self.job.account_id, &self.job.data_source_name)?.ok_or_else(abort)?;
             let published = source.published_version.ok_or_else(abort)?;
             let base = store.version(published)?.ok_or_else(abort)?;
             let builder = EntityBuilder::for_incremental(upload, base.schema)
@@ -149,7 +150,7 @@ impl LoadRun<'_> {
                 }
                 Err(reason) => self.fail(&builder, &record, reason),
             }
-            if self.processed % 1024 == 0 {
+            if self.processed.is_multiple_of(1024) {
                 self.progress.processed.store(self.processed, Ordering::Relaxed);
                 self.progress.failed.store(self.failed, Ordering::Relaxed);
             }
@@ -174,7 +175,9 @@ impl LoadRun<'_> {
             return Err(LoadError::Abort("the input holds no entities".into()));
         }
         if self.failed == self.processed {
-            let first = self.failures.first().map_or_else(String::new, |failure| format!("; the first, at line {}: {}", failure.line, failure.reason));
+            let first = self.failures.first().map_or_else(String::new, |failure| {
+                format!("; the first, at line {}: {}", failure.line, failure.reason)
+            });
             return Err(LoadError::Abort(format!("none of the {} entities could be loaded{first}", self.processed)));
         }
         Ok(version)

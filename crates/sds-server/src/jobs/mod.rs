@@ -150,9 +150,7 @@ fn busy_key(job: &Job) -> Option<String> {
 
 async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
     let store = Arc::clone(&inner.store);
-    let pending = tokio::task::spawn_blocking(move || store.pending_jobs())
-        .await
-        .map_err(std::io::Error::other)??;
+    let pending = tokio::task::spawn_blocking(move || store.pending_jobs()).await.map_err(std::io::Error::other)??;
     for job in pending {
         let progress = Arc::new(Progress::default());
         {

@@ -56,7 +56,8 @@ async fn write_body(path: &Path, body: Body, max_bytes: u64) -> Result<u64, ApiE
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| ApiError::bad_request(format!("reading the request body failed: {error}")))?;
+        let chunk =
+            chunk.map_err(|error| ApiError::bad_request(format!("reading the request body failed: {error}")))?;
         written += chunk.len() as u64;
         if written > max_bytes {
             return Err(ApiError::new(
@@ -73,9 +74,7 @@ async fn write_body(path: &Path, body: Body, max_bytes: u64) -> Result<u64, ApiE
 /// Makes a rename durable: the directory entry must reach the disk too.
 pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-        .await
-        .map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(std::io::Error::other)?
 }
 
 pub fn discard(path: &Path) {

@@ -17,7 +17,12 @@ use crate::jobs::download_path;
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
 
-pub async fn create(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+pub async fn create(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     let key = authenticate(state, &context.params).await?;
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
@@ -28,11 +33,15 @@ pub async fn create(state: &AppState, context: &RequestContext, access_id: &str,
         .filter(|source| source.name.eq_ignore_ascii_case(name))
         .ok_or_else(not_found)?;
     if source.master_key != key.id {
-        return Err(ApiError::not_authorized(format!("the key is not the master key of data source '{}'", source.name)));
+        return Err(ApiError::not_authorized(format!(
+            "the key is not the master key of data source '{}'",
+            source.name
+        )));
     }
     let version = match context.params.get("jobid").filter(|text| !text.is_empty()) {
         Some(text) => {
-            let version_missing = || ApiError::not_found(format!("data source '{}' has no version made by job '{text}'", source.name));
+            let version_missing =
+                || ApiError::not_found(format!("data source '{}' has no version made by job '{text}'", source.name));
             let version_job: JobId = text.parse().map_err(|_| version_missing())?;
             let lookup = access_id.clone();
             state
@@ -41,9 +50,9 @@ pub async fn create(state: &AppState, context: &RequestContext, access_id: &str,
                 .ok_or_else(version_missing)?
         }
         None => {
-            let published = source
-                .published_version
-                .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?;
+            let published = source.published_version.ok_or_else(|| {
+                ApiError::not_found(format!("data source '{}' has no published version", source.name))
+            })?;
             state
                 .store_call(move |store| store.version(published))
                 .await?
@@ -86,9 +95,10 @@ async fn addressed_job(state: &AppState, context: &RequestContext, name: &str) -
     let job = match context.params.get("jobid").filter(|text| !text.is_empty()) {
         Some(text) => {
             let job_id: JobId = text.parse().map_err(|_| not_found())?;
-            state.store_call(move |store| store.job(&job_id)).await?.filter(|job| {
-                job.kind == JobKind::Download && job.data_source_name.eq_ignore_ascii_case(name)
-            })
+            state
+                .store_call(move |store| store.job(&job_id))
+                .await?
+                .filter(|job| job.kind == JobKind::Download && job.data_source_name.eq_ignore_ascii_case(name))
         }
         None => {
             let (account, lookup) = (key.account_id, name.to_owned());
@@ -118,7 +128,12 @@ pub async fn status(state: &AppState, context: &RequestContext, name: &str) -> R
 
 /// Streams the downloaded XML DataSet from its file (gzip is applied by the
 /// compression layer when the client accepts it).
-pub async fn output(state: &AppState, context: &RequestContext, name: &str, succeeded: bool) -> Result<Response, ApiError> {
+pub async fn output(
+    state: &AppState,
+    context: &RequestContext,
+    name: &str,
+    succeeded: bool,
+) -> Result<Response, ApiError> {
     let (_, job) = addressed_job(state, context, name).await?;
     if !succeeded {
         return match job.status {

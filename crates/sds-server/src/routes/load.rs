@@ -33,7 +33,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     })?;
     let input_text = params.require("input", "input")?;
     let input = InputFormat::parse(input_text).ok_or_else(|| {
-        ApiError::bad_request(format!("the 'input' parameter '{input_text}' is invalid: use xml, csv, tab, pipe, kml or shp"))
+        ApiError::bad_request(format!(
+            "the 'input' parameter '{input_text}' is invalid: use xml, csv, tab, pipe, kml or shp"
+        ))
     })?;
     if matches!(input, InputFormat::Kml | InputFormat::Shp) {
         return Err(ApiError::bad_request(format!("input={} is not supported by this server yet", input.as_str())));
@@ -49,7 +51,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     }
     let description = params.get("description").filter(|text| !text.is_empty()).map(str::to_owned);
     if description.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS) {
-        return Err(ApiError::bad_request(format!("the 'description' parameter is longer than {MAX_DESCRIPTION_CHARS} characters")));
+        return Err(ApiError::bad_request(format!(
+            "the 'description' parameter is longer than {MAX_DESCRIPTION_CHARS} characters"
+        )));
     }
     let query_key = match params.get_any(&["querykey", "query"]).filter(|text| !text.is_empty()) {
         Some(text) => Some(check_query_key(state, &key, text).await?),
@@ -68,8 +72,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     let existing = state.store_call(move |store| store.data_source_by_name(account, &lookup_name)).await?;
     let access_id = match params.get("accessid").filter(|text| !text.is_empty()) {
         Some(text) => {
-            let access_id: AccessId =
-                text.parse().map_err(|_| ApiError::bad_request(format!("the 'accessId' parameter '{text}' is not a 32-digit hexadecimal id")))?;
+            let access_id: AccessId = text.parse().map_err(|_| {
+                ApiError::bad_request(format!("the 'accessId' parameter '{text}' is not a 32-digit hexadecimal id"))
+            })?;
             if existing.as_ref().is_none_or(|source| source.access_id != access_id) {
                 return Err(ApiError::not_found(format!("no data source '{name}' with accessId {access_id} exists")));
             }

@@ -45,7 +45,8 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         envelope: envelope.clone(),
         headers: parts.headers,
     };
-    let segments: Vec<String> = parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
+    let segments: Vec<String> =
+        parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
     let result = match format_result {
         Ok(_) => route(&state, &context, &parts.method, &segments, body).await,
         Err(error) => Err(error),
@@ -67,7 +68,13 @@ async fn route(
     };
     let original = &segments[2..];
     let is_get = *method == Method::GET || *method == Method::HEAD;
-    let require = |allowed: bool| if allowed { Ok(()) } else { Err(ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here"))) };
+    let require = |allowed: bool| {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here")))
+        }
+    };
     match rest {
         ["dataflows", "loaddatasource"] => {
             require(*method == Method::POST)?;

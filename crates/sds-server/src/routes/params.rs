@@ -39,9 +39,9 @@ impl Params {
         match self.get_any(&["output", "o"]).map(str::to_ascii_lowercase).as_deref() {
             None | Some("") | Some("json") => Ok(OutputFormat::Json),
             Some("xml") => Ok(OutputFormat::Xml),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "the 'output' parameter '{other}' is invalid: use json or xml"
-            ))),
+            Some(other) => {
+                Err(ApiError::bad_request(format!("the 'output' parameter '{other}' is invalid: use json or xml")))
+            }
         }
     }
 
@@ -53,9 +53,7 @@ impl Params {
         match value.to_ascii_lowercase().as_str() {
             "1" | "true" => Ok(Some(true)),
             "0" | "false" => Ok(Some(false)),
-            _ => Err(ApiError::bad_request(format!(
-                "the '{display_name}' parameter '{value}' is invalid: use 0 or 1"
-            ))),
+            _ => Err(ApiError::bad_request(format!("the '{display_name}' parameter '{value}' is invalid: use 0 or 1"))),
         }
     }
 }

@@ -64,9 +64,11 @@ pub fn job_view(root: &str, job: &Job, progress: Option<ProgressSnapshot>) -> Jo
                     name: Some("succeeded"),
                     url: format!("{self_url}/output/succeeded"),
                 }),
-                JobStatus::Aborted => {
-                    links.push(LinkView { role: "output", name: Some("failed"), url: format!("{self_url}/output/failed") })
-                }
+                JobStatus::Aborted => links.push(LinkView {
+                    role: "output",
+                    name: Some("failed"),
+                    url: format!("{self_url}/output/failed"),
+                }),
                 JobStatus::Pending => {}
             }
             links.insert(0, LinkView { role: "self", name: None, url: self_url });

@@ -9,9 +9,7 @@ use crate::error::ErrorKind;
 pub fn http_status(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorKind::NoCredentials | ErrorKind::InvalidCredentials | ErrorKind::NotAuthorized => {
-            StatusCode::UNAUTHORIZED
-        }
+        ErrorKind::NoCredentials | ErrorKind::InvalidCredentials | ErrorKind::NotAuthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::NotFound | ErrorKind::UnknownResource => StatusCode::NOT_FOUND,
         ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

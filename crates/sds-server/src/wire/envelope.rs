@@ -70,15 +70,25 @@ impl Envelope {
         error_details: Option<&[String]>,
     ) -> Response {
         let (body, content_type) = match self.format {
-            OutputFormat::Json => (self.json(status, authentication, jobs, error_details), "application/json; charset=utf-8"),
-            OutputFormat::Xml => (self.xml(status, authentication, jobs, error_details), "application/xml; charset=utf-8"),
+            OutputFormat::Json => {
+                (self.json(status, authentication, jobs, error_details), "application/json; charset=utf-8")
+            }
+            OutputFormat::Xml => {
+                (self.xml(status, authentication, jobs, error_details), "application/xml; charset=utf-8")
+            }
         };
         let mut response = (status, body).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     }
 
-    fn json(&self, status: StatusCode, authentication: &str, jobs: Option<&[JobView]>, error_details: Option<&[String]>) -> String {
+    fn json(
+        &self,
+        status: StatusCode,
+        authentication: &str,
+        jobs: Option<&[JobView]>,
+        error_details: Option<&[String]>,
+    ) -> String {
         let resource_sets = match jobs {
             Some(jobs) => vec![JsonResourceSet { estimated_total: jobs.len() as u64, resources: jobs }],
             None => Vec::new(),
@@ -96,7 +106,13 @@ impl Envelope {
         serde_json::to_string(&envelope).expect("the envelope serializes")
     }
 
-    fn xml(&self, status: StatusCode, authentication: &str, jobs: Option<&[JobView]>, error_details: Option<&[String]>) -> String {
+    fn xml(
+        &self,
+        status: StatusCode,
+        authentication: &str,
+        jobs: Option<&[JobView]>,
+        error_details: Option<&[String]>,
+    ) -> String {
         let mut out = String::with_capacity(1024);
         out.push_str(r#"<?xml version="1.0" encoding="utf-8"?>"#);
         out.push_str(&format!(
@@ -135,9 +151,6 @@ impl Envelope {
 /// Plain text responses (error logs of jobs).
 pub fn plain_text(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
 }
-

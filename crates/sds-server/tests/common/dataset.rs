@@ -33,7 +33,6 @@ pub fn parse(text: &str) -> DataSet {
     let mut first_child_checked = false;
     loop {
         match reader.read_event().expect("well-formed XML") {
-            Event::Start(element) | Event::Empty(element) if false => drop(element),
             Event::Start(element) => {
                 let name = String::from_utf8(element.name().as_ref().to_vec()).unwrap();
                 handle_open(&mut dataset, &path, &name, &element, &mut row, &mut first_child_checked);
@@ -43,8 +42,8 @@ pub fn parse(text: &str) -> DataSet {
             Event::Empty(element) => {
                 let name = String::from_utf8(element.name().as_ref().to_vec()).unwrap();
                 handle_open(&mut dataset, &path, &name, &element, &mut row, &mut first_child_checked);
-                if path.len() == 2 && row.is_some() {
-                    row.as_mut().unwrap().insert(name, String::new());
+                if let (2, Some(row)) = (path.len(), row.as_mut()) {
+                    row.insert(name, String::new());
                 }
             }
             Event::Text(text) => value.push_str(&text.xml_content().unwrap()),
@@ -70,10 +69,10 @@ pub fn parse(text: &str) -> DataSet {
             Event::CData(data) => value.push_str(std::str::from_utf8(&data).unwrap()),
             Event::End(_) => {
                 let name = path.pop().unwrap();
-                if path.len() == 2 && row.is_some() {
-                    row.as_mut().unwrap().insert(name, std::mem::take(&mut value));
-                } else if path.len() == 1 && row.is_some() {
-                    dataset.rows.push(row.take().unwrap());
+                if let (2, Some(row)) = (path.len(), row.as_mut()) {
+                    row.insert(name, std::mem::take(&mut value));
+                } else if let (1, Some(finished)) = (path.len(), row.take()) {
+                    dataset.rows.push(finished);
                 }
             }
             Event::Eof => break,
@@ -112,9 +111,9 @@ fn handle_open(
     if in_schema {
         match name {
             "xs:element" if path.len() == 5 => dataset.entity_type = attribute(element, "name").unwrap(),
-            "xs:element" if path.len() == 8 => dataset
-                .columns
-                .push((attribute(element, "name").unwrap(), attribute(element, "type").unwrap())),
+            "xs:element" if path.len() == 8 => {
+                dataset.columns.push((attribute(element, "name").unwrap(), attribute(element, "type").unwrap()))
+            }
             "xs:field" => dataset.key = attribute(element, "xpath").unwrap(),
             _ => {}
         }

@@ -60,16 +60,13 @@ use serde_json::Value;
 
 /// Directory holding the golden files.
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
 }
 
 /// Reads a golden file (path relative to `tests/golden/`).
 pub fn read_golden(golden_relative_path: &str) -> String {
     let path = golden_dir().join(golden_relative_path);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read golden file {}: {e}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read golden file {}: {e}", path.display()))
 }
 
 /// Compares `actual` (a JSON document) with the golden file; panics with a readable diff.
@@ -108,10 +105,8 @@ pub fn assert_xml_matches(label: &str, golden: &str, actual: &str, vars: &[(&str
 
 /// Non-panicking JSON comparison: `Err` holds one line per difference.
 pub fn compare_json(golden: &str, actual: &str, vars: &[(&str, &str)]) -> Result<(), String> {
-    let g: Value =
-        serde_json::from_str(golden).map_err(|e| format!("golden is not valid JSON: {e}"))?;
-    let a: Value =
-        serde_json::from_str(actual).map_err(|e| format!("actual is not valid JSON: {e}"))?;
+    let g: Value = serde_json::from_str(golden).map_err(|e| format!("golden is not valid JSON: {e}"))?;
+    let a: Value = serde_json::from_str(actual).map_err(|e| format!("actual is not valid JSON: {e}"))?;
     let mut cx = Cx::new(vars);
     cmp_json(&mut cx, "", &g, &a);
     if let Err(e) = check_json_key_order(actual) {
@@ -126,11 +121,7 @@ pub fn compare_xml(golden: &str, actual: &str, vars: &[(&str, &str)]) -> Result<
     let a = parse_xml(actual).map_err(|e| format!("actual is not valid XML: {e}"))?;
     let mut cx = Cx::new(vars);
     if g.ns != a.ns || g.local != a.local {
-        cx.err(format!(
-            "/: expected root element {} but got {}",
-            g.display_name(),
-            a.display_name()
-        ));
+        cx.err(format!("/: expected root element {} but got {}", g.display_name(), a.display_name()));
     } else {
         let path = format!("/{}", g.local);
         cmp_xml(&mut cx, &path, &g, &a);
@@ -150,11 +141,7 @@ struct Cx<'v> {
 
 impl<'v> Cx<'v> {
     fn new(vars: &'v [(&'v str, &'v str)]) -> Self {
-        Cx {
-            vars,
-            binds: HashMap::new(),
-            errs: Vec::new(),
-        }
+        Cx { vars, binds: HashMap::new(), errs: Vec::new() }
     }
 
     fn err(&mut self, msg: String) {
@@ -190,9 +177,7 @@ impl<'v> Cx<'v> {
                             }
                         }
                     }
-                    self.err(format!(
-                        "{path}: expected {golden:?} but got {actual:?}{hint}"
-                    ));
+                    self.err(format!("{path}: expected {golden:?} but got {actual:?}{hint}"));
                 }
             }
         }
@@ -236,9 +221,7 @@ fn compile(golden: &str, vars: &[(&str, &str)]) -> Result<Vec<Seg>, String> {
     while let Some(start) = rest.find("{{") {
         lit.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| "unterminated `{{` placeholder".to_string())?;
+        let end = after.find("}}").ok_or_else(|| "unterminated `{{` placeholder".to_string())?;
         let name = after[..end].trim();
         rest = &after[end + 2..];
         if let Some((_, v)) = vars.iter().find(|(k, _)| *k == name) {
@@ -249,9 +232,8 @@ fn compile(golden: &str, vars: &[(&str, &str)]) -> Result<Vec<Seg>, String> {
             Some((k, l)) => (k.trim(), Some(l.trim().to_string())),
             None => (name, None),
         };
-        let kind = kind_of(kind_name).ok_or_else(|| {
-            format!("unknown placeholder {{{{{name}}}}} (not a pattern kind and not in vars)")
-        })?;
+        let kind = kind_of(kind_name)
+            .ok_or_else(|| format!("unknown placeholder {{{{{name}}}}} (not a pattern kind and not in vars)"))?;
         let label = label.or_else(|| match kind_name {
             "jobId" | "accessId" => Some(kind_name.to_string()),
             _ => None,
@@ -277,9 +259,7 @@ fn match_segs(segs: &[Seg], s: &str, binds: &mut HashMap<String, String>) -> boo
         Seg::Lit(l) => s.strip_prefix(l.as_str()).is_some_and(|r| match_segs(rest, r, binds)),
         Seg::Pat(kind, label) => {
             if let Some(bound) = label.as_ref().and_then(|l| binds.get(l)).cloned() {
-                return s
-                    .strip_prefix(bound.as_str())
-                    .is_some_and(|r| match_segs(rest, r, binds));
+                return s.strip_prefix(bound.as_str()).is_some_and(|r| match_segs(rest, r, binds));
             }
             for end in candidate_ends(*kind, s) {
                 let (head, tail) = s.split_at(end);
@@ -365,15 +345,18 @@ fn is_rfc1123(v: &str) -> bool {
         ("Sat", Weekday::Sat),
         ("Sun", Weekday::Sun),
     ];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let b = v.as_bytes();
     if v.len() != 29 || !v.is_ascii() {
         return false;
     }
-    if &v[3..5] != ", " || b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':'
-        || b[22] != b':' || &v[25..] != " GMT"
+    if &v[3..5] != ", "
+        || b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || b[19] != b':'
+        || b[22] != b':'
+        || &v[25..] != " GMT"
     {
         return false;
     }
@@ -398,13 +381,11 @@ fn is_xs_datetime(v: &str) -> bool {
     if v.len() != 28 || !v.is_ascii() {
         return false;
     }
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
-        || b[19] != b'.' || b[27] != b'Z'
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'.' || b[27] != b'Z'
     {
         return false;
     }
-    let (Some(y), Some(mo), Some(d)) = (digits(&v[0..4]), digits(&v[5..7]), digits(&v[8..10]))
-    else {
+    let (Some(y), Some(mo), Some(d)) = (digits(&v[0..4]), digits(&v[5..7]), digits(&v[8..10])) else {
         return false;
     };
     NaiveDate::from_ymd_opt(y as i32, mo, d).is_some()
@@ -441,11 +422,7 @@ fn cmp_json(cx: &mut Cx, path: &str, g: &Value, a: &Value) {
         (Value::String(gs), _) if gs.trim() == "{{any}}" => {}
         (Value::String(gs), _) if gs.trim() == "{{int}}" => match a {
             Value::Number(n) if n.is_i64() || n.is_u64() => {}
-            _ => cx.err(format!(
-                "{p}: expected a JSON integer number but got {} {}",
-                json_kind(a),
-                short(a)
-            )),
+            _ => cx.err(format!("{p}: expected a JSON integer number but got {} {}", json_kind(a), short(a))),
         },
         (Value::String(gs), Value::String(as_)) => cx.match_str(p, gs, as_),
         (Value::Object(go), Value::Object(ao)) => {
@@ -467,11 +444,7 @@ fn cmp_json(cx: &mut Cx, path: &str, g: &Value, a: &Value) {
         }
         (Value::Array(ga), Value::Array(aa)) => {
             if ga.len() != aa.len() {
-                cx.err(format!(
-                    "{p}: expected an array of {} element(s) but got {}",
-                    ga.len(),
-                    aa.len()
-                ));
+                cx.err(format!("{p}: expected an array of {} element(s) but got {}", ga.len(), aa.len()));
             }
             for (i, (gv, av)) in ga.iter().zip(aa.iter()).enumerate() {
                 cmp_json(cx, &format!("{path}/{i}"), gv, av);
@@ -488,13 +461,7 @@ fn cmp_json(cx: &mut Cx, path: &str, g: &Value, a: &Value) {
             }
         }
         (Value::Null, Value::Null) => {}
-        _ => cx.err(format!(
-            "{p}: expected {} {} but got {} {}",
-            json_kind(g),
-            short(g),
-            json_kind(a),
-            short(a)
-        )),
+        _ => cx.err(format!("{p}: expected {} {} but got {} {}", json_kind(g), short(g), json_kind(a), short(a))),
     }
 }
 
@@ -518,11 +485,7 @@ fn pretty_json(s: &str) -> String {
 /// Scans the raw JSON text: every object containing `"__type"` must have it as its
 /// first member, and no object may repeat a key.
 fn check_json_key_order(text: &str) -> Result<(), Vec<String>> {
-    let mut sc = Scanner {
-        s: text.as_bytes(),
-        i: 0,
-        errs: Vec::new(),
-    };
+    let mut sc = Scanner { s: text.as_bytes(), i: 0, errs: Vec::new() };
     sc.ws();
     if let Err(e) = sc.value("") {
         return Err(vec![format!("raw JSON scan failed: {e}")]);
@@ -618,8 +581,7 @@ impl Scanner<'_> {
             self.ws();
             self.value(&format!("{path}/{k}"))?;
             if keys.contains(&k) {
-                self.errs
-                    .push(format!("{path}/{k}: duplicate key in actual JSON object"));
+                self.errs.push(format!("{path}/{k}: duplicate key in actual JSON object"));
             }
             keys.push(k);
             self.ws();
@@ -729,10 +691,7 @@ fn resolved_ns(r: ResolveResult<'_>) -> Result<Option<String>, String> {
     match r {
         ResolveResult::Unbound => Ok(None),
         ResolveResult::Bound(ns) => Ok(Some(String::from_utf8_lossy(ns.as_ref()).into_owned())),
-        ResolveResult::Unknown(p) => Err(format!(
-            "unknown namespace prefix {:?}",
-            String::from_utf8_lossy(&p)
-        )),
+        ResolveResult::Unknown(p) => Err(format!("unknown namespace prefix {:?}", String::from_utf8_lossy(&p))),
     }
 }
 
@@ -759,9 +718,7 @@ fn parse_xml(text: &str) -> Result<XNode, String> {
                     if let Some(decl) = attr.key.as_namespace_binding() {
                         let prefix = match decl {
                             quick_xml::name::PrefixDeclaration::Default => String::new(),
-                            quick_xml::name::PrefixDeclaration::Named(p) => {
-                                String::from_utf8_lossy(p).into_owned()
-                            }
+                            quick_xml::name::PrefixDeclaration::Named(p) => String::from_utf8_lossy(p).into_owned(),
                         };
                         node.decls.insert(prefix, value);
                         continue;
@@ -792,10 +749,7 @@ fn parse_xml(text: &str) -> Result<XNode, String> {
             }
             Event::GeneralRef(ref r) => {
                 let s = if r.is_char_ref() {
-                    r.resolve_char_ref()
-                        .map_err(|e| e.to_string())?
-                        .ok_or("bad character reference")?
-                        .to_string()
+                    r.resolve_char_ref().map_err(|e| e.to_string())?.ok_or("bad character reference")?.to_string()
                 } else {
                     let name = r.decode().map_err(|e| e.to_string())?;
                     match name.as_ref() {
@@ -846,11 +800,7 @@ fn attach(stack: &mut [XNode], root: &mut Option<XNode>, node: XNode) -> Result<
 fn cmp_xml(cx: &mut Cx, path: &str, g: &XNode, a: &XNode) {
     // Namespace declarations required by the golden.
     for (prefix, uri) in &g.decls {
-        let shown = if prefix.is_empty() {
-            "xmlns".to_string()
-        } else {
-            format!("xmlns:{prefix}")
-        };
+        let shown = if prefix.is_empty() { "xmlns".to_string() } else { format!("xmlns:{prefix}") };
         match a.decls.get(prefix) {
             Some(v) if v == uri => {}
             Some(v) => cx.err(format!("{path}: expected {shown}=\"{uri}\" but got {shown}=\"{v}\"")),
@@ -867,10 +817,7 @@ fn cmp_xml(cx: &mut Cx, path: &str, g: &XNode, a: &XNode) {
     }
     for (k, av) in &a.attrs {
         if !g.attrs.contains_key(k) {
-            cx.err(format!(
-                "{path}/@{}: unexpected extra attribute (value {av:?})",
-                attr_display(k)
-            ));
+            cx.err(format!("{path}/@{}: unexpected extra attribute (value {av:?})", attr_display(k)));
         }
     }
     // Text.
@@ -897,11 +844,19 @@ fn cmp_xml(cx: &mut Cx, path: &str, g: &XNode, a: &XNode) {
         let (mut gi, mut ai) = (0usize, 0usize);
         for &(pg, pa) in pairs.iter().chain(std::iter::once(&(gnames.len(), anames.len()))) {
             while gi < pg {
-                cx.err(format!("{path}: missing child element <{}> (golden position {})", g.children[gi].local, gi + 1));
+                cx.err(format!(
+                    "{path}: missing child element <{}> (golden position {})",
+                    g.children[gi].local,
+                    gi + 1
+                ));
                 gi += 1;
             }
             while ai < pa {
-                cx.err(format!("{path}: unexpected child element <{}> (actual position {})", a.children[ai].local, ai + 1));
+                cx.err(format!(
+                    "{path}: unexpected child element <{}> (actual position {})",
+                    a.children[ai].local,
+                    ai + 1
+                ));
                 ai += 1;
             }
             gi += 1;
@@ -923,11 +878,7 @@ fn lcs_pairs(x: &[String], y: &[String]) -> Vec<(usize, usize)> {
     let mut t = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            t[i][j] = if x[i] == y[j] {
-                t[i + 1][j + 1] + 1
-            } else {
-                t[i + 1][j].max(t[i][j + 1])
-            };
+            t[i][j] = if x[i] == y[j] { t[i + 1][j + 1] + 1 } else { t[i + 1][j].max(t[i][j + 1]) };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
@@ -955,11 +906,8 @@ fn compare_children(cx: &mut Cx, path: &str, gs: &[&XNode], as_: &[&XNode]) {
         let name = gc.display_name();
         let n = seen.entry(name.clone()).or_default();
         *n += 1;
-        let child_path = if totals[&name] > 1 {
-            format!("{path}/{}[{n}]", gc.local)
-        } else {
-            format!("{path}/{}", gc.local)
-        };
+        let child_path =
+            if totals[&name] > 1 { format!("{path}/{}[{n}]", gc.local) } else { format!("{path}/{}", gc.local) };
         cmp_xml(cx, &child_path, gc, ac);
     }
 }
@@ -1127,12 +1075,9 @@ fn golden_selftest_json_placeholders() {
         &[],
     )
     .unwrap();
-    assert!(compare_json(
-        r#"{"a":"{{nonempty:m}}","b":["{{nonempty:m}}"]}"#,
-        r#"{"a":"boom","b":["bang"]}"#,
-        &[],
-    )
-    .is_err());
+    assert!(
+        compare_json(r#"{"a":"{{nonempty:m}}","b":["{{nonempty:m}}"]}"#, r#"{"a":"boom","b":["bang"]}"#, &[],).is_err()
+    );
     // Embedded pattern with backtracking.
     compare_json(r#"{"a":"{{any}}/x/{{int}}"}"#, r#"{"a":"p/x/q/x/-12"}"#, &[]).unwrap();
 }
@@ -1158,17 +1103,14 @@ fn golden_selftest_xml_differences_fail() {
     let err = compare_xml(ST_XML, &extra, &st_vars()).unwrap_err();
     assert!(err.contains("/Link[1]/@name: unexpected extra attribute"), "{err}");
     // Child order matters.
-    let swapped = st_actual_xml().replace(
-        &format!("<Id>{ST_ID}</Id>"),
-        "",
-    ).replace("<CreatedDate>", &format!("<Id>{ST_ID}</Id><CreatedDate>"));
+    let swapped = st_actual_xml()
+        .replace(&format!("<Id>{ST_ID}</Id>"), "")
+        .replace("<CreatedDate>", &format!("<Id>{ST_ID}</Id><CreatedDate>"));
     let err = compare_xml(ST_XML, &swapped, &st_vars()).unwrap_err();
     assert!(err.contains("child elements differ"), "{err}");
     // Wrong namespace.
-    let wrong_ns = st_actual_xml().replace(
-        "xmlns=\"http://schemas.microsoft.com/search/local/ws/rest/v1\"",
-        "xmlns=\"urn:other\"",
-    );
+    let wrong_ns = st_actual_xml()
+        .replace("xmlns=\"http://schemas.microsoft.com/search/local/ws/rest/v1\"", "xmlns=\"urn:other\"");
     assert!(compare_xml(ST_XML, &wrong_ns, &st_vars()).is_err());
     // Missing namespace declaration required by the golden.
     let no_xsi = st_actual_xml().replace(" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"", "");
@@ -1227,8 +1169,7 @@ fn golden_selftest_golden_files_parse() {
         }
         match f.extension().and_then(|e| e.to_str()) {
             Some("json") => {
-                serde_json::from_str::<Value>(&text)
-                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             }
             Some("xml") => {
                 parse_xml(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));

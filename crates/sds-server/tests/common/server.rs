@@ -84,11 +84,7 @@ impl TestServer {
             query_key,
             data_dir: data_dir.to_owned(),
             _temp: None,
-            client: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .no_gzip()
-                .build()
-                .unwrap(),
+            client: reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).no_gzip().build().unwrap(),
         }
     }
 
@@ -138,18 +134,20 @@ impl TestServer {
     }
 
     /// POSTs a Load Data Source job; `query` is appended to the URL as is.
-    pub fn load(&self, name: &str, operation: &str, input: &str, body: impl Into<Vec<u8>>, query: &str) -> reqwest::blocking::Response {
+    pub fn load(
+        &self,
+        name: &str,
+        operation: &str,
+        input: &str,
+        body: impl Into<Vec<u8>>,
+        query: &str,
+    ) -> reqwest::blocking::Response {
         let output = if query.contains("output=") { "" } else { "&output=json" };
         let url = format!(
             "{}/Dataflows/LoadDataSource?dataSourceName={name}&loadOperation={operation}&input={input}{output}&key={}{query}",
             self.root, self.master_key
         );
-        self.client
-            .post(url)
-            .header("content-type", "application/octet-stream")
-            .body(body.into())
-            .send()
-            .expect("POST")
+        self.client.post(url).header("content-type", "application/octet-stream").body(body.into()).send().expect("POST")
     }
 
     /// Polls a status URL (a `Location`) as the toolkit does, until the job

@@ -88,8 +88,12 @@ fn bad_parameters_are_400_naming_the_parameter() {
         let body = response.json_value();
         assert!(body["errorDetails"].to_string().contains(detail), "{detail}: {body}");
     }
-    let missing_name = server.client
-        .post(format!("{}/Dataflows/LoadDataSource?loadOperation=complete&input=csv&key={}", server.root, server.master_key))
+    let missing_name = server
+        .client
+        .post(format!(
+            "{}/Dataflows/LoadDataSource?loadOperation=complete&input=csv&key={}",
+            server.root, server.master_key
+        ))
         .body(SHOPS_CSV)
         .send()
         .unwrap();

@@ -32,7 +32,10 @@ fn kill_during_a_load_then_restart_completes_it_and_keeps_published_data() {
     server.restart();
     let relocate = |url: &str| format!("{}{}", server.base, &url[url.find("/REST").unwrap()..]);
     let mid = dataset::parse(&server.download(&access_id, "Shops")).rows.len();
-    assert!(mid == 3 || mid == 150_000 || mid == 150_002, "published data is whole: {mid} rows (job was {state_at_kill})");
+    assert!(
+        mid == 3 || mid == 150_000 || mid == 150_002,
+        "published data is whole: {mid} rows (job was {state_at_kill})"
+    );
 
     let big_job = server.wait_job(&relocate(&big_url), &server.master_key);
     assert_eq!(big_job["status"], "Completed", "{big_job}");

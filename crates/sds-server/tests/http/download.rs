@@ -12,7 +12,8 @@ fn download_job_status_and_location_use_the_sds_status_url() {
     let server = TestServer::start();
     let job = server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
     let access_id = access_id_of(&job);
-    let response = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key));
+    let response =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key));
     assert_eq!(response.status(), 201);
     let status_url = location(&response);
     assert_eq!(status_url, format!("{}/dataflows/DataSourceDownload/Shops", server.root));
@@ -41,7 +42,8 @@ fn job_id_selects_an_older_version_and_a_specific_job() {
     ));
     assert_eq!(older.status(), 201);
     let older_job = older.json_value()["resourceSets"][0]["resources"][0]["id"].as_str().unwrap().to_owned();
-    let newer = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key));
+    let newer =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key));
     assert_eq!(newer.status(), 201);
     let status_url = location(&newer);
     let newest = server.wait_job(&status_url, &server.master_key);
@@ -56,7 +58,10 @@ fn job_id_selects_an_older_version_and_a_specific_job() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let old_data = server.get(&format!("{status_url}/output/succeeded?jobId={older_job}&key={}", server.master_key)).text().unwrap();
+    let old_data = server
+        .get(&format!("{status_url}/output/succeeded?jobId={older_job}&key={}", server.master_key))
+        .text()
+        .unwrap();
     assert_eq!(dataset::parse(&old_data).rows.len(), 3, "the version of the first load");
     let new_data = server.get(&format!("{status_url}/output/succeeded?key={}", server.master_key)).text().unwrap();
     assert_eq!(dataset::parse(&new_data).rows.len(), 2, "the published version");
@@ -68,7 +73,8 @@ fn unknown_version_or_source_is_404() {
     let job = server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
     let access_id = access_id_of(&job);
     let key = &server.master_key;
-    let unknown_version = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?jobId={}&key={key}", "a".repeat(32)));
+    let unknown_version = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?jobId={}&key={key}", "a".repeat(32)));
     assert_eq!(unknown_version.status(), 404);
     let wrong_name = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Other?key={key}"));
     assert_eq!(wrong_name.status(), 404);
@@ -95,7 +101,8 @@ fn xml_output_of_download_status() {
     let server = TestServer::start();
     let job = server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
     let access_id = access_id_of(&job);
-    let response = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?o=xml&key={}", server.master_key));
+    let response =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?o=xml&key={}", server.master_key));
     assert_eq!(response.status(), 201);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
     let text = response.text().unwrap();

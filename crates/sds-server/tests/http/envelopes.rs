@@ -78,7 +78,10 @@ fn error_envelopes() {
         (format!("{download}?"), "errors/unauthorized-no-key"),
         (format!("{download}?key=wrong&"), "errors/unauthorized-invalid-key"),
         (format!("{download}?key={stranger}&"), "errors/not-authorized"),
-        (format!("/REST/v1/Dataflows/LoadDataSource/{}?key={}&", "d".repeat(32), server.master_key), "errors/not-found"),
+        (
+            format!("/REST/v1/Dataflows/LoadDataSource/{}?key={}&", "d".repeat(32), server.master_key),
+            "errors/not-found",
+        ),
         (format!("{download}?key={}&jobId=xyz&", server.master_key), "errors/not-found"),
         (format!("{download}?key={}&output=csv&", server.master_key), "errors/bad-request"),
     ];

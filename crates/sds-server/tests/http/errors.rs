@@ -19,7 +19,8 @@ fn missing_unknown_and_foreign_keys_are_401() {
     let server = TestServer::start();
     let job = server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
     let access_id = access_id_of(&job);
-    let download = |key: &str| server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?output=json{key}"));
+    let download =
+        |key: &str| server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?output=json{key}"));
     assert_error(download(""), 401, "NoCredentials", "'key'");
     assert_error(download("&key=not-a-key"), 401, "InvalidCredentials", "not valid");
     // The other key of the same account is not the master key.
@@ -27,10 +28,15 @@ fn missing_unknown_and_foreign_keys_are_401() {
     // A key of another account never reaches this data source or its jobs.
     let stranger = server.create_key("stranger");
     assert_error(download(&format!("&key={stranger}")), 401, "NotAuthorized", "master key");
-    let status = server.get(&format!("/REST/v1/Dataflows/LoadDataSource/{}?key={stranger}", job["id"].as_str().unwrap()));
+    let status =
+        server.get(&format!("/REST/v1/Dataflows/LoadDataSource/{}?key={stranger}", job["id"].as_str().unwrap()));
     assert_error(status, 401, "NotAuthorized", "another account");
-    let overwrite = server.client
-        .post(format!("{}/Dataflows/LoadDataSource?dataSourceName=Shops&loadOperation=complete&input=csv&key={}", server.root, server.query_key))
+    let overwrite = server
+        .client
+        .post(format!(
+            "{}/Dataflows/LoadDataSource?dataSourceName=Shops&loadOperation=complete&input=csv&key={}",
+            server.root, server.query_key
+        ))
         .body(SHOPS_CSV)
         .send()
         .unwrap();
@@ -41,7 +47,12 @@ fn missing_unknown_and_foreign_keys_are_401() {
 fn unknown_jobs_sources_and_paths_are_404_in_the_requested_format() {
     let server = TestServer::start();
     let key = &server.master_key;
-    assert_error(server.get(&format!("/REST/v1/Dataflows/LoadDataSource/{}?key={key}", "b".repeat(32))), 404, "ValidCredentials", "no load job");
+    assert_error(
+        server.get(&format!("/REST/v1/Dataflows/LoadDataSource/{}?key={key}", "b".repeat(32))),
+        404,
+        "ValidCredentials",
+        "no load job",
+    );
     assert_error(
         server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{}/Nope?key={key}", "c".repeat(32))),
         404,

@@ -21,7 +21,10 @@ fn csv_load_completes_and_downloads_every_value_unchanged() {
     assert_eq!(downloaded.entity_type, "Shops");
     assert_eq!(downloaded.key, "EntityID");
     let types: Vec<&str> = downloaded.columns.iter().map(|(_, xsd)| xsd.as_str()).collect();
-    assert_eq!(types, ["xs:string", "xs:string", "xs:double", "xs:double", "xs:long", "xs:boolean", "xs:dateTime", "xs:double"]);
+    assert_eq!(
+        types,
+        ["xs:string", "xs:string", "xs:double", "xs:double", "xs:long", "xs:boolean", "xs:dateTime", "xs:double"]
+    );
     let rows = downloaded.by_id();
     assert_eq!(rows["1"]["Name"], "Café Zürich");
     assert_eq!(rows["1"]["Since"], "2010-11-03T23:31:37Z");
@@ -167,7 +170,11 @@ fn paths_and_parameter_names_are_case_insensitive() {
     assert_eq!(response.status(), 201);
     let job = server.wait_job(&location(&response), &server.master_key);
     assert_eq!(job["status"], "Completed");
-    let status = server.get(&format!("/REST/v1/DATAFLOWS/LoadDataSource/{}?key={}", job["id"].as_str().unwrap(), server.master_key));
+    let status = server.get(&format!(
+        "/REST/v1/DATAFLOWS/LoadDataSource/{}?key={}",
+        job["id"].as_str().unwrap(),
+        server.master_key
+    ));
     assert_eq!(status.status(), 200);
     assert_eq!(status.json_value()["resourceSets"][0]["resources"][0]["id"], job["id"]);
 }

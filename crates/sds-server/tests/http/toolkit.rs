@@ -53,7 +53,8 @@ fn toolkit_upload_download_round_trip() {
     assert_eq!(job["status"], "Completed", "{job}");
     assert_eq!(job["failedEntityCount"], 0);
     let service = job["links"].as_array().unwrap().iter().find(|link| link["role"] == "dataSource").unwrap();
-    let access_id = service["url"].as_str().unwrap().split("/data/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let access_id =
+        service["url"].as_str().unwrap().split("/data/").nth(1).unwrap().split('/').next().unwrap().to_owned();
 
     let download = server.get(&format!(
         "/REST/v1/Dataflows/DataSourceDownload/{access_id}/{name}?output=json&clientApi=SDSToolkit&key={}",
@@ -85,7 +86,16 @@ fn toolkit_upload_download_round_trip() {
     let types: Vec<_> = downloaded.columns.iter().map(|(name, xsd)| format!("{name}:{xsd}")).collect();
     assert_eq!(
         types,
-        ["EntityID:xs:string", "Name:xs:string", "Latitude:xs:double", "Longitude:xs:double", "Seats:xs:long", "HasWifi:xs:boolean", "Opened:xs:dateTime", "Area:xs:anyType"]
+        [
+            "EntityID:xs:string",
+            "Name:xs:string",
+            "Latitude:xs:double",
+            "Longitude:xs:double",
+            "Seats:xs:long",
+            "HasWifi:xs:boolean",
+            "Opened:xs:dateTime",
+            "Area:xs:anyType"
+        ]
     );
     let rows = downloaded.by_id();
     let first = &rows["shop-1"];

@@ -15,16 +15,13 @@ pub(super) fn ensure_account(connection: &Connection, name: &str) -> StoreResult
     connection
         .prepare_cached("INSERT INTO accounts (name, created) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")?
         .execute(params![name, nanos(Utc::now())?])?;
-    let id = connection
-        .prepare_cached("SELECT id FROM accounts WHERE name = ?1")?
-        .query_row([name], |row| row.get(0))?;
+    let id =
+        connection.prepare_cached("SELECT id FROM accounts WHERE name = ?1")?.query_row([name], |row| row.get(0))?;
     Ok(AccountId(id))
 }
 
 pub(super) fn add_key(connection: &Connection, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId> {
-    let exists = connection
-        .prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?
-        .exists([account.0])?;
+    let exists = connection.prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?.exists([account.0])?;
     if !exists {
         return Err(StoreError::NotFound(format!("account {account}")));
     }

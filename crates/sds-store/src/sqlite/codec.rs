@@ -67,9 +67,7 @@ where
     T::Err: std::fmt::Display,
 {
     let text: String = row.get(column)?;
-    text.parse().map_err(|error: T::Err| {
-        conversion_error(row, column, Type::Text, format!("'{text}': {error}"))
-    })
+    text.parse().map_err(|error: T::Err| conversion_error(row, column, Type::Text, format!("'{text}': {error}")))
 }
 
 fn conversion_error(

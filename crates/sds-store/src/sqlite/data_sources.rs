@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use sds_core::job::JobStatus;
 use sds_core::{AccessId, AccountId, DataSource, DataSourceId, KeyId, VersionId, VersionState};
 
+use super::accounts::is_unique_violation;
 use super::codec::{instant_at, nanos, parsed_at};
 use super::jobs::{self, name_key};
 use super::versions;
@@ -48,7 +49,8 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
             version.id, version.job_id, commit.job_id
         )));
     }
-    let job = jobs::job(connection, commit.job_id)?.ok_or_else(|| StoreError::NotFound(format!("job {}", commit.job_id)))?;
+    let job =
+        jobs::job(connection, commit.job_id)?.ok_or_else(|| StoreError::NotFound(format!("job {}", commit.job_id)))?;
     if job.status != JobStatus::Pending {
         return Err(StoreError::Conflict(format!("job {} has already ended ({})", job.id, job.status)));
     }
@@ -60,11 +62,8 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
     };
 
     if let Some(published) = data_source.published_version {
-        connection
-            .prepare_cached("UPDATE versions SET state = 'previous' WHERE id = ?1")?
-            .execute([published.0])?;
+        connection.prepare_cached("UPDATE versions SET state = 'previous' WHERE id = ?1")?.execute([published.0])?;
     }
-    versions::prune_previous(connection, data_source.id, commit.previous_versions_kept)?;
     publish(connection, commit.version_id, data_source.id)?;
 
     connection
@@ -85,6 +84,10 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
             commit.description,
         ])?;
 
+    // After the data source points at the new version, so that no dropped
+    // version is still referenced.
+    versions::prune_previous(connection, data_source.id, commit.previous_versions_kept)?;
+
     // The job's own status is not taken from the outcome: publishing is
     // exactly what makes a load Completed.
     jobs::record_outcome(
@@ -101,7 +104,7 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
 }
 
 fn create(connection: &Connection, commit: &LoadCommit<'_>, now: i64) -> StoreResult<DataSource> {
-    connection
+    let inserted = connection
         .prepare_cached(
             "INSERT INTO data_sources (access_id, account_id, name, name_key, description, master_key_id,
                                        query_key_id, is_public, created, updated)
@@ -117,7 +120,14 @@ fn create(connection: &Connection, commit: &LoadCommit<'_>, now: i64) -> StoreRe
             commit.query_key.map(|key| key.0),
             commit.set_public.unwrap_or(false),
             now,
-        ])?;
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(error) if is_unique_violation(&error) => {
+            return Err(StoreError::Conflict(format!("access id {} is taken", commit.new_access_id)))
+        }
+        Err(error) => return Err(error.into()),
+    }
     by_access_id(connection, commit.new_access_id)?
         .ok_or_else(|| StoreError::Corrupt(format!("data source {} vanished after its insert", commit.new_access_id)))
 }

@@ -20,15 +20,21 @@ pub(super) fn write_entities(connection: &Connection, version: VersionId, batch:
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     let mut delete = connection.prepare_cached("DELETE FROM entities WHERE version_id = ?1 AND entity_key = ?2")?;
+    // Applying the batch in key order keeps consecutive inserts on
+    // neighbouring b-tree pages. The sort is stable, so for an ID repeated
+    // in the batch the last record still wins.
+    let mut keyed: Vec<(String, &BuiltRecord)> =
+        batch.iter().map(|record| (Entity::key_of(record.id()), record)).collect();
+    keyed.sort_by(|left, right| left.0.cmp(&right.0));
     let mut data = Vec::with_capacity(256);
-    for record in batch {
+    for (key, record) in keyed {
         match record {
             BuiltRecord::Upsert(entity) => {
                 encode_entity(entity, &mut data)?;
                 let bounds = entity.bounds;
                 upsert.execute(params![
                     version.0,
-                    Entity::key_of(&entity.id),
+                    key,
                     entity.latitude,
                     entity.longitude,
                     bounds.map(|bounds| bounds.min_longitude),
@@ -38,8 +44,8 @@ pub(super) fn write_entities(connection: &Connection, version: VersionId, batch:
                     &data[..],
                 ])?;
             }
-            BuiltRecord::Delete { id } => {
-                delete.execute(params![version.0, Entity::key_of(id)])?;
+            BuiltRecord::Delete { .. } => {
+                delete.execute(params![version.0, key])?;
             }
         }
     }

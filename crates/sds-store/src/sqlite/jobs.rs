@@ -43,7 +43,9 @@ pub(super) fn insert_job(connection: &Connection, job: &Job) -> StoreResult<()> 
         ]);
     match inserted {
         Ok(_) => Ok(()),
-        Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict(format!("job {} already exists", job.id))),
+        Err(error) if is_unique_violation(&error) => {
+            Err(StoreError::Conflict(format!("job {} already exists", job.id)))
+        }
         Err(error) => Err(error.into()),
     }
 }
@@ -141,7 +143,11 @@ pub(super) fn job_failures(connection: &Connection, id: &JobId) -> StoreResult<V
     let failures = connection
         .prepare_cached("SELECT line, entity_id, reason FROM job_failures WHERE job_id = ?1 ORDER BY ordinal")?
         .query_map([id.as_str()], |row| {
-            Ok(FailedEntity { line: count_at(row, "line")?, entity_id: row.get("entity_id")?, reason: row.get("reason")? })
+            Ok(FailedEntity {
+                line: count_at(row, "line")?,
+                entity_id: row.get("entity_id")?,
+                reason: row.get("reason")?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(failures)

@@ -19,7 +19,11 @@ pub(super) fn version(connection: &Connection, id: VersionId) -> StoreResult<Opt
     Ok(found)
 }
 
-pub(super) fn version_by_job(connection: &Connection, data_source: &AccessId, job: &JobId) -> StoreResult<Option<Version>> {
+pub(super) fn version_by_job(
+    connection: &Connection,
+    data_source: &AccessId,
+    job: &JobId,
+) -> StoreResult<Option<Version>> {
     let found = connection
         .prepare_cached(&format!(
             "{VERSION_COLUMNS} JOIN data_sources d ON d.id = v.data_source_id
@@ -112,7 +116,11 @@ fn ids(connection: &Connection, sql: &str, params: impl rusqlite::Params) -> Sto
 fn version_row(row: &Row<'_>) -> rusqlite::Result<Version> {
     let state: String = row.get("state")?;
     let state = VersionState::parse(&state).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, format!("unknown state '{state}'").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            5,
+            rusqlite::types::Type::Text,
+            format!("unknown state '{state}'").into(),
+        )
     })?;
     Ok(Version {
         id: VersionId(row.get("id")?),

@@ -1,0 +1,293 @@
+//! Benchmarks of `sds` through its HTTP API, printed beside the PostGIS peer
+//! (../shared/peer-postgis/RESULTS.md, measured on this machine).
+//!
+//! Run with `cargo run --release -p sds-bench -- load-download` (the release
+//! `sds` binary must be built: `cargo build --release`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+/// PostGIS on this machine: whole load job with indexes, and CSV export.
+const PEER_LOAD_ROWS_PER_SECOND: f64 = 117_000.0;
+const PEER_EXPORT_ROWS_PER_SECOND: f64 = 1_950_000.0;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Load cities1000.csv through the API, then download it.
+    LoadDownload {
+        #[arg(long, default_value = "../shared/data/cities1000.csv")]
+        cities: PathBuf,
+        /// Repetitions (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Load an input of about 300 MB (195,000 entities with long strings)
+    /// and report the server's peak RSS.
+    BigLoad {
+        #[arg(long, default_value_t = 300)]
+        megabytes: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Bench::LoadDownload { cities, runs } => load_download(&cities, runs),
+        Bench::BigLoad { megabytes } => big_load(megabytes),
+    }
+}
+
+/// The release `sds` binary next to this benchmark's own binary.
+fn server_binary() -> Result<PathBuf> {
+    let path = std::env::current_exe()?.with_file_name("sds");
+    if !path.exists() {
+        bail!("{} is missing: run `cargo build --release` first", path.display());
+    }
+    Ok(path)
+}
+
+struct Server {
+    child: Child,
+    root: String,
+    key: String,
+    client: reqwest::blocking::Client,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Result<Server> {
+        let data = tempfile::tempdir()?;
+        let mut child = Command::new(server_binary()?)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
+        let (mut key, mut base) = (String::new(), String::new());
+        for line in lines.by_ref() {
+            let line = line?;
+            if line.contains("master key") {
+                key = line.rsplit(' ').next().unwrap_or_default().to_owned();
+            } else if let Some(address) = line.strip_prefix("sds listening on ") {
+                base = address.trim().to_owned();
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        if base.is_empty() {
+            bail!("the server did not start");
+        }
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
+        Ok(Server { child, root: format!("{base}/REST/v1"), key, client, _data: data })
+    }
+
+    /// Peak resident set size so far (VmHWM), in MB.
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kilobytes| kilobytes / 1024.0)
+    }
+
+    fn wait(&self, status_url: &str) -> Result<Value> {
+        loop {
+            let body: Value =
+                self.client.get(format!("{status_url}?output=json&key={}", self.key)).send()?.json_text()?;
+            let job = body["resourceSets"][0]["resources"][0].clone();
+            if job["status"] != "Pending" {
+                return Ok(job);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn load(&self, name: &str, body: Vec<u8>) -> Result<Value> {
+        let response = self
+            .client
+            .post(format!(
+                "{}/Dataflows/LoadDataSource?dataSourceName={name}&loadOperation=complete&input=csv&output=json&key={}",
+                self.root, self.key
+            ))
+            .body(body)
+            .send()?;
+        if response.status() != 201 {
+            bail!("load refused: {}", response.text()?);
+        }
+        let location = header(&response, "location")?;
+        let job = self.wait(&location)?;
+        if job["status"] != "Completed" {
+            bail!("load did not complete: {job}");
+        }
+        Ok(job)
+    }
+
+    /// Creates a download job and reads the data to the last byte.
+    fn download(&self, access_id: &str, name: &str) -> Result<u64> {
+        let response = self
+            .client
+            .get(format!("{}/Dataflows/DataSourceDownload/{access_id}/{name}?output=json&key={}", self.root, self.key))
+            .send()?;
+        let job = self.wait(&header(&response, "location")?)?;
+        let url = job["links"]
+            .as_array()
+            .and_then(|links| links.iter().find(|link| link["name"] == "succeeded"))
+            .and_then(|link| link["url"].as_str())
+            .context("no succeeded link")?
+            .to_owned();
+        let mut data = self.client.get(format!("{url}?key={}", self.key)).send()?;
+        Ok(std::io::copy(&mut data, &mut std::io::sink())?)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+trait JsonText {
+    fn json_text(self) -> Result<Value>;
+}
+
+impl JsonText for reqwest::blocking::Response {
+    fn json_text(self) -> Result<Value> {
+        Ok(serde_json::from_str(&self.text()?)?)
+    }
+}
+
+fn header(response: &reqwest::blocking::Response, name: &str) -> Result<String> {
+    Ok(response.headers().get(name).context("missing header")?.to_str()?.to_owned())
+}
+
+fn access_id(job: &Value) -> Result<String> {
+    let url = job["links"]
+        .as_array()
+        .and_then(|links| links.iter().find(|link| link["role"] == "dataSource"))
+        .and_then(|link| link["url"].as_str())
+        .context("no dataSource link")?;
+    Ok(url.split("/data/").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or_default().to_owned())
+}
+
+/// cities1000.csv in the SDS text schema: an ID per row, typed headers.
+fn cities_as_sds_csv(path: &Path) -> Result<(Vec<u8>, usize)> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    out.write_record(["Bing Spatial Data Services", " 1.0", " City"])?;
+    out.write_record([
+        "CityId(Edm.String,primaryKey)",
+        "Latitude(Edm.Double)",
+        "Longitude(Edm.Double)",
+        "Name(Edm.String)",
+        "Admin1(Edm.String)",
+        "Admin2(Edm.String)",
+        "CountryCode(Edm.String)",
+    ])?;
+    let mut rows = 0;
+    for record in reader.records() {
+        let record = record?;
+        rows += 1;
+        let id = rows.to_string();
+        let mut fields = vec![id.as_str()];
+        fields.extend(record.iter());
+        out.write_record(&fields)?;
+    }
+    Ok((out.into_inner()?, rows))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn load_download(cities: &Path, runs: usize) -> Result<()> {
+    let (body, rows) = cities_as_sds_csv(cities)?;
+    println!("input: {rows} entities, {:.1} MB of SDS CSV; {runs} runs, medians", body.len() as f64 / 1e6);
+    let (mut load_rates, mut download_rates, mut download_mbps, mut rss) = (vec![], vec![], vec![], vec![]);
+    for run in 0..runs {
+        let server = Server::start()?;
+        let started = Instant::now();
+        let job = server.load("Cities", body.clone())?;
+        let load_seconds = started.elapsed().as_secs_f64();
+        let access_id = access_id(&job)?;
+        let started = Instant::now();
+        let bytes = server.download(&access_id, "Cities")?;
+        let download_seconds = started.elapsed().as_secs_f64();
+        load_rates.push(rows as f64 / load_seconds);
+        download_rates.push(rows as f64 / download_seconds);
+        download_mbps.push(bytes as f64 / 1e6 / download_seconds);
+        rss.push(server.peak_rss_mb());
+        println!(
+            "run {}: load {:.0} ms, download {:.0} ms ({:.1} MB), peak RSS {:.0} MB",
+            run + 1,
+            load_seconds * 1000.0,
+            download_seconds * 1000.0,
+            bytes as f64 / 1e6,
+            rss[run]
+        );
+    }
+    let (load, download) = (median(&mut load_rates), median(&mut download_rates));
+    println!();
+    println!("| measure | sds | PostGIS peer | ratio |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| load, request to Completed (entities/s) | {load:.0} | {PEER_LOAD_ROWS_PER_SECOND:.0} | {:.2}× |",
+        load / PEER_LOAD_ROWS_PER_SECOND
+    );
+    println!(
+        "| download, job creation to last byte (entities/s) | {download:.0} | {PEER_EXPORT_ROWS_PER_SECOND:.0} | {:.2}× |",
+        download / PEER_EXPORT_ROWS_PER_SECOND
+    );
+    println!(
+        "| download throughput (MB/s) | {:.1} | 116 | {:.2}× |",
+        median(&mut download_mbps),
+        median(&mut download_mbps) / 116.0
+    );
+    println!("| server peak RSS (MB) | {:.0} | | |", median(&mut rss));
+    Ok(())
+}
+
+fn big_load(megabytes: usize) -> Result<()> {
+    const ENTITIES: usize = 195_000;
+    let filler_chars = (megabytes * 1_000_000 / ENTITIES).saturating_sub(60).min(2_500);
+    let filler: String = "abcdefghij".chars().cycle().take(filler_chars).collect();
+    let path = tempfile::NamedTempFile::new()?;
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path.path())?);
+        writeln!(out, "Bing Spatial Data Services, 1.0, Big")?;
+        writeln!(out, "Id(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double),Note(Edm.String)")?;
+        for index in 0..ENTITIES {
+            writeln!(out, "e{index},{},{},{filler}", (index % 170) as f64 - 85.0, (index % 350) as f64 - 175.0)?;
+        }
+    }
+    let size = std::fs::metadata(path.path())?.len();
+    println!("input: {ENTITIES} entities, {:.1} MB", size as f64 / 1e6);
+    let server = Server::start()?;
+    let started = Instant::now();
+    let body = std::fs::read(path.path())?;
+    let job = server.load("Big", body)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "load: {:.1} s, {:.0} entities/s, {:.1} MB/s; job {}; server peak RSS {:.0} MB (target < 300 MB)",
+        seconds,
+        ENTITIES as f64 / seconds,
+        size as f64 / 1e6 / seconds,
+        job["status"],
+        server.peak_rss_mb()
+    );
+    Ok(())
+}
