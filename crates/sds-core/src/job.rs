@@ -148,6 +148,8 @@ pub enum InputFormat {
     Pipe,
     Kml,
     Shp,
+    /// An extension: a GeoJSON FeatureCollection.
+    GeoJson,
 }
 
 impl InputFormat {
@@ -159,6 +161,7 @@ impl InputFormat {
             "pipe" => InputFormat::Pipe,
             "kml" => InputFormat::Kml,
             "shp" => InputFormat::Shp,
+            "geojson" => InputFormat::GeoJson,
             _ => return None,
         };
         Some(format)
@@ -172,6 +175,7 @@ impl InputFormat {
             InputFormat::Pipe => "pipe",
             InputFormat::Kml => "kml",
             InputFormat::Shp => "shp",
+            InputFormat::GeoJson => "geojson",
         }
     }
 }
@@ -200,10 +204,43 @@ pub struct DownloadParams {
     pub version_id: VersionId,
 }
 
+/// Which data source a lifecycle job changes, fixed when it is created.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetParams {
+    pub access_id: AccessId,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum JobParams {
     Load(LoadParams),
     Download(DownloadParams),
+    /// Publish the staged version.
+    Publish(TargetParams),
+    /// Make the version that `version_job` produced the published one.
+    Rollback { target: TargetParams, version_job: JobId },
+    /// Make the data source public or private.
+    Access { target: TargetParams, public: bool },
+    /// Delete the data source, or only its staged version.
+    Delete { target: TargetParams, staged_only: bool },
+}
+
+impl JobParams {
+    /// The data source a job changes or reads, when it existed at submission.
+    pub fn access_id(&self) -> Option<&AccessId> {
+        match self {
+            JobParams::Load(params) => params.access_id.as_ref(),
+            JobParams::Download(params) => Some(&params.access_id),
+            JobParams::Publish(target)
+            | JobParams::Rollback { target, .. }
+            | JobParams::Access { target, .. }
+            | JobParams::Delete { target, .. } => Some(&target.access_id),
+        }
+    }
+
+    /// Whether the job changes its data source (and so must run alone on it).
+    pub fn changes_data_source(&self) -> bool {
+        !matches!(self, JobParams::Download(_))
+    }
 }
 
 /// A job as stored.

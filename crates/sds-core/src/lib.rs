@@ -22,7 +22,7 @@ pub use geography::{Bounds, Geography, GeographyError};
 pub use ids::{AccessId, AccountId, DataSourceId, JobId, KeyId, VersionId};
 pub use job::{
     DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus, LoadOperation,
-    LoadParams,
+    LoadParams, TargetParams,
 };
 pub use schema::{EdmType, Property, Schema, SchemaError};
 pub use value::{Timestamp, Value};

@@ -67,5 +67,6 @@ pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Resul
         InputFormat::Pipe => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Pipe)?)),
         InputFormat::Kml => Err(FormatError::Unsupported("kml")),
         InputFormat::Shp => Err(FormatError::Unsupported("shp")),
+        InputFormat::GeoJson => Err(FormatError::Unsupported("geojson")),
     }
 }

@@ -37,27 +37,63 @@ pub struct ServeConfig {
         default_value = "http://dev.virtualearth.net/Branding/logo_powered_by.png"
     )]
     pub brand_logo_uri: String,
+    /// Most data sources of one account.
+    #[arg(long, env = "SDS_MAX_DATA_SOURCES", default_value_t = Limits::default().max_data_sources)]
+    pub max_data_sources: u32,
+    /// Most jobs of one account pending at once (downloads excepted).
+    #[arg(long, env = "SDS_MAX_JOBS_IN_PROCESS", default_value_t = Limits::default().max_jobs_in_process)]
+    pub max_jobs_in_process: u32,
+    /// Most jobs of one account in a rolling 24 hours (downloads excepted); 0 lifts the limit.
+    #[arg(long, env = "SDS_MAX_JOBS_PER_DAY", default_value_t = Limits::default().max_jobs_per_day)]
+    pub max_jobs_per_day: u32,
+    /// Days a staged version is kept unpublished before it is dropped.
+    #[arg(long, env = "SDS_STAGED_RETENTION_DAYS", default_value_t = 30)]
+    pub staged_retention_days: u32,
+    /// Whether publish and rollback status URLs answer without a key (the
+    /// toolkit polls them verbatim; the random job id is the capability).
+    #[arg(long, env = "SDS_KEYLESS_JOB_STATUS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub keyless_job_status: bool,
+    /// The JSON `__type` of `$getstatus` answers: `dataflow` (what the
+    /// toolkit requires) or `dataservice` (what the docs show).
+    #[arg(long, env = "SDS_GETSTATUS_TYPE", default_value = "dataflow", value_parser = ["dataflow", "dataservice"])]
+    pub getstatus_type: String,
+    /// Most points of an `intersects`/`intersection` geography (SDS: 250).
+    #[arg(long, env = "SDS_QUERY_MAX_SHAPE_POINTS", default_value_t = 250)]
+    pub query_max_shape_points: usize,
+    /// Data source versions the Query API keeps in memory.
+    #[arg(long, env = "SDS_QUERY_CACHED_VERSIONS", default_value_t = crate::query_cache::DEFAULT_CAPACITY)]
+    pub query_cached_versions: usize,
+    /// Nominatim-style geocoder for `nearby('address',km)`, e.g. `http://localhost:8088/search`.
+    #[arg(long, env = "SDS_GEOCODER_URL")]
+    pub geocoder_url: Option<String>,
+    /// OSRM-style route service for `nearRoute`, e.g. `http://localhost:5000/route/v1/driving`.
+    #[arg(long, env = "SDS_ROUTER_URL")]
+    pub router_url: Option<String>,
+}
+
+/// Parses `serve` flags alone, for [`ServeConfig::with_data_dir`].
+#[derive(clap::Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    config: ServeConfig,
 }
 
 impl ServeConfig {
-    /// Settings for tests and embedding: defaults with the given directory.
+    /// Settings for tests and embedding: the defaults (and `SDS_*`
+    /// variables) with the given directory.
     pub fn with_data_dir(data_dir: PathBuf) -> ServeConfig {
-        ServeConfig {
-            data_dir,
-            listen: "127.0.0.1:0".parse().expect("a valid socket address"),
-            public_url: None,
-            job_workers: 2,
-            max_upload_bytes: Limits::default().max_upload_bytes,
-            max_entities: Limits::default().max_entities_per_data_source,
-            copyright: "Copyright © 2026 sds. All rights reserved.".into(),
-            brand_logo_uri: "http://dev.virtualearth.net/Branding/logo_powered_by.png".into(),
-        }
+        let mut config = <ServeOnly as clap::Parser>::parse_from(["sds"]).config;
+        config.data_dir = data_dir;
+        config
     }
 
     pub fn limits(&self) -> Limits {
         Limits {
             max_upload_bytes: self.max_upload_bytes,
             max_entities_per_data_source: self.max_entities,
+            max_jobs_in_process: self.max_jobs_in_process,
+            max_jobs_per_day: self.max_jobs_per_day,
+            max_data_sources: self.max_data_sources,
             ..Limits::default()
         }
     }

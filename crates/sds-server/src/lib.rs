@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod keys;
+pub mod query_cache;
 pub mod routes;
 pub mod server;
 pub mod state;

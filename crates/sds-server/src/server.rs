@@ -59,9 +59,11 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         downloads_dir: config.downloads_dir(),
         limits: config.limits(),
         workers: config.job_workers,
+        staged_retention: chrono::Duration::days(i64::from(config.staged_retention_days)),
     };
     let engine = JobEngine::start(Arc::clone(&store), settings)?;
-    let state = AppState { store, engine, config: Arc::new(config) };
+    let query_cache = Arc::new(crate::query_cache::QueryCache::new(config.query_cached_versions));
+    let state = AppState { store, engine, config: Arc::new(config), query_cache };
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

@@ -13,6 +13,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub engine: JobEngine,
     pub config: Arc<ServeConfig>,
+    /// Query API tables by version, and resolved keys.
+    pub query_cache: Arc<crate::query_cache::QueryCache>,
 }
 
 impl AppState {

@@ -107,6 +107,7 @@ fn run(file: &std::path::Path, sequential: bool) {
                 set_public: None,
                 description: None,
                 previous_versions_kept: 2,
+                stage: false,
                 outcome: &outcome,
                 failures: &[],
             })

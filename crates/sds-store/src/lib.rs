@@ -16,7 +16,9 @@ use std::io;
 use chrono::{DateTime, Utc};
 use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
-use sds_core::{AccessId, AccountId, DataSource, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId};
+use sds_core::{
+    AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
+};
 
 pub use error::{StoreError, StoreResult};
 pub use sqlite::SqliteStore;
@@ -61,10 +63,37 @@ pub struct LoadCommit<'a> {
     pub set_public: Option<bool>,
     /// Replaces the description when given.
     pub description: Option<&'a str>,
+    /// Stage the version instead of publishing it: it replaces any staged
+    /// version, and the published version is untouched.
+    pub stage: bool,
     /// Older published versions kept as rollback targets (SDS keeps 2).
     pub previous_versions_kept: usize,
     pub outcome: &'a JobOutcome,
     pub failures: &'a [FailedEntity],
+}
+
+/// A change to a data source made by a lifecycle job; applied together
+/// with the job's completion in [`Store::commit_change`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSourceChange {
+    /// The staged version becomes the published one; the published one
+    /// becomes a rollback target.
+    PublishStaged { previous_versions_kept: usize },
+    /// A rollback target becomes the published version; the published one
+    /// becomes a rollback target.
+    Rollback { target: VersionId, previous_versions_kept: usize },
+    SetPublic(bool),
+    /// Deletes the data source with every version and entity.
+    Delete,
+    /// Deletes only the staged version.
+    DeleteStaged,
+}
+
+/// How many jobs (downloads excepted) an account has, for its quotas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    pub pending: u64,
+    pub created_since: u64,
 }
 
 /// The storage operations of `sds`. Every method is one transaction.
@@ -87,6 +116,24 @@ pub trait Store: Send + Sync + 'static {
     fn version(&self, id: VersionId) -> StoreResult<Option<Version>>;
     /// The version of a data source that a given job produced, if still kept.
     fn version_by_job(&self, data_source: &AccessId, job: &JobId) -> StoreResult<Option<Version>>;
+    /// Every kept version of a data source: published, staged, and rollback
+    /// targets, newest first within each state.
+    fn versions_of(&self, data_source: DataSourceId) -> StoreResult<Vec<Version>>;
+    /// The data sources of an account, by name.
+    fn data_sources_of(&self, account: AccountId) -> StoreResult<Vec<DataSource>>;
+    /// Every public data source, by name.
+    fn public_data_sources(&self) -> StoreResult<Vec<DataSource>>;
+
+    /// Applies a lifecycle change and completes its job in one transaction.
+    fn commit_change(
+        &self,
+        job: &JobId,
+        data_source: DataSourceId,
+        change: &DataSourceChange,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()>;
+    /// Drops staged versions staged before `cutoff`; returns how many.
+    fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64>;
 
     // Jobs.
 
@@ -96,6 +143,11 @@ pub trait Store: Send + Sync + 'static {
     fn newest_job(&self, account: AccountId, kind: JobKind, data_source_name: &str) -> StoreResult<Option<Job>>;
     /// Every `Pending` job, oldest first.
     fn pending_jobs(&self) -> StoreResult<Vec<Job>>;
+    /// An account's jobs created since `since`, downloads excepted: pending
+    /// ones first, then newest first.
+    fn account_jobs(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<Vec<Job>>;
+    /// An account's pending jobs and jobs created since `since`, downloads excepted.
+    fn job_counts(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<JobCounts>;
     /// Ends a job that publishes nothing (a download, or any aborted job).
     fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()>;
     /// The rows a job skipped, in input order.

@@ -133,6 +133,7 @@ impl Fixture {
                 query_key: None,
                 set_public: None,
                 description: None,
+                stage: false,
                 previous_versions_kept,
                 outcome: &outcome,
                 failures,
@@ -295,6 +296,7 @@ fn complete_loads_publish_demote_and_prune() {
             set_public: Some(true),
             description: Some("coffee"),
             previous_versions_kept: 2,
+            stage: false,
             outcome: &later,
             failures: &[],
         })
@@ -348,6 +350,7 @@ impl Fixture {
             set_public: None,
             description: None,
             previous_versions_kept: 2,
+            stage: false,
             outcome: &outcome,
             failures: &[],
         })

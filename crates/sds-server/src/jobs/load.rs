@@ -14,11 +14,10 @@ use sds_formats::Record;
 use sds_store::{LoadCommit, StoreError};
 
 use super::{input, spool, EngineError, EngineInner, Progress};
+use crate::routes::PREVIOUS_VERSIONS_KEPT;
 
 /// Entities written per store transaction.
 const BATCH_SIZE: usize = 5_000;
-/// SDS keeps two previous versions as rollback targets.
-const PREVIOUS_VERSIONS_KEPT: usize = 2;
 
 enum LoadError {
     /// The job ends `Aborted` with this message.
@@ -78,6 +77,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 query_key: params.query_key,
                 set_public: params.set_public,
                 description: params.description.as_deref(),
+                stage: params.operation.is_staging(),
                 previous_versions_kept: PREVIOUS_VERSIONS_KEPT,
                 outcome: &outcome,
                 failures: &run.failures,

@@ -10,6 +10,7 @@
 
 mod download;
 pub mod input;
+mod lifecycle;
 mod load;
 pub mod spool;
 
@@ -35,6 +36,9 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
 }
 
+/// How often staged versions past their retention are looked for.
+const STAGED_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Where a download job writes its output.
 pub fn download_path(downloads_dir: &Path, job_id: &JobId) -> PathBuf {
     downloads_dir.join(format!("{job_id}.xml"))
@@ -46,6 +50,8 @@ pub struct EngineSettings {
     pub downloads_dir: PathBuf,
     pub limits: Limits,
     pub workers: usize,
+    /// How long a staged version may wait to be published.
+    pub staged_retention: chrono::Duration,
 }
 
 /// Counts of a running job, shared with status requests.
@@ -129,9 +135,21 @@ fn remove_orphan_files(store: &dyn Store, settings: &EngineSettings) -> Result<(
 }
 
 async fn run_loop(inner: Arc<EngineInner>) {
+    let mut next_purge = tokio::time::Instant::now();
     loop {
         if let Err(error) = schedule(&inner).await {
             tracing::error!(%error, "the job engine could not read pending jobs");
+        }
+        if tokio::time::Instant::now() >= next_purge {
+            next_purge += STAGED_PURGE_INTERVAL;
+            let store = Arc::clone(&inner.store);
+            let cutoff = Utc::now() - inner.settings.staged_retention;
+            match tokio::task::spawn_blocking(move || store.drop_staged_before(cutoff)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(dropped)) => tracing::info!(dropped, "dropped staged versions past their retention"),
+                Ok(Err(error)) => tracing::error!(%error, "could not drop expired staged versions"),
+                Err(error) => tracing::error!(%error, "could not drop expired staged versions"),
+            }
         }
         // The timer is a safety net; stored jobs wake the loop at once.
         tokio::select! {
@@ -142,10 +160,9 @@ async fn run_loop(inner: Arc<EngineInner>) {
 }
 
 fn busy_key(job: &Job) -> Option<String> {
-    match job.params {
-        JobParams::Load(_) => Some(format!("{}:{}", job.account_id, job.data_source_name.to_lowercase())),
-        JobParams::Download(_) => None,
-    }
+    job.params
+        .changes_data_source()
+        .then(|| format!("{}:{}", job.account_id, job.data_source_name.to_lowercase()))
 }
 
 async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
@@ -182,6 +199,7 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         match &worker_job.params {
             JobParams::Load(params) => load::run(&worker, &worker_job, params, &progress),
             JobParams::Download(params) => download::run(&worker, &worker_job, params),
+            _ => lifecycle::run(&worker, &worker_job),
         }
     })
     .await;

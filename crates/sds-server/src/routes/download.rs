@@ -4,12 +4,11 @@
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use sds_core::{AccessId, DownloadParams, Job, JobId, JobKind, JobParams, JobStatus};
+use sds_core::{DownloadParams, Job, JobId, JobKind, JobParams, JobStatus, VersionState};
 use sds_store::KeyRecord;
 use tokio_util::io::ReaderStream;
 
-use super::views::{download_status_url, error_details, job_view};
+use super::sources::{addressed_source, submit_job, Right};
 use super::RequestContext;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -17,73 +16,32 @@ use crate::jobs::download_path;
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
 
-pub async fn create(
-    state: &AppState,
-    context: &RequestContext,
-    access_id: &str,
-    name: &str,
-) -> Result<Response, ApiError> {
-    let key = authenticate(state, &context.params).await?;
-    let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
-    let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
-    let lookup = access_id.clone();
-    let source = state
-        .store_call(move |store| store.data_source_by_access_id(&lookup))
-        .await?
-        .filter(|source| source.name.eq_ignore_ascii_case(name))
-        .ok_or_else(not_found)?;
-    if source.master_key != key.id {
-        return Err(ApiError::not_authorized(format!(
-            "the key is not the master key of data source '{}'",
-            source.name
-        )));
-    }
+pub async fn create(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+    let (key, source) = addressed_source(state, context, access_id, name, Right::Master).await?;
+    let staged = context.params.flag("isstaging", "isStaging")?.or(context.params.flag("isstaged", "isStaged")?);
     let version = match context.params.get("jobid").filter(|text| !text.is_empty()) {
         Some(text) => {
-            let version_missing =
-                || ApiError::not_found(format!("data source '{}' has no version made by job '{text}'", source.name));
-            let version_job: JobId = text.parse().map_err(|_| version_missing())?;
-            let lookup = access_id.clone();
-            state
-                .store_call(move |store| store.version_by_job(&lookup, &version_job))
-                .await?
-                .ok_or_else(version_missing)?
+            let missing = || ApiError::not_found(format!("data source '{}' keeps no version made by job '{text}'", source.name));
+            let version_job: JobId = text.parse().map_err(|_| missing())?;
+            let access_id = source.access_id.clone();
+            state.store_call(move |store| store.version_by_job(&access_id, &version_job)).await?.ok_or_else(missing)?
         }
         None => {
-            let published = source.published_version.ok_or_else(|| {
-                ApiError::not_found(format!("data source '{}' has no published version", source.name))
-            })?;
+            let wanted = if staged == Some(true) { VersionState::Staged } else { VersionState::Published };
+            let id = source.id;
             state
-                .store_call(move |store| store.version(published))
+                .store_call(move |store| store.versions_of(id))
                 .await?
-                .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
+                .into_iter()
+                .find(|version| version.state == wanted)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("data source '{}' has no {} version", source.name, wanted.as_str()))
+                })?
         }
     };
-    let job = Job {
-        id: JobId::generate(),
-        account_id: key.account_id,
-        key_id: key.id,
-        kind: JobKind::Download,
-        status: JobStatus::Pending,
-        data_source_name: source.name.clone(),
-        params: JobParams::Download(DownloadParams { access_id, version_id: version.id }),
-        created: Utc::now(),
-        completed: None,
-        total_entity_count: version.entity_count,
-        processed_entity_count: 0,
-        failed_entity_count: 0,
-        error_message: None,
-        result_access_id: None,
-    };
-    let stored = job.clone();
-    state.store_call(move |store| store.insert_job(&stored)).await?;
-    state.engine.wake();
-    let location = download_status_url(&context.root, &job.data_source_name);
-    let mut response = context.envelope.jobs(StatusCode::CREATED, &[job_view(&context.root, &job, None)], None);
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    let params = JobParams::Download(DownloadParams { access_id: source.access_id.clone(), version_id: version.id });
+    let job = submit_job(state, &key, JobKind::Download, &source.name, params, version.entity_count).await?;
+    Ok(context.created_response(StatusCode::CREATED, &job))
 }
 
 /// The download job a status or output URL means: the one named by a
@@ -113,8 +71,11 @@ async fn addressed_job(state: &AppState, context: &RequestContext, name: &str) -
         return Err(not_found());
     };
     let access_id = params.access_id.clone();
-    let source = state.store_call(move |store| store.data_source_by_access_id(&access_id)).await?;
-    if source.is_none_or(|source| source.master_key != key.id) {
+    let source = state
+        .store_call(move |store| store.data_source_by_access_id(&access_id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("data source '{name}' no longer exists")))?;
+    if source.master_key != key.id {
         return Err(ApiError::not_authorized("the key is not the master key of the data source"));
     }
     Ok((key, job))
@@ -122,8 +83,7 @@ async fn addressed_job(state: &AppState, context: &RequestContext, name: &str) -
 
 pub async fn status(state: &AppState, context: &RequestContext, name: &str) -> Result<Response, ApiError> {
     let (_, job) = addressed_job(state, context, name).await?;
-    let view = job_view(&context.root, &job, None);
-    Ok(context.envelope.jobs(StatusCode::OK, &[view], error_details(&job).as_deref()))
+    Ok(context.status_response(&job, None))
 }
 
 /// Streams the downloaded XML DataSet from its file (gzip is applied by the

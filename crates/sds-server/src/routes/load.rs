@@ -2,17 +2,17 @@
 //! and the list of rows it skipped.
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use sds_core::data_source::check_data_source_name;
 use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
 use sds_store::KeyRecord;
 
-use super::views::{error_details, job_view, load_status_url};
+use super::sources::check_job_quota;
 use super::RequestContext;
 use crate::auth::{authenticate, lookup_key};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::jobs::spool;
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
@@ -41,13 +41,8 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         return Err(ApiError::bad_request(format!("input={} is not supported by this server yet", input.as_str())));
     }
     let set_public = params.flag("setpublic", "setPublic")?;
-    if operation.is_staging() {
-        if set_public == Some(true) {
-            return Err(ApiError::bad_request("setPublic=1 cannot be combined with a staging load"));
-        }
-        return Err(ApiError::bad_request(format!(
-            "loadOperation={operation_text} (staging) is not supported by this server yet"
-        )));
+    if operation.is_staging() && set_public == Some(true) {
+        return Err(ApiError::bad_request("setPublic=1 cannot be combined with a staging load"));
     }
     let description = params.get("description").filter(|text| !text.is_empty()).map(str::to_owned);
     if description.as_ref().is_some_and(|text| text.chars().count() > MAX_DESCRIPTION_CHARS) {
@@ -94,6 +89,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         _ => {}
     }
 
+    check_name_free(state, &key, &name, existing.is_none()).await?;
+    check_job_quota(state, &key).await?;
+
     let job_id = JobId::generate();
     let spooled = spool::receive(&state.config.spool_dir(), &job_id, body, state.config.max_upload_bytes).await?;
     let job = Job {
@@ -118,12 +116,29 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         return Err(error);
     }
     state.engine.wake();
-    let location = load_status_url(&context.root, &job);
-    let mut response = context.envelope.jobs(StatusCode::CREATED, &[job_view(&context.root, &job, None)], None);
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
+    Ok(context.created_response(StatusCode::CREATED, &job))
+}
+
+/// A name still being deleted cannot be loaded again (400), and a new data
+/// source needs a free slot in the account (SDS answers 403 at the limit).
+async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: bool) -> Result<(), ApiError> {
+    let (account, lookup) = (key.account_id, name.to_owned());
+    let (sources, newest_delete) = state
+        .store_call(move |store| {
+            Ok((store.data_sources_of(account)?.len(), store.newest_job(account, JobKind::Delete, &lookup)?))
+        })
+        .await?;
+    if newest_delete.is_some_and(|job| job.status == JobStatus::Pending) {
+        return Err(ApiError::bad_request(format!("data source '{name}' is still being deleted; try again when its delete job has completed")));
     }
-    Ok(response)
+    let limit = state.config.limits().max_data_sources;
+    if is_new && sources as u64 >= u64::from(limit) {
+        return Err(ApiError::new(
+            ErrorKind::QuotaExceeded,
+            format!("the account has {sources} data sources; the limit of data sources per account is {limit}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The query key must be another key of the same account.
@@ -163,9 +178,7 @@ async fn visible_load_job(state: &AppState, context: &RequestContext, job_id: &s
 
 pub async fn status(state: &AppState, context: &RequestContext, job_id: &str) -> Result<Response, ApiError> {
     let job = visible_load_job(state, context, job_id).await?;
-    let progress = state.engine.progress(&job.id);
-    let view = job_view(&context.root, &job, progress);
-    Ok(context.envelope.jobs(StatusCode::OK, &[view], error_details(&job).as_deref()))
+    Ok(context.status_response(&job, state.engine.progress(&job.id)))
 }
 
 /// One line per skipped row: `line N, entity 'ID': reason`; an aborted

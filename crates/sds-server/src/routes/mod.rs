@@ -4,8 +4,13 @@
 //! hands the original ones to the handlers.
 
 pub mod download;
+mod info;
+mod job_list;
+mod lifecycle;
 pub mod load;
 pub mod params;
+pub mod query;
+mod sources;
 mod views;
 
 use axum::body::Body;
@@ -16,7 +21,8 @@ use axum::response::Response;
 use crate::config::ServeConfig;
 use crate::error::{ApiError, ErrorKind};
 use crate::state::AppState;
-use crate::wire::Envelope;
+use crate::wire::{Envelope, JobType};
+pub use lifecycle::PREVIOUS_VERSIONS_KEPT;
 use params::Params;
 
 /// What a handler knows about its request besides the body.
@@ -26,6 +32,8 @@ pub struct RequestContext {
     pub root: String,
     pub envelope: Envelope,
     pub headers: HeaderMap,
+    /// The JSON type of `$getstatus` answers (a setting).
+    pub getstatus_type: JobType,
 }
 
 pub async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
@@ -44,6 +52,11 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         params,
         envelope: envelope.clone(),
         headers: parts.headers,
+        getstatus_type: if state.config.getstatus_type == "dataservice" {
+            JobType::DataServiceJob
+        } else {
+            JobType::DataflowJob
+        },
     };
     let segments: Vec<String> =
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
@@ -99,6 +112,55 @@ async fn route(
         ["dataflows", "datasourcedownload" | "download", _, "output" | "ouput", which @ ("succeeded" | "failed")] => {
             require(is_get)?;
             download::output(state, context, &original[2], which == &"succeeded").await
+        }
+        ["dataflows", "datasourcerollback", _, _] => {
+            require(is_get)?;
+            lifecycle::rollback(state, context, &original[2], &original[3]).await
+        }
+        ["dataflows", "datasourcerollback", _] => {
+            require(is_get)?;
+            lifecycle::status(state, context, &original[2], true).await
+        }
+        ["dataflows", "listjobs"] => {
+            require(is_get)?;
+            job_list::list(state, context).await
+        }
+        ["data"] => {
+            require(is_get)?;
+            info::account(state, context).await
+        }
+        ["data", "$metadata"] => {
+            require(is_get)?;
+            info::account_metadata(state, context).await
+        }
+        ["data", "$getpublicdatasourcelist"] => {
+            require(is_get)?;
+            info::public_list(state, context).await
+        }
+        ["data", "jobs", _, "$getstatus"] => {
+            require(is_get)?;
+            lifecycle::status(state, context, &original[2], false).await
+        }
+        ["data", _, _] if *method == Method::DELETE => lifecycle::delete(state, context, &original[1], &original[2]).await,
+        ["data", _, _] => {
+            require(is_get)?;
+            info::single(state, context, &original[1], &original[2]).await
+        }
+        ["data", _, _, "$metadata"] => {
+            require(is_get)?;
+            info::metadata(state, context, &original[1], &original[2]).await
+        }
+        ["data", _, _, "$commit"] => {
+            require(is_get)?;
+            lifecycle::publish(state, context, &original[1], &original[2]).await
+        }
+        ["data", _, _, "$updatedatasource"] => {
+            require(is_get)?;
+            lifecycle::set_public(state, context, &original[1], &original[2]).await
+        }
+        ["data", access_id, _, entity] if !entity.starts_with('$') && *access_id != "jobs" => {
+            require(is_get)?;
+            query::query(state, context, &original[1], &original[2], &original[3]).await
         }
         _ => Err(unknown_path()),
     }

@@ -32,10 +32,13 @@ pub struct LinkView {
     pub url: String,
 }
 
-/// A job as the wire shows it.
+/// A job as the wire shows it. The JSON and XML types may differ: SDS's
+/// `$getstatus` is a `DataServiceJob` in XML, and the toolkit reads its
+/// JSON only as a `DataflowJob`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobView {
-    pub job_type: JobType,
+    pub xml_type: JobType,
+    pub json_type: JobType,
     pub name: Option<String>,
     pub id: String,
     pub links: Vec<LinkView>,
@@ -43,8 +46,8 @@ pub struct JobView {
     pub status: String,
     pub created: DateTime<Utc>,
     pub completed: Option<DateTime<Utc>>,
-    /// Total, processed and failed entity counts (DataflowJob only).
-    pub counts: Option<[u64; 3]>,
+    /// Total, processed and failed entity counts, shown for `DataflowJob`s.
+    pub counts: [u64; 3],
     pub error_message: Option<String>,
 }
 
@@ -63,7 +66,7 @@ pub fn xs_datetime(date: DateTime<Utc>) -> String {
 impl Serialize for JobView {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("__type", &format!("{}:{REST_NAMESPACE}", self.job_type.element_name()))?;
+        map.serialize_entry("__type", &format!("{}:{REST_NAMESPACE}", self.json_type.element_name()))?;
         if let Some(name) = &self.name {
             map.serialize_entry("name", name)?;
         }
@@ -77,7 +80,8 @@ impl Serialize for JobView {
         if let Some(completed) = self.completed {
             map.serialize_entry("completedDate", &rfc1123(completed))?;
         }
-        if let Some([total, processed, failed]) = self.counts {
+        if self.json_type == JobType::DataflowJob {
+            let [total, processed, failed] = self.counts;
             map.serialize_entry("totalEntityCount", &total)?;
             map.serialize_entry("processedEntityCount", &processed)?;
             map.serialize_entry("failedEntityCount", &failed)?;
@@ -106,7 +110,7 @@ impl Serialize for JsonLink<'_> {
 impl JobView {
     /// The XML element, children in the fixed order of SPEC §3.2.
     pub fn write_xml(&self, out: &mut String) {
-        let element_name = self.job_type.element_name();
+        let element_name = self.xml_type.element_name();
         let _ = write!(out, "<{element_name}>");
         if let Some(name) = &self.name {
             element(out, "Name", name);
@@ -128,7 +132,8 @@ impl JobView {
             Some(completed) => element(out, "CompletedDate", &xs_datetime(completed)),
             None => out.push_str(r#"<CompletedDate xsi:nil="true"/>"#),
         }
-        if let Some([total, processed, failed]) = self.counts {
+        if self.xml_type == JobType::DataflowJob {
+            let [total, processed, failed] = self.counts;
             element(out, "TotalEntityCount", &total.to_string());
             element(out, "ProcessedEntityCount", &processed.to_string());
             element(out, "FailedEntityCount", &failed.to_string());
@@ -147,7 +152,8 @@ mod tests {
 
     fn sample() -> JobView {
         JobView {
-            job_type: JobType::DataflowJob,
+            xml_type: JobType::DataflowJob,
+            json_type: JobType::DataflowJob,
             name: Some("Shops".into()),
             id: "0123456789abcdef0123456789abcdef".into(),
             links: vec![LinkView { role: "self", name: None, url: "http://h/REST/v1/x".into() }],
@@ -155,7 +161,7 @@ mod tests {
             status: "Pending".into(),
             created: Utc.with_ymd_and_hms(2010, 11, 12, 20, 3, 56).unwrap(),
             completed: None,
-            counts: Some([0, 0, 0]),
+            counts: [0, 0, 0],
             error_message: None,
         }
     }

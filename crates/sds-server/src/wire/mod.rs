@@ -3,8 +3,12 @@
 
 pub mod codes;
 pub mod envelope;
+pub mod atom;
 pub mod job;
-mod xml;
+pub mod metadata;
+pub mod odata;
+pub mod service_doc;
+pub(crate) mod xml;
 
 pub use envelope::{Envelope, OutputFormat};
 pub use job::{JobType, JobView, LinkView};

@@ -18,6 +18,7 @@
 //!   - `{{nonempty}}`   any non-empty string
 //!   - `{{rfc1123}}`    e.g. `Fri, 12 Nov 2010 20:03:56 GMT` (weekday checked against the date)
 //!   - `{{xsdatetime}}` e.g. `2026-11-28T19:20:08.1234567Z` (UTC, exactly 7 fraction digits)
+//!   - `{{isodate}}`    e.g. `2026-11-28T19:20:08Z` (xs:dateTime in UTC without fraction digits)
 //!   - `{{int}}`        optional `-` and digits
 //!   - `{{any}}`        anything, including the empty string
 //! * `{{kind:label}}` is a kind from the list above whose value is bound to
@@ -190,6 +191,7 @@ enum Kind {
     NonEmpty,
     Rfc1123,
     XsDateTime,
+    IsoDate,
     Int,
     Any,
 }
@@ -207,6 +209,7 @@ fn kind_of(name: &str) -> Option<Kind> {
         "traceId" | "nonempty" => Kind::NonEmpty,
         "rfc1123" => Kind::Rfc1123,
         "xsdatetime" => Kind::XsDateTime,
+        "isodate" => Kind::IsoDate,
         "int" => Kind::Int,
         "any" => Kind::Any,
         _ => return None,
@@ -286,6 +289,7 @@ fn candidate_ends(kind: Kind, s: &str) -> Vec<usize> {
         Kind::Hex32 => Some(32),
         Kind::Rfc1123 => Some(29),
         Kind::XsDateTime => Some(28),
+        Kind::IsoDate => Some(20),
         _ => None,
     };
     match fixed {
@@ -316,6 +320,7 @@ fn kind_accepts(kind: Kind, v: &str) -> bool {
         }
         Kind::Rfc1123 => is_rfc1123(v),
         Kind::XsDateTime => is_xs_datetime(v),
+        Kind::IsoDate => is_iso_date(v),
     }
 }
 
@@ -391,6 +396,21 @@ fn is_xs_datetime(v: &str) -> bool {
     NaiveDate::from_ymd_opt(y as i32, mo, d).is_some()
         && valid_time(&v[11..13], &v[14..16], &v[17..19])
         && digits(&v[20..27]).is_some()
+}
+
+/// `2026-11-28T19:20:08Z`
+fn is_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    if v.len() != 20 || !v.is_ascii() {
+        return false;
+    }
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return false;
+    }
+    let (Some(y), Some(mo), Some(d)) = (digits(&v[0..4]), digits(&v[5..7]), digits(&v[8..10])) else {
+        return false;
+    };
+    NaiveDate::from_ymd_opt(y as i32, mo, d).is_some() && valid_time(&v[11..13], &v[14..16], &v[17..19])
 }
 
 fn substitute_vars_for_display(golden: &str, vars: &[(&str, &str)]) -> String {
@@ -1132,6 +1152,34 @@ fn golden_selftest_xml_entities_and_vars() {
         &[("v", "1<2")],
     )
     .unwrap();
+}
+
+#[test]
+fn golden_selftest_isodate() {
+    let golden = r#"<w xmlns:b="urn:b" b:updated="{{isodate}}"><t>{{isodate:u}}|{{isodate:u}}</t></w>"#;
+    compare_xml(
+        golden,
+        r#"<w xmlns:b="urn:b" b:updated="2026-11-28T19:20:08Z"><t>2024-02-29T00:00:00Z|2024-02-29T00:00:00Z</t></w>"#,
+        &[],
+    )
+    .unwrap();
+    for bad in [
+        "2026-11-28T19:20:08.1234567Z",
+        "2026-11-28T19:20:08",
+        "2026-11-28T19:20:08+00:00",
+        "2026-11-28 19:20:08Z",
+        "2026-02-30T19:20:08Z",
+        "2026-11-28T24:20:08Z",
+    ] {
+        let actual =
+            format!(r#"<w xmlns:b="urn:b" b:updated="{bad}"><t>2024-02-29T00:00:00Z|2024-02-29T00:00:00Z</t></w>"#);
+        assert!(compare_xml(golden, &actual, &[]).is_err(), "{bad} accepted as an isodate");
+    }
+    // Labelled: both occurrences must be equal.
+    let differ =
+        r#"<w xmlns:b="urn:b" b:updated="2026-11-28T19:20:08Z"><t>2024-02-29T00:00:00Z|2024-02-29T00:00:01Z</t></w>"#;
+    assert!(compare_xml(golden, differ, &[]).is_err());
+    compare_json(r#"{"u":"{{isodate}}"}"#, r#"{"u":"2010-11-12T20:03:56Z"}"#, &[]).unwrap();
 }
 
 #[test]

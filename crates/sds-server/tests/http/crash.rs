@@ -68,3 +68,63 @@ fn kill_right_after_acknowledging_loses_nothing() {
         assert_eq!(dataset::parse(&server.download(&access_id_of(&job), &name)).rows.len(), 3);
     }
 }
+
+/// Publish, rollback and delete each commit in one transaction: killed at
+/// any moment, the data source is as before or as after, and the job runs
+/// to its end after the restart.
+#[test]
+fn kill_during_publish_rollback_and_delete_leaves_before_or_after() {
+    let mut server = TestServer::start();
+    let header = "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String,primaryKey),Name(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double)\n";
+    let first = server.load_and_wait("Shops", "complete", "csv", format!("{header}old,Old,1,1\n"));
+    let access_id = access_id_of(&first);
+    server.load_and_wait("Shops", "completeStaging", "csv", many_shops_csv(30_000));
+    let names = |server: &TestServer| -> usize { dataset::parse(&server.download(&access_id, "Shops")).rows.len() };
+    let relocate = |server: &TestServer, url: &str| format!("{}{}", server.base, &url[url.find("/REST").unwrap()..]);
+
+    // Publish, killed right away.
+    let publish = server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?key={}", server.master_key));
+    assert_eq!(publish.status(), 202);
+    let publish_url = location(&publish);
+    server.kill9();
+    server.restart();
+    let rows = names(&server);
+    assert!(rows == 1 || rows == 30_000, "before or after the publish: {rows}");
+    let done = server.wait_job(&relocate(&server, &publish_url), &server.master_key);
+    assert_eq!(done["status"], "Completed", "{done}");
+    assert_eq!(names(&server), 30_000);
+
+    // Rollback to the first version, killed right away.
+    let first_job = first["id"].as_str().unwrap();
+    let rollback = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{first_job}/Shops?key={}", server.master_key));
+    assert_eq!(rollback.status(), 201);
+    let rollback_url = location(&rollback);
+    std::thread::sleep(Duration::from_millis(5));
+    server.kill9();
+    server.restart();
+    let rows = names(&server);
+    assert!(rows == 1 || rows == 30_000, "before or after the rollback: {rows}");
+    let done = server.wait_job(&relocate(&server, &rollback_url), &server.master_key);
+    assert_eq!(done["status"], "Completed", "{done}");
+    assert_eq!(names(&server), 1);
+
+    // Delete, killed right away: afterwards it is gone, never half-gone.
+    let delete = server.client.delete(format!("{}/data/{access_id}/Shops?key={}", server.root, server.master_key)).send().unwrap();
+    assert_eq!(delete.status(), 202);
+    server.kill9();
+    server.restart();
+    let metadata = server.get(&format!("/REST/v1/data/{access_id}/Shops/$metadata?key={}", server.master_key));
+    assert!(metadata.status() == 200 || metadata.status() == 404, "before or after the delete");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.get(&format!("/REST/v1/data/{access_id}/Shops?key={}", server.master_key)).status() != 404 {
+        assert!(Instant::now() < deadline, "the delete job never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key)).status(),
+        404
+    );
+    let list = server.get(&format!("/REST/v1/Dataflows/ListJobs?key={}", server.master_key)).json_value();
+    let jobs = list["resourceSets"][0]["resources"].as_array().unwrap().clone();
+    assert!(jobs.iter().all(|job| job["status"] == "Completed"), "no job left Pending: {list}");
+}

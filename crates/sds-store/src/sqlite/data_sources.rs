@@ -61,10 +61,19 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
         None => create(connection, commit, now)?,
     };
 
-    if let Some(published) = data_source.published_version {
-        connection.prepare_cached("UPDATE versions SET state = 'previous' WHERE id = ?1")?.execute([published.0])?;
+    if commit.stage {
+        // One staged version at most: a new staging replaces the old one.
+        versions::drop_staged(connection, data_source.id)?;
+        stage(connection, commit.version_id, data_source.id)?;
+    } else {
+        if let Some(published) = data_source.published_version {
+            connection
+                .prepare_cached("UPDATE versions SET state = 'previous' WHERE id = ?1")?
+                .execute([published.0])?;
+        }
+        publish(connection, commit.version_id, data_source.id)?;
     }
-    publish(connection, commit.version_id, data_source.id)?;
+    let published_version = if commit.stage { data_source.published_version } else { Some(commit.version_id) };
 
     connection
         .prepare_cached(
@@ -77,7 +86,7 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
         )?
         .execute(params![
             data_source.id.0,
-            commit.version_id.0,
+            published_version.map(|version| version.0),
             now,
             commit.query_key.map(|key| key.0),
             commit.set_public,
@@ -132,7 +141,20 @@ fn create(connection: &Connection, commit: &LoadCommit<'_>, now: i64) -> StoreRe
         .ok_or_else(|| StoreError::Corrupt(format!("data source {} vanished after its insert", commit.new_access_id)))
 }
 
-fn publish(connection: &Connection, version: VersionId, data_source: DataSourceId) -> StoreResult<()> {
+fn stage(connection: &Connection, version: VersionId, data_source: DataSourceId) -> StoreResult<()> {
+    connection
+        .prepare_cached(
+            "UPDATE versions
+             SET data_source_id = ?2, state = 'staged',
+                 entity_count = (SELECT COUNT(*) FROM entities WHERE version_id = ?1)
+             WHERE id = ?1",
+        )?
+        .execute(params![version.0, data_source.0])?;
+    Ok(())
+}
+
+/// Makes a version of a data source the published one, newest in publish order.
+pub(super) fn publish(connection: &Connection, version: VersionId, data_source: DataSourceId) -> StoreResult<()> {
     connection
         .prepare_cached(
             "UPDATE versions
@@ -145,7 +167,23 @@ fn publish(connection: &Connection, version: VersionId, data_source: DataSourceI
     Ok(())
 }
 
-fn data_source_row(row: &Row<'_>) -> rusqlite::Result<DataSource> {
+pub(super) fn of_account(connection: &Connection, account: AccountId) -> StoreResult<Vec<DataSource>> {
+    let found = connection
+        .prepare_cached(&format!("{DATA_SOURCE_COLUMNS} WHERE account_id = ?1 ORDER BY name_key"))?
+        .query_map([account.0], data_source_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+pub(super) fn public(connection: &Connection) -> StoreResult<Vec<DataSource>> {
+    let found = connection
+        .prepare_cached(&format!("{DATA_SOURCE_COLUMNS} WHERE is_public = 1 ORDER BY name_key, access_id"))?
+        .query_map([], data_source_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+pub(super) fn data_source_row(row: &Row<'_>) -> rusqlite::Result<DataSource> {
     Ok(DataSource {
         id: DataSourceId(row.get("id")?),
         access_id: parsed_at(row, "access_id")?,

@@ -6,7 +6,7 @@ use sds_core::{AccountId, Job, JobId, JobKind, KeyId};
 
 use super::accounts::is_unique_violation;
 use super::codec::{count, count_at, instant_at, json, json_at, nanos, optional_instant_at, parsed_at};
-use crate::{StoreError, StoreResult};
+use crate::{JobCounts, StoreError, StoreResult};
 
 const JOB_COLUMNS: &str = "SELECT id, account_id, key_id, kind, status, data_source_name, params, created, completed,
             total, processed, failed, error_message, result_access_id
@@ -79,6 +79,27 @@ pub(super) fn pending_jobs(connection: &Connection) -> StoreResult<Vec<Job>> {
         .query_map([], job_row)?
         .collect::<Result<_, _>>()?;
     Ok(jobs)
+}
+
+pub(super) fn account_jobs(connection: &Connection, account: AccountId, since: i64) -> StoreResult<Vec<Job>> {
+    let found = connection
+        .prepare_cached(&format!(
+            "{JOB_COLUMNS} WHERE account_id = ?1 AND kind != 'DataSourceDownload' AND created >= ?2
+             ORDER BY status = 'Pending' DESC, seq DESC"
+        ))?
+        .query_map(params![account.0, since], job_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+pub(super) fn job_counts(connection: &Connection, account: AccountId, since: i64) -> StoreResult<JobCounts> {
+    let (pending, created_since): (i64, i64) = connection
+        .prepare_cached(
+            "SELECT COALESCE(SUM(status = 'Pending'), 0), COALESCE(SUM(created >= ?2), 0)
+             FROM jobs WHERE account_id = ?1 AND kind != 'DataSourceDownload'",
+        )?
+        .query_row(params![account.0, since], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(JobCounts { pending: pending.max(0) as u64, created_since: created_since.max(0) as u64 })
 }
 
 pub(super) fn finish_job(

@@ -11,6 +11,7 @@ mod codec;
 mod data_sources;
 mod entities;
 mod jobs;
+mod lifecycle;
 mod migrations;
 mod versions;
 
@@ -23,9 +24,14 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
-use sds_core::{AccessId, AccountId, DataSource, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId};
+use chrono::{DateTime, Utc};
+use sds_core::{
+    AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
+};
 
-use crate::{AccountRecord, KeyHash, KeyRecord, LoadCommit, Store, StoreError, StoreResult};
+use crate::{
+    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Store, StoreError, StoreResult,
+};
 
 /// How long a statement waits for a lock held by another process (another
 /// `sds` on the same file, or the `sqlite3` shell) before failing.
@@ -150,6 +156,10 @@ fn configure_common(connection: &Connection, cache_kib: i64) -> rusqlite::Result
 }
 
 fn configure_writer(connection: &mut Connection) -> StoreResult<()> {
+    // Only takes effect on a new, empty database: deleted data sources
+    // then give their pages back to the file system (`incremental_vacuum`
+    // after a delete) instead of leaving the file at its largest size.
+    connection.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
     configure_common(connection, 64 << 10)?;
     let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -262,5 +272,43 @@ impl Store for SqliteStore {
 
     fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64> {
         self.read(|tx| entities::for_each_entity(tx, version, visit))
+    }
+
+    fn versions_of(&self, data_source: DataSourceId) -> StoreResult<Vec<Version>> {
+        self.read(|tx| versions::versions_of(tx, data_source))
+    }
+
+    fn data_sources_of(&self, account: AccountId) -> StoreResult<Vec<DataSource>> {
+        self.read(|tx| data_sources::of_account(tx, account))
+    }
+
+    fn public_data_sources(&self) -> StoreResult<Vec<DataSource>> {
+        self.read(|tx| data_sources::public(tx))
+    }
+
+    fn commit_change(
+        &self,
+        job: &JobId,
+        data_source: DataSourceId,
+        change: &DataSourceChange,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()> {
+        self.write(Durability::Full, |tx| lifecycle::commit_change(tx, job, data_source, change, outcome))?;
+        if matches!(change, DataSourceChange::Delete | DataSourceChange::DeleteStaged) {
+            self.write(Durability::Normal, |tx| Ok(tx.execute_batch("PRAGMA incremental_vacuum")?))?;
+        }
+        Ok(())
+    }
+
+    fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(Durability::Full, |tx| versions::drop_staged_before(tx, codec::nanos(cutoff)?))
+    }
+
+    fn account_jobs(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<Vec<Job>> {
+        self.read(|tx| jobs::account_jobs(tx, account, codec::nanos(since)?))
+    }
+
+    fn job_counts(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<JobCounts> {
+        self.read(|tx| jobs::job_counts(tx, account, codec::nanos(since)?))
     }
 }

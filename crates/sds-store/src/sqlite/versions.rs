@@ -83,6 +83,42 @@ pub(super) fn discard_version(connection: &Connection, id: VersionId) -> StoreRe
     }
 }
 
+/// Every kept version of a data source: published, staged, then rollback
+/// targets from the most recently published.
+pub(super) fn versions_of(connection: &Connection, data_source: DataSourceId) -> StoreResult<Vec<Version>> {
+    let found = connection
+        .prepare_cached(&format!(
+            "{VERSION_COLUMNS} WHERE v.data_source_id = ?1 AND v.state != 'building'
+             ORDER BY CASE v.state WHEN 'published' THEN 0 WHEN 'staged' THEN 1 ELSE 2 END,
+                      v.published_seq DESC, v.id DESC"
+        ))?
+        .query_map([data_source.0], version_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(found)
+}
+
+/// Drops the staged version of a data source, if any.
+pub(super) fn drop_staged(connection: &Connection, data_source: DataSourceId) -> StoreResult<()> {
+    let staged = ids(
+        connection,
+        "SELECT id FROM versions WHERE data_source_id = ?1 AND state = 'staged'",
+        [data_source.0],
+    )?;
+    for id in staged {
+        drop_version(connection, id)?;
+    }
+    Ok(())
+}
+
+/// Drops staged versions created before `cutoff` (nanoseconds).
+pub(super) fn drop_staged_before(connection: &Connection, cutoff: i64) -> StoreResult<u64> {
+    let expired = ids(connection, "SELECT id FROM versions WHERE state = 'staged' AND created < ?1", [cutoff])?;
+    for &id in &expired {
+        drop_version(connection, id)?;
+    }
+    Ok(expired.len() as u64)
+}
+
 /// Drops the rollback targets of a data source beyond the newest `kept`.
 pub(super) fn prune_previous(connection: &Connection, data_source: DataSourceId, kept: usize) -> StoreResult<()> {
     let ids = ids(

@@ -1,0 +1,507 @@
+//! A query: the OData options and the spatial filter, validated and
+//! compiled against a schema once ([`Query::compile`]), then run on a
+//! [`Table`] ([`Query::execute`]).
+//!
+//! Execution picks its candidates from the cheapest source (the R-tree for
+//! a spatial filter, a string index for an `eq`/`in`/`startswith` conjunct
+//! of the filter, else every row), tests the rest of the filter on each,
+//! then orders and pages. With the default entity-ID order, rows streamed
+//! in row order stop as soon as a page is full (unless a count is wanted).
+
+use std::cmp::Ordering;
+
+use sds_core::Schema;
+
+use crate::eval::{compile, Constant, Predicate};
+use crate::fields::{self, Field};
+use crate::filter::{self, CompareOp};
+use crate::spatial::sphere::{circle_boxes, distance_km, lon_range_boxes, LonLatBox};
+use crate::spatial::{Shape, SpatialFilter, ROUTE_BUFFER_KM};
+use crate::table::{Cell, Table};
+use crate::QueryError;
+
+/// The limits SDS documents; configurable for benchmarks and tests.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    pub default_top: usize,
+    pub max_top: usize,
+    pub max_orderby: usize,
+    pub max_ids: usize,
+    /// Points of an `intersects` or `intersection` geography.
+    pub max_shape_points: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits { default_top: 25, max_top: 250, max_orderby: 3, max_ids: 50, max_shape_points: 250 }
+    }
+}
+
+/// The query options of a request, as sent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryOptions<'a> {
+    pub spatial_filter: Option<&'a str>,
+    pub filter: Option<&'a str>,
+    pub select: Option<&'a str>,
+    pub orderby: Option<&'a str>,
+    pub top: Option<&'a str>,
+    pub skip: Option<&'a str>,
+    pub inline_count: Option<&'a str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrderKey {
+    pub field: Field,
+    pub descending: bool,
+}
+
+#[derive(Debug)]
+pub struct Query {
+    /// Replace a `NearbyAddress` or `NearRoute` with its resolved form before executing.
+    pub spatial: Option<SpatialFilter>,
+    pub predicate: Option<Predicate>,
+    pub select: Vec<Field>,
+    /// The `intersection('WKT')` shape of `$select`.
+    pub intersection: Option<Shape>,
+    pub order: Vec<OrderKey>,
+    pub top: usize,
+    pub skip: usize,
+    pub inline_count: bool,
+}
+
+/// One result row; `distance` is NaN when the query has no distance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    pub row: u32,
+    pub distance: f64,
+}
+
+#[derive(Debug, Default)]
+pub struct QueryResult {
+    pub hits: Vec<Hit>,
+    /// Matches before paging, with `$inlinecount=allpages`.
+    pub total: Option<usize>,
+}
+
+fn invalid(message: impl Into<String>) -> QueryError {
+    QueryError::Invalid(message.into())
+}
+
+impl Query {
+    pub fn compile(schema: &Schema, options: &QueryOptions<'_>, limits: &QueryLimits) -> Result<Query, QueryError> {
+        let spatial = match options.spatial_filter.map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => Some(SpatialFilter::parse(text, limits.max_shape_points)?),
+            None => None,
+        };
+        let predicate = match options.filter.map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => {
+                let expr = filter::parse(text).map_err(|error| invalid(error.to_string()))?;
+                Some(compile(&expr, schema, text, limits.max_ids).map_err(|error| invalid(error.to_string()))?)
+            }
+            None => None,
+        };
+        let has_distance = matches!(
+            spatial,
+            Some(
+                SpatialFilter::Nearby { .. }
+                    | SpatialFilter::NearbyAddress { .. }
+                    | SpatialFilter::Bbox { .. }
+                    | SpatialFilter::NearRoute { .. }
+                    | SpatialFilter::Route { .. }
+            )
+        );
+        let (select, intersection) = parse_select(schema, options.select, has_distance, limits)?;
+        let order = parse_orderby(schema, options.orderby, has_distance, limits)?;
+        let top = match options.top.map(str::trim).filter(|text| !text.is_empty()) {
+            // More than the maximum is clamped: the toolkit sends larger values.
+            Some(text) => parse_count(text, "$top")?.min(limits.max_top),
+            None => limits.default_top,
+        };
+        let skip = match options.skip.map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => parse_count(text, "$skip")?,
+            None => 0,
+        };
+        let inline_count = match options.inline_count.map(|text| text.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("none") => false,
+            Some("allpages") => true,
+            Some(other) => return Err(invalid(format!("$inlinecount '{other}' is invalid: use allpages or none"))),
+        };
+        Ok(Query { spatial, predicate, select, intersection, order, top, skip, inline_count })
+    }
+
+    /// Runs the query. A `NearbyAddress` or `NearRoute` that was not
+    /// resolved is an error.
+    pub fn execute(&self, table: &Table) -> Result<QueryResult, QueryError> {
+        let wanted = self.skip.saturating_add(self.top);
+        let mut hits = Vec::new();
+        let row_order = self.order.is_empty() && !matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
+        let matches = |row: u32| self.predicate.as_ref().is_none_or(|predicate| predicate.matches(table, row));
+        match &self.spatial {
+            None => {
+                let stop_early = row_order && !self.inline_count;
+                let collect_all = !self.order.is_empty();
+                let mut total = 0;
+                let mut visit = |row: u32| {
+                    if matches(row) {
+                        total += 1;
+                        if collect_all || hits.len() < wanted {
+                            hits.push(Hit { row, distance: f64::NAN });
+                        }
+                    }
+                    !(stop_early && hits.len() >= wanted)
+                };
+                match self.predicate.as_ref().and_then(|predicate| candidates(table, predicate)) {
+                    Some(Candidates::Sorted(rows)) => {
+                        for &row in rows {
+                            if !visit(row) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(Candidates::Unsorted(mut rows)) => {
+                        rows.sort_unstable();
+                        for row in rows {
+                            if !visit(row) {
+                                break;
+                            }
+                        }
+                    }
+                    None => {
+                        for row in 0..table.len() as u32 {
+                            if !visit(row) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if self.order.is_empty() {
+                    return Ok(self.page(hits, self.inline_count.then_some(total), |_, _| Ordering::Equal));
+                }
+            }
+            Some(SpatialFilter::Nearby { latitude, longitude, radius_km }) => {
+                for area in circle_boxes(*latitude, *longitude, *radius_km) {
+                    table.points_in(&area, &mut |row| {
+                        let distance = distance_km(*latitude, *longitude, table.latitude(row), table.longitude(row));
+                        if distance <= *radius_km && matches(row) {
+                            hits.push(Hit { row, distance });
+                        }
+                    });
+                }
+            }
+            Some(SpatialFilter::Bbox { south, west, north, east }) => {
+                let east = if west > east { east + 360.0 } else { *east };
+                let origin = self.spatial.as_ref().and_then(SpatialFilter::distance_origin);
+                let wants_distance = self.uses_distance();
+                for area in lon_range_boxes(*west, east, *south, *north) {
+                    table.points_in(&area, &mut |row| {
+                        if matches(row) {
+                            let distance = match origin {
+                                Some((lat, lon)) if wants_distance => {
+                                    distance_km(lat, lon, table.latitude(row), table.longitude(row))
+                                }
+                                _ => f64::NAN,
+                            };
+                            hits.push(Hit { row, distance });
+                        }
+                    });
+                }
+            }
+            Some(SpatialFilter::Intersects(shape)) => {
+                let has_geometries = table.has_geometries();
+                table.points_in(&shape.bounds, &mut |row| {
+                    // Entities with a geography are tested through it below.
+                    if has_geometries && table.geometry(row).is_some() {
+                        return;
+                    }
+                    if shape.intersects_point(table.longitude(row), table.latitude(row)) && matches(row) {
+                        hits.push(Hit { row, distance: f64::NAN });
+                    }
+                });
+                table.shapes_meeting(&shape.bounds, &mut |row| {
+                    if table.geometry(row).is_some_and(|geometry| shape.intersects_geometry(geometry)) && matches(row) {
+                        hits.push(Hit { row, distance: f64::NAN });
+                    }
+                });
+            }
+            Some(SpatialFilter::Route { points }) => {
+                for area in route_boxes(points) {
+                    table.points_in(&area, &mut |row| {
+                        let distance = distance_to_route(points, table.latitude(row), table.longitude(row));
+                        if distance <= ROUTE_BUFFER_KM && matches(row) {
+                            hits.push(Hit { row, distance });
+                        }
+                    });
+                }
+                // Boxes may overlap: keep one hit per row.
+                hits.sort_unstable_by_key(|hit| hit.row);
+                hits.dedup_by_key(|hit| hit.row);
+            }
+            Some(SpatialFilter::NearbyAddress { .. } | SpatialFilter::NearRoute { .. }) => {
+                return Err(invalid("the spatial filter needs a geocoder or router, which is not configured"));
+            }
+        }
+        let total = self.inline_count.then_some(hits.len());
+        let by_distance = matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
+        if !self.order.is_empty() {
+            let order = &self.order;
+            return Ok(self.page(hits, total, |a, b| compare_keys(table, order, a, b)));
+        }
+        if by_distance {
+            return Ok(self.page(hits, total, |a, b| a.distance.total_cmp(&b.distance)));
+        }
+        Ok(self.page(hits, total, |_, _| Ordering::Equal))
+    }
+
+    fn uses_distance(&self) -> bool {
+        self.select.contains(&Field::Distance) || self.order.iter().any(|key| key.field == Field::Distance)
+    }
+
+    /// Orders by `compare` then row, keeps `skip..skip+top`.
+    fn page(
+        &self,
+        mut hits: Vec<Hit>,
+        total: Option<usize>,
+        compare: impl Fn(&Hit, &Hit) -> Ordering,
+    ) -> QueryResult {
+        let full = |a: &Hit, b: &Hit| compare(a, b).then(a.row.cmp(&b.row));
+        let wanted = self.skip.saturating_add(self.top);
+        if hits.len() > wanted && wanted > 0 {
+            hits.select_nth_unstable_by(wanted - 1, full);
+        }
+        hits.truncate(wanted);
+        hits.sort_unstable_by(full);
+        let hits = if self.skip >= hits.len() { Vec::new() } else { hits.split_off(self.skip) };
+        QueryResult { hits, total }
+    }
+}
+
+enum Candidates<'a> {
+    Sorted(&'a [u32]),
+    Unsorted(Vec<u32>),
+}
+
+/// The smallest candidate set an index gives for a filter: from an
+/// `eq`/`in`/`startswith` on a string column that the whole filter requires.
+fn candidates<'a>(table: &'a Table, predicate: &Predicate) -> Option<Candidates<'a>> {
+    let conjuncts: &[Predicate] = match predicate {
+        Predicate::And(parts) => parts,
+        single => std::slice::from_ref(single),
+    };
+    let mut best: Option<Candidates<'a>> = None;
+    let size = |candidates: &Candidates<'_>| match candidates {
+        Candidates::Sorted(rows) => rows.len(),
+        Candidates::Unsorted(rows) => rows.len(),
+    };
+    for conjunct in conjuncts {
+        let found = match conjunct {
+            Predicate::Compare { column, op: CompareOp::Eq, constant: Constant::Text(value) } => {
+                table.text_index(*column).map(|index| Candidates::Sorted(index.equal(value)))
+            }
+            Predicate::InText { column, values } => table.text_index(*column).map(|index| {
+                Candidates::Unsorted(values.iter().flat_map(|value| index.equal(value).iter().copied()).collect())
+            }),
+            Predicate::StartsWith { column, prefix, expected: true } => {
+                table.text_index(*column).map(|index| Candidates::Unsorted(index.prefixed(prefix).to_vec()))
+            }
+            _ => None,
+        };
+        if let Some(found) = found {
+            if best.as_ref().is_none_or(|best| size(&found) < size(best)) {
+                best = Some(found);
+            }
+        }
+    }
+    best
+}
+
+fn compare_keys(table: &Table, order: &[OrderKey], a: &Hit, b: &Hit) -> Ordering {
+    for key in order {
+        let ordering = match key.field {
+            Field::Distance => a.distance.total_cmp(&b.distance),
+            Field::Property(column) => compare_cells(table.cell(column, a.row), table.cell(column, b.row)),
+            Field::Latitude => table.latitude(a.row).total_cmp(&table.latitude(b.row)),
+            Field::Longitude => table.longitude(a.row).total_cmp(&table.longitude(b.row)),
+            Field::IntersectedGeom => Ordering::Equal,
+        };
+        let ordering = if key.descending { ordering.reverse() } else { ordering };
+        if ordering.is_ne() {
+            return ordering;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Nulls first, strings case-insensitively.
+fn compare_cells(a: Cell<'_>, b: Cell<'_>) -> Ordering {
+    match (a, b) {
+        (Cell::Null, Cell::Null) => Ordering::Equal,
+        (Cell::Null, _) => Ordering::Less,
+        (_, Cell::Null) => Ordering::Greater,
+        (Cell::String(x), Cell::String(y)) => crate::fold::fold(x).cmp(&crate::fold::fold(y)),
+        (Cell::Int64(x), Cell::Int64(y)) => x.cmp(&y),
+        (Cell::Double(x), Cell::Double(y)) => x.total_cmp(&y),
+        (Cell::Boolean(x), Cell::Boolean(y)) => x.cmp(&y),
+        (Cell::DateTime(x), Cell::DateTime(y)) => x.cmp(&y),
+        _ => Ordering::Equal,
+    }
+}
+
+fn parse_count(text: &str, name: &str) -> Result<usize, QueryError> {
+    text.parse::<u64>()
+        .map(|value| value.min(usize::MAX as u64) as usize)
+        .map_err(|_| invalid(format!("{name} '{text}' is invalid: it must be a whole number of at least 0")))
+}
+
+/// Splits on commas outside quotes and parentheses.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut quoted, mut start) = (Vec::new(), 0i32, false, 0);
+    for (index, character) in text.char_indices() {
+        match character {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth <= 0 => {
+                parts.push(&text[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+fn parse_select(
+    schema: &Schema,
+    select: Option<&str>,
+    has_distance: bool,
+    limits: &QueryLimits,
+) -> Result<(Vec<Field>, Option<Shape>), QueryError> {
+    let Some(text) = select.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok((fields::all(schema), None));
+    };
+    let (mut selected, mut intersection) = (Vec::new(), None);
+    for item in split_top_level(text) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if item == "*" {
+            selected.extend(fields::all(schema));
+            continue;
+        }
+        if item.len() > 12 && item[..12].eq_ignore_ascii_case("intersection") && item[12..].trim_start().starts_with('(') {
+            let inner = item[12..].trim_start()[1..].trim_end();
+            let inner = inner.strip_suffix(')').unwrap_or(inner).trim();
+            let wkt = inner.strip_prefix('\'').map_or(inner, |rest| rest.strip_suffix('\'').unwrap_or(rest));
+            intersection = Some(Shape::parse(&wkt.replace("''", "'"), limits.max_shape_points, "$select intersection")?);
+            selected.push(Field::IntersectedGeom);
+            continue;
+        }
+        let field = fields::resolve(schema, item)
+            .ok_or_else(|| invalid(format!("$select: the data source has no property '{item}'")))?;
+        if field == Field::Distance && !has_distance {
+            return Err(invalid("$select: __Distance needs a nearby, bbox or nearRoute spatial filter"));
+        }
+        selected.push(field);
+    }
+    let mut unique = Vec::with_capacity(selected.len());
+    for field in selected {
+        if !unique.contains(&field) {
+            unique.push(field);
+        }
+    }
+    Ok((unique, intersection))
+}
+
+fn parse_orderby(
+    schema: &Schema,
+    orderby: Option<&str>,
+    has_distance: bool,
+    limits: &QueryLimits,
+) -> Result<Vec<OrderKey>, QueryError> {
+    let Some(text) = orderby.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let items: Vec<&str> = text.split(',').map(str::trim).filter(|item| !item.is_empty()).collect();
+    if items.len() > limits.max_orderby {
+        return Err(invalid(format!("$orderby has {} properties; the limit is {}", items.len(), limits.max_orderby)));
+    }
+    let mut keys = Vec::new();
+    for item in items {
+        let mut words = item.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => return Err(invalid(format!("$orderby: '{other}' after '{name}' is invalid: use asc or desc"))),
+        };
+        if words.next().is_some() {
+            return Err(invalid(format!("$orderby: '{item}' is invalid: use a property name and asc or desc")));
+        }
+        let field = fields::resolve(schema, name)
+            .ok_or_else(|| invalid(format!("$orderby: the data source has no property '{name}'")))?;
+        if fields::is_coordinate(schema, field) {
+            return Err(invalid(format!("$orderby: results cannot be sorted by '{name}'")));
+        }
+        if field == Field::Distance && !has_distance {
+            return Err(invalid("$orderby: __Distance needs a nearby, bbox or nearRoute spatial filter"));
+        }
+        if fields::edm_type(schema, field) == sds_core::EdmType::Geography {
+            return Err(invalid(format!("$orderby: results cannot be sorted by the geography '{name}'")));
+        }
+        keys.push(OrderKey { field, descending });
+    }
+    Ok(keys)
+}
+
+/// Boxes around each route segment (or the single point), widened by the buffer.
+fn route_boxes(points: &[(f64, f64)]) -> Vec<LonLatBox> {
+    let pad_lat = (ROUTE_BUFFER_KM / crate::spatial::sphere::EARTH_RADIUS_KM).to_degrees();
+    let segments: Vec<((f64, f64), (f64, f64))> = match points {
+        [] => Vec::new(),
+        [single] => vec![(*single, *single)],
+        _ => points.windows(2).map(|pair| (pair[0], pair[1])).collect(),
+    };
+    let mut boxes = Vec::new();
+    for ((lat_a, lon_a), (lat_b, lon_b)) in segments {
+        let max_abs_lat = lat_a.abs().max(lat_b.abs()) + pad_lat;
+        let pad_lon = if max_abs_lat >= 89.0 { 360.0 } else { pad_lat / max_abs_lat.to_radians().cos() };
+        let (south, north) = ((lat_a.min(lat_b) - pad_lat).max(-90.0), (lat_a.max(lat_b) + pad_lat).min(90.0));
+        boxes.extend(lon_range_boxes(lon_a.min(lon_b) - pad_lon, lon_a.max(lon_b) + pad_lon, south, north));
+    }
+    boxes
+}
+
+/// Shortest distance in km from a point to a polyline, on the sphere
+/// (cross-track distance where the foot falls inside a segment).
+pub fn distance_to_route(points: &[(f64, f64)], latitude: f64, longitude: f64) -> f64 {
+    let mut best = f64::INFINITY;
+    for (index, &(lat, lon)) in points.iter().enumerate() {
+        best = best.min(distance_km(lat, lon, latitude, longitude));
+        if let Some(&(next_lat, next_lon)) = points.get(index + 1) {
+            best = best.min(segment_distance((lat, lon), (next_lat, next_lon), (latitude, longitude)));
+        }
+    }
+    best
+}
+
+fn segment_distance(a: (f64, f64), b: (f64, f64), p: (f64, f64)) -> f64 {
+    use crate::spatial::sphere::EARTH_RADIUS_KM as R;
+    let d_ap = distance_km(a.0, a.1, p.0, p.1) / R;
+    let d_ab = distance_km(a.0, a.1, b.0, b.1) / R;
+    if d_ab == 0.0 {
+        return d_ap * R;
+    }
+    let bearing = |from: (f64, f64), to: (f64, f64)| {
+        let (phi1, phi2) = (from.0.to_radians(), to.0.to_radians());
+        let d_lambda = (to.1 - from.1).to_radians();
+        (d_lambda.sin() * phi2.cos()).atan2(phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * d_lambda.cos())
+    };
+    let cross_track = (d_ap.sin() * (bearing(a, p) - bearing(a, b)).sin()).asin();
+    let along_track = (d_ap.cos() / cross_track.cos()).clamp(-1.0, 1.0).acos();
+    if (bearing(a, p) - bearing(a, b)).cos() < 0.0 || along_track > d_ab {
+        return f64::INFINITY;
+    }
+    cross_track.abs() * R
+}

@@ -1,0 +1,305 @@
+//! One data source version in memory, ready to query: typed columns (one
+//! vector per property, no per-row allocation besides strings), the
+//! entities' points and geographies, an R-tree over each, and lazily built
+//! sorted indexes of string columns for `eq`, `in` and `startswith`.
+//!
+//! Rows are numbered in entity-ID order (the order the store streams a
+//! version in), so "sort by entity ID" is "sort by row".
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use sds_core::{EdmType, Entity, Schema, Timestamp, Value};
+
+use crate::fold::{cmp_folded, fold};
+use crate::spatial::sphere::LonLatBox;
+
+pub type PointEntry = GeomWithData<[f64; 2], u32>;
+pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// A property column.
+pub enum Column {
+    String(Vec<Option<Box<str>>>),
+    Int64(Vec<Option<i64>>),
+    Double(Vec<Option<f64>>),
+    Boolean(Vec<Option<bool>>),
+    DateTime(Vec<Option<Timestamp>>),
+    /// The WKT text as uploaded, for output.
+    Geography(Vec<Option<Box<str>>>),
+}
+
+/// One value of a column, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    Null,
+    String(&'a str),
+    Int64(i64),
+    Double(f64),
+    Boolean(bool),
+    DateTime(Timestamp),
+    Geography(&'a str),
+}
+
+impl Column {
+    fn new(edm_type: EdmType, capacity: usize) -> Column {
+        match edm_type {
+            EdmType::String => Column::String(Vec::with_capacity(capacity)),
+            EdmType::Int64 => Column::Int64(Vec::with_capacity(capacity)),
+            EdmType::Double => Column::Double(Vec::with_capacity(capacity)),
+            EdmType::Boolean => Column::Boolean(Vec::with_capacity(capacity)),
+            EdmType::DateTime => Column::DateTime(Vec::with_capacity(capacity)),
+            EdmType::Geography => Column::Geography(Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn push(&mut self, value: Value) {
+        match (self, value) {
+            (Column::String(cells), Value::String(text)) => cells.push(Some(text.into_boxed_str())),
+            (Column::Int64(cells), Value::Int64(number)) => cells.push(Some(number)),
+            (Column::Double(cells), Value::Double(number)) => cells.push(Some(number)),
+            (Column::Double(cells), Value::Int64(number)) => cells.push(Some(number as f64)),
+            (Column::Boolean(cells), Value::Boolean(flag)) => cells.push(Some(flag)),
+            (Column::DateTime(cells), Value::DateTime(timestamp)) => cells.push(Some(timestamp)),
+            (Column::Geography(cells), Value::Geography(text)) => cells.push(Some(text.into_boxed_str())),
+            (Column::String(cells), _) | (Column::Geography(cells), _) => cells.push(None),
+            (Column::Int64(cells), _) => cells.push(None),
+            (Column::Double(cells), _) => cells.push(None),
+            (Column::Boolean(cells), _) => cells.push(None),
+            (Column::DateTime(cells), _) => cells.push(None),
+        }
+    }
+
+    pub fn cell(&self, row: usize) -> Cell<'_> {
+        match self {
+            Column::String(cells) => cells[row].as_deref().map_or(Cell::Null, Cell::String),
+            Column::Geography(cells) => cells[row].as_deref().map_or(Cell::Null, Cell::Geography),
+            Column::Int64(cells) => cells[row].map_or(Cell::Null, Cell::Int64),
+            Column::Double(cells) => cells[row].map_or(Cell::Null, Cell::Double),
+            Column::Boolean(cells) => cells[row].map_or(Cell::Null, Cell::Boolean),
+            Column::DateTime(cells) => cells[row].map_or(Cell::Null, Cell::DateTime),
+        }
+    }
+}
+
+/// Rows of a string column sorted by folded value (then row), so that
+/// `eq` finds a run of rows already in row order and `startswith` a range.
+pub struct TextIndex {
+    folded: Vec<Box<str>>,
+    rows: Vec<u32>,
+}
+
+impl TextIndex {
+    fn build(cells: &[Option<Box<str>>]) -> TextIndex {
+        let mut pairs: Vec<(Box<str>, u32)> = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(row, cell)| cell.as_deref().map(|text| (fold(text).into_owned().into_boxed_str(), row as u32)))
+            .collect();
+        pairs.sort_unstable();
+        let (folded, rows) = pairs.into_iter().unzip();
+        TextIndex { folded, rows }
+    }
+
+    /// Rows whose value equals `folded`, in row order.
+    pub fn equal(&self, folded: &str) -> &[u32] {
+        let start = self.folded.partition_point(|value| value.as_ref() < folded);
+        let end = start + self.folded[start..].partition_point(|value| value.as_ref() == folded);
+        &self.rows[start..end]
+    }
+
+    /// Rows whose value starts with `folded_prefix`, in value order.
+    pub fn prefixed(&self, folded_prefix: &str) -> &[u32] {
+        let start = self.folded.partition_point(|value| value.as_ref() < folded_prefix);
+        let end = start + self.folded[start..].partition_point(|value| value.starts_with(folded_prefix));
+        &self.rows[start..end]
+    }
+}
+
+pub struct Table {
+    schema: Schema,
+    ids: Vec<Box<str>>,
+    latitudes: Vec<f64>,
+    longitudes: Vec<f64>,
+    columns: Vec<Column>,
+    /// Parsed geographies, when the schema has a geography property.
+    geometries: Vec<Option<Box<geo::Geometry<f64>>>>,
+    points: RTree<PointEntry>,
+    /// Bounding boxes of the entities that have a geography.
+    shapes: RTree<BoxEntry>,
+    text_indexes: Vec<OnceLock<TextIndex>>,
+}
+
+pub struct TableBuilder {
+    schema: Schema,
+    ids: Vec<Box<str>>,
+    latitudes: Vec<f64>,
+    longitudes: Vec<f64>,
+    columns: Vec<Column>,
+    geometries: Vec<Option<Box<geo::Geometry<f64>>>>,
+    geography_index: Option<usize>,
+}
+
+impl TableBuilder {
+    pub fn new(schema: Schema, capacity: usize) -> TableBuilder {
+        let columns = schema.properties.iter().map(|property| Column::new(property.edm_type, capacity)).collect();
+        let geography_index = schema.geography_index();
+        TableBuilder {
+            schema,
+            ids: Vec::with_capacity(capacity),
+            latitudes: Vec::with_capacity(capacity),
+            longitudes: Vec::with_capacity(capacity),
+            columns,
+            geometries: Vec::new(),
+            geography_index,
+        }
+    }
+
+    /// Adds an entity; entities should come in entity-ID order.
+    pub fn push(&mut self, entity: Entity) {
+        let Entity { id, latitude, longitude, values, .. } = entity;
+        if let Some(index) = self.geography_index {
+            let geometry = match values.get(index) {
+                Some(Value::Geography(text)) => wkt::Wkt::<f64>::from_str(text)
+                    .ok()
+                    .and_then(|parsed| geo::Geometry::try_from(parsed).ok())
+                    .map(Box::new),
+                _ => None,
+            };
+            self.geometries.push(geometry);
+        }
+        self.ids.push(id.into_boxed_str());
+        self.latitudes.push(latitude);
+        self.longitudes.push(longitude);
+        let mut values = values.into_iter();
+        for column in &mut self.columns {
+            column.push(values.next().unwrap_or(Value::Null));
+        }
+    }
+
+    pub fn finish(self) -> Table {
+        let TableBuilder { schema, ids, latitudes, longitudes, columns, geometries, .. } = self;
+        debug_assert!(
+            ids.windows(2).all(|pair| fold(&pair[0]) <= fold(&pair[1])),
+            "entities must come in entity-ID order"
+        );
+        let points = RTree::bulk_load(
+            (0..ids.len()).map(|row| PointEntry::new([longitudes[row], latitudes[row]], row as u32)).collect(),
+        );
+        let shapes = RTree::bulk_load(
+            geometries
+                .iter()
+                .enumerate()
+                .filter_map(|(row, geometry)| {
+                    let rect = geo::BoundingRect::bounding_rect(geometry.as_deref()?)?;
+                    Some(BoxEntry::new(
+                        Rectangle::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
+                        row as u32,
+                    ))
+                })
+                .collect(),
+        );
+        let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
+        Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes }
+    }
+}
+
+impl Table {
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn id(&self, row: u32) -> &str {
+        &self.ids[row as usize]
+    }
+
+    pub fn latitude(&self, row: u32) -> f64 {
+        self.latitudes[row as usize]
+    }
+
+    pub fn longitude(&self, row: u32) -> f64 {
+        self.longitudes[row as usize]
+    }
+
+    pub fn column(&self, index: usize) -> &Column {
+        &self.columns[index]
+    }
+
+    pub fn cell(&self, column: usize, row: u32) -> Cell<'_> {
+        self.columns[column].cell(row as usize)
+    }
+
+    pub fn geometry(&self, row: u32) -> Option<&geo::Geometry<f64>> {
+        self.geometries.get(row as usize).and_then(|geometry| geometry.as_deref())
+    }
+
+    pub fn has_geometries(&self) -> bool {
+        !self.geometries.is_empty()
+    }
+
+    /// The row of an entity ID (case-insensitive).
+    pub fn find(&self, id: &str) -> Option<u32> {
+        let folded = fold(id);
+        let row = self.ids.partition_point(|candidate| cmp_folded(candidate, &folded).is_lt());
+        (row < self.ids.len() && cmp_folded(&self.ids[row], &folded).is_eq()).then_some(row as u32)
+    }
+
+    /// The sorted index of a string column, built on first use.
+    pub fn text_index(&self, column: usize) -> Option<&TextIndex> {
+        let Column::String(cells) = &self.columns[column] else {
+            return None;
+        };
+        Some(self.text_indexes[column].get_or_init(|| TextIndex::build(cells)))
+    }
+
+    /// Visits the rows whose point lies in a box.
+    pub fn points_in(&self, area: &LonLatBox, visit: &mut impl FnMut(u32)) {
+        let envelope = AABB::from_corners([area.min_lon, area.min_lat], [area.max_lon, area.max_lat]);
+        for entry in self.points.locate_in_envelope(&envelope) {
+            visit(entry.data);
+        }
+    }
+
+    /// Visits the rows with a geography whose bounding box meets a box.
+    pub fn shapes_meeting(&self, area: &LonLatBox, visit: &mut impl FnMut(u32)) {
+        let envelope = AABB::from_corners([area.min_lon, area.min_lat], [area.max_lon, area.max_lat]);
+        for entry in self.shapes.locate_in_envelope_intersecting(&envelope) {
+            visit(entry.data);
+        }
+    }
+
+    /// The part of the entity inside a shape (through its geography, else its point), as WKT.
+    pub fn intersection_wkt(&self, shape: &crate::spatial::Shape, row: u32) -> String {
+        match self.geometry(row) {
+            Some(geometry) => shape.intersection_wkt(geometry),
+            None => shape.intersection_wkt(&geo::Geometry::Point(geo::Point::new(self.longitude(row), self.latitude(row)))),
+        }
+    }
+
+    /// Approximate heap size in bytes (for cache accounting and reports).
+    pub fn approximate_bytes(&self) -> usize {
+        let rows = self.ids.len();
+        let text: usize = self.ids.iter().map(|id| id.len() + 16).sum();
+        let columns: usize = self
+            .columns
+            .iter()
+            .map(|column| match column {
+                Column::String(cells) | Column::Geography(cells) => {
+                    cells.iter().map(|cell| 16 + cell.as_ref().map_or(0, |text| text.len())).sum()
+                }
+                Column::Int64(_) | Column::Double(_) | Column::DateTime(_) => rows * 16,
+                Column::Boolean(_) => rows * 2,
+            })
+            .sum();
+        text + columns + rows * (16 + 48)
+    }
+}

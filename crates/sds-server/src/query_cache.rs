@@ -1,0 +1,125 @@
+//! What the Query API keeps in memory between requests.
+//!
+//! - Tables: the in-memory form of a data source version (typed columns,
+//!   R-trees), built on the first query of that version. Versions are
+//!   immutable and named by [`VersionId`], so an entry never goes stale; a
+//!   data source's newly queried published version replaces its older one,
+//!   and beyond `capacity` versions the least recently used is dropped.
+//! - Keys: resolved keys by hash. Keys are never changed or deleted by the
+//!   store, so a positive lookup stays true; unknown keys are not cached.
+//!   This saves a store round trip per query, which at tens of thousands of
+//!   queries per second dominates their cost.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use sds_core::{DataSourceId, VersionId};
+use sds_query::Table;
+use sds_store::{KeyHash, KeyRecord};
+use tokio::sync::OnceCell;
+
+/// Versions kept by default.
+pub const DEFAULT_CAPACITY: usize = 4;
+/// Keys remembered at most (the cache is cleared when full).
+const MAX_KEYS: usize = 10_000;
+
+pub struct QueryCache {
+    capacity: usize,
+    tables: Mutex<TableSlots>,
+    keys: RwLock<HashMap<KeyHash, KeyRecord>>,
+}
+
+#[derive(Default)]
+struct TableSlots {
+    clock: u64,
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    data_source: DataSourceId,
+    version: VersionId,
+    /// Whether this is a staged version (it does not replace the published one).
+    staged: bool,
+    last_used: u64,
+    table: Arc<OnceCell<Arc<Table>>>,
+}
+
+impl QueryCache {
+    pub fn new(capacity: usize) -> QueryCache {
+        QueryCache { capacity: capacity.max(1), tables: Mutex::default(), keys: RwLock::default() }
+    }
+
+    /// The cell that holds (or will hold, once built) a version's table.
+    /// Concurrent first queries share one cell, so the table is built once.
+    pub fn table_cell(&self, data_source: DataSourceId, version: VersionId, staged: bool) -> Arc<OnceCell<Arc<Table>>> {
+        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        tables.clock += 1;
+        let now = tables.clock;
+        if let Some(slot) = tables.slots.iter_mut().find(|slot| slot.version == version) {
+            slot.last_used = now;
+            return Arc::clone(&slot.table);
+        }
+        // A newer version of the same kind replaces the older one.
+        tables.slots.retain(|slot| !(slot.data_source == data_source && slot.staged == staged));
+        while tables.slots.len() >= self.capacity {
+            let oldest = tables.slots.iter().enumerate().min_by_key(|(_, slot)| slot.last_used).map(|(index, _)| index);
+            match oldest {
+                Some(index) => {
+                    tables.slots.swap_remove(index);
+                }
+                None => break,
+            }
+        }
+        let table = Arc::new(OnceCell::new());
+        tables.slots.push(Slot { data_source, version, staged, last_used: now, table: Arc::clone(&table) });
+        table
+    }
+
+    /// Drops a version whose table failed to build, so the next query retries.
+    pub fn forget(&self, version: VersionId) {
+        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        tables.slots.retain(|slot| slot.version != version);
+    }
+
+    pub fn key(&self, hash: &KeyHash) -> Option<KeyRecord> {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).get(hash).cloned()
+    }
+
+    pub fn remember_key(&self, record: KeyRecord) {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() >= MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(record.hash, record);
+    }
+}
+
+impl Default for QueryCache {
+    fn default() -> Self {
+        QueryCache::new(DEFAULT_CAPACITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_version_replaces_the_old_and_capacity_evicts_the_least_recent() {
+        let cache = QueryCache::new(2);
+        let first = cache.table_cell(DataSourceId(1), VersionId(10), false);
+        assert!(Arc::ptr_eq(&first, &cache.table_cell(DataSourceId(1), VersionId(10), false)));
+        let staged = cache.table_cell(DataSourceId(1), VersionId(12), true);
+        cache.table_cell(DataSourceId(1), VersionId(11), false);
+        let slots = |cache: &QueryCache| {
+            let tables = cache.tables.lock().unwrap();
+            let mut versions: Vec<i64> = tables.slots.iter().map(|slot| slot.version.0).collect();
+            versions.sort();
+            versions
+        };
+        assert_eq!(slots(&cache), [11, 12]);
+        assert!(Arc::ptr_eq(&staged, &cache.table_cell(DataSourceId(1), VersionId(12), true)));
+        cache.table_cell(DataSourceId(2), VersionId(20), false);
+        assert_eq!(slots(&cache), [12, 20], "version 11 was the least recently used");
+    }
+}

@@ -1,0 +1,309 @@
+//! The Query API (SPEC #18–#21): `data/{accessId}/{dsName}/{entityType}`
+//! with a spatial filter and OData options, and `…/{entityType}('{id}')`.
+//!
+//! A request is authenticated (keys cached, see `query_cache`), its data
+//! source looked up, the version's in-memory table fetched from the cache
+//! (built on first use), the options compiled once against the schema,
+//! an address or route resolved if needed, the query run, and one page
+//! rendered as Atom (the default) or JSON/JSONP.
+
+mod format;
+pub mod services;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sds_core::{AccessId, DataSource, VersionState};
+use sds_query::{Hit, Query, QueryLimits, QueryOptions, SpatialFilter, Table, TableBuilder};
+use sds_store::KeyRecord;
+
+use super::RequestContext;
+use crate::error::{ApiError, ErrorKind};
+use crate::keys::{hash_key, hashes_equal};
+use crate::state::AppState;
+use crate::wire::odata::EntityPage;
+use crate::wire::{atom, odata, OutputFormat};
+use format::{QueryFormat, Rendering};
+
+/// `GET|HEAD data/{accessId}/{dsName}/{entitySegment}`; the segment is the
+/// entity type, optionally with a key predicate `('id')`.
+pub async fn query(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+    entity_segment: &str,
+) -> Result<Response, ApiError> {
+    let rendering = Rendering::from_params(&context.params);
+    let mut response = match rendering {
+        Ok(rendering) => match answer(state, context, access_id, name, entity_segment, &rendering).await {
+            Ok(response) => response,
+            // Atom queries get XML errors; JSON queries the JSON envelope.
+            Err(error) => error_response(context, &error, rendering.format),
+        },
+        Err(error) => error_response(context, &error, QueryFormat::Json),
+    };
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+fn error_response(context: &RequestContext, error: &ApiError, format: QueryFormat) -> Response {
+    let mut envelope = context.envelope.clone();
+    if format == QueryFormat::Atom {
+        envelope.format = OutputFormat::Xml;
+    }
+    envelope.error(error)
+}
+
+async fn answer(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+    entity_segment: &str,
+    rendering: &Rendering,
+) -> Result<Response, ApiError> {
+    let key = authenticate(state, context).await?;
+    let (entity_type, entity_id) = split_key_predicate(entity_segment)?;
+    let source = data_source(state, access_id, name)?;
+    let staging = context
+        .params
+        .flag("isstaging", "isStaging")?
+        .or(context.params.flag("isstaged", "isStaged")?)
+        .unwrap_or(false);
+    let table = table(state, &source, staging).await?;
+    let schema = table.schema();
+    if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
+        return Err(ApiError::not_found(format!(
+            "data source '{}' has no entity type '{entity_type}'",
+            source.name
+        )));
+    }
+    check_rights(&key, &source)?;
+    let entity_base = format!("{}/data/{}/{}/{}", context.root, source.access_id, source.name, schema.entity_type_name);
+    let copyright = &state.config.copyright;
+    let params = &context.params;
+    let limits = QueryLimits { max_shape_points: state.config.query_max_shape_points, ..QueryLimits::default() };
+
+    if let Some(id) = entity_id {
+        let options = QueryOptions { select: params.get("$select"), ..QueryOptions::default() };
+        let query = Query::compile(schema, &options, &limits).map_err(bad_request)?;
+        let row = table
+            .find(&id)
+            .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no entity '{id}'", source.name)))?;
+        let hits = [Hit { row, distance: f64::NAN }];
+        let page = EntityPage {
+            table: &table,
+            fields: &query.select,
+            hits: &hits,
+            total: None,
+            entity_base: &entity_base,
+            copyright,
+            intersection: query.intersection.as_ref(),
+        };
+        let body = match rendering.format {
+            QueryFormat::Json => odata::single(&page),
+            QueryFormat::Atom => atom::single(&page, &format::updated_now()),
+        };
+        return Ok(rendering.respond(body));
+    }
+
+    let options = QueryOptions {
+        spatial_filter: params.get("spatialfilter"),
+        filter: params.get("$filter"),
+        select: params.get("$select"),
+        orderby: params.get("$orderby"),
+        top: params.get("$top"),
+        skip: params.get("$skip"),
+        inline_count: params.get("$inlinecount"),
+    };
+    let mut query = Query::compile(schema, &options, &limits).map_err(bad_request)?;
+    resolve_places(state, context, &mut query).await?;
+    let result = query.execute(&table).map_err(bad_request)?;
+    let page = EntityPage {
+        table: &table,
+        fields: &query.select,
+        hits: &result.hits,
+        total: result.total,
+        entity_base: &entity_base,
+        copyright,
+        intersection: query.intersection.as_ref(),
+    };
+    let body = match rendering.format {
+        QueryFormat::Json => odata::feed(&page),
+        QueryFormat::Atom => atom::feed(&page, &format::feed_id(&context.envelope.trace_id), &format::updated_now()),
+    };
+    Ok(rendering.respond(body))
+}
+
+fn bad_request(error: sds_query::QueryError) -> ApiError {
+    ApiError::bad_request(error.to_string())
+}
+
+/// The `key` parameter's key; resolved keys are cached (see `query_cache`).
+async fn authenticate(state: &AppState, context: &RequestContext) -> Result<KeyRecord, ApiError> {
+    let Some(key) = context.params.get("key").filter(|key| !key.is_empty()) else {
+        return Err(ApiError::new(ErrorKind::NoCredentials, "the 'key' parameter is required"));
+    };
+    let hash = hash_key(key);
+    if let Some(record) = state.query_cache.key(&hash) {
+        if hashes_equal(&record.hash, &hash) {
+            return Ok(record);
+        }
+    }
+    let record = crate::auth::lookup_key(state, key)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorKind::InvalidCredentials, "the key is not valid"))?;
+    state.query_cache.remember_key(record.clone());
+    Ok(record)
+}
+
+/// The master key, the query key, any key of the account when no query
+/// key was set, or any valid key for a public data source.
+fn check_rights(key: &KeyRecord, source: &DataSource) -> Result<(), ApiError> {
+    let allowed = source.is_public
+        || key.id == source.master_key
+        || Some(key.id) == source.query_key
+        || (source.query_key.is_none() && key.account_id == source.account_id);
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::not_authorized(format!(
+            "the key is neither the master key nor the query key of data source '{}'",
+            source.name
+        )))
+    }
+}
+
+/// Looks the data source up by access id and name. This indexed read takes
+/// microseconds, so it runs on the request's thread: a hop to the blocking
+/// pool would cost more than the query itself.
+fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
+    let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
+    let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
+    state
+        .store
+        .data_source_by_access_id(&access_id)?
+        .filter(|source| source.name.eq_ignore_ascii_case(name))
+        .ok_or_else(not_found)
+}
+
+/// The table of the published (or staged) version, from the cache or built
+/// from the store on the blocking pool (once, however many queries wait).
+async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<Arc<Table>, ApiError> {
+    let version = if staging {
+        let id = source.id;
+        let versions = state.store_call(move |store| store.versions_of(id)).await?;
+        versions
+            .into_iter()
+            .find(|version| version.state == VersionState::Staged)
+            .map(|version| version.id)
+            .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no staged version", source.name)))?
+    } else {
+        source
+            .published_version
+            .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
+    };
+    let cell = state.query_cache.table_cell(source.id, version, staging);
+    let store = Arc::clone(&state.store);
+    let built = cell
+        .get_or_try_init(|| async move {
+            let table = tokio::task::spawn_blocking(move || -> Result<Table, ApiError> {
+                let stored = store
+                    .version(version)?
+                    .ok_or_else(|| ApiError::not_found("the version was dropped; query again"))?;
+                let mut builder = TableBuilder::new(stored.schema, stored.entity_count as usize);
+                store.for_each_entity(version, &mut |entity| {
+                    builder.push(entity);
+                    Ok(())
+                })?;
+                Ok(builder.finish())
+            })
+            .await??;
+            Ok::<_, ApiError>(Arc::new(table))
+        })
+        .await;
+    match built {
+        Ok(table) => Ok(Arc::clone(table)),
+        Err(error) => {
+            state.query_cache.forget(version);
+            Err(error)
+        }
+    }
+}
+
+/// `Type('id')`, `Type(id)` or `Type`; `''` in a quoted id is a quote.
+fn split_key_predicate(segment: &str) -> Result<(String, Option<String>), ApiError> {
+    let Some(open) = segment.find('(') else {
+        return Ok((segment.to_owned(), None));
+    };
+    let inner = segment[open + 1..]
+        .strip_suffix(')')
+        .ok_or_else(|| ApiError::bad_request(format!("the entity key in '{segment}' is missing its closing ')'")))?
+        .trim();
+    let id = match inner.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\'')) {
+        Some(quoted) => quoted.replace("''", "'"),
+        None => inner.to_owned(),
+    };
+    if id.is_empty() {
+        return Err(ApiError::bad_request("the entity key is empty"));
+    }
+    Ok((segment[..open].to_owned(), Some(id)))
+}
+
+/// Turns `nearby('address',km)` and `nearRoute(…)` into coordinates with
+/// the configured geocoder and router.
+async fn resolve_places(state: &AppState, context: &RequestContext, query: &mut Query) -> Result<(), ApiError> {
+    match query.spatial.take() {
+        Some(SpatialFilter::NearbyAddress { address, radius_km }) => {
+            let (latitude, longitude) = services::geocode(state, &address).await?;
+            query.spatial = Some(SpatialFilter::Nearby { latitude, longitude, radius_km });
+        }
+        Some(SpatialFilter::NearRoute { start, end }) => {
+            let points = services::route(state, context, &start, &end).await?;
+            query.spatial = Some(SpatialFilter::Route { points });
+        }
+        other => query.spatial = other,
+    }
+    Ok(())
+}
+
+impl Rendering {
+    fn respond(&self, body: String) -> Response {
+        let (body, content_type) = match (&self.jsonp, self.format) {
+            (Some((callback, state)), _) => {
+                let mut wrapped = String::with_capacity(body.len() + callback.len() + 8);
+                wrapped.push_str(callback);
+                wrapped.push('(');
+                wrapped.push_str(&body);
+                if let Some(state) = state {
+                    wrapped.push(',');
+                    odata::string(&mut wrapped, state);
+                }
+                wrapped.push(')');
+                (wrapped, "application/javascript; charset=utf-8")
+            }
+            (None, QueryFormat::Json) => (body, "application/json; charset=utf-8"),
+            (None, QueryFormat::Atom) => (body, "application/atom+xml; charset=utf-8"),
+        };
+        let mut response = (StatusCode::OK, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_predicates_quoted_or_not() {
+        assert_eq!(split_key_predicate("Shops").unwrap(), ("Shops".into(), None));
+        assert_eq!(split_key_predicate("Shops('-715')").unwrap(), ("Shops".into(), Some("-715".into())));
+        assert_eq!(split_key_predicate("Shops('O''Hara')").unwrap(), ("Shops".into(), Some("O'Hara".into())));
+        assert_eq!(split_key_predicate("Shops(12)").unwrap(), ("Shops".into(), Some("12".into())));
+        assert!(split_key_predicate("Shops('1'").is_err());
+        assert!(split_key_predicate("Shops()").is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! What job-creating and data source routes share: finding the data source
+//! a URL names and checking the key's rights on it, the account's job
+//! quotas, and storing a new job.
+
+use chrono::{Duration, Utc};
+use sds_core::{AccessId, DataSource, Job, JobId, JobKind, JobParams, JobStatus};
+use sds_store::KeyRecord;
+
+use super::RequestContext;
+use crate::auth::authenticate;
+use crate::error::{ApiError, ErrorKind};
+use crate::state::AppState;
+
+/// Who may use a data source for an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Right {
+    /// Its master key only (loads, downloads, lifecycle jobs).
+    Master,
+    /// Any key of its account (information, `$metadata`).
+    Account,
+}
+
+/// The data source at `data/{accessId}/{name}`: 404 when there is none
+/// (checked before rights, as SDS does), 401 when the key may not use it.
+pub async fn addressed_source(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+    right: Right,
+) -> Result<(KeyRecord, DataSource), ApiError> {
+    let key = authenticate(state, &context.params).await?;
+    let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
+    let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
+    let source = state
+        .store_call(move |store| store.data_source_by_access_id(&access_id))
+        .await?
+        .filter(|source| source.name.eq_ignore_ascii_case(name))
+        .ok_or_else(not_found)?;
+    let allowed = match right {
+        Right::Master => source.master_key == key.id,
+        Right::Account => source.account_id == key.account_id,
+    };
+    if !allowed {
+        let message = match right {
+            Right::Master => format!("the key is not the master key of data source '{}'", source.name),
+            Right::Account => format!("the key does not belong to the account of data source '{}'", source.name),
+        };
+        return Err(ApiError::not_authorized(message));
+    }
+    Ok((key, source))
+}
+
+/// The account's job quotas (downloads are exempt): jobs in process at
+/// once, and jobs in a rolling 24 hours (0 lifts that one). SDS answers 503.
+pub async fn check_job_quota(state: &AppState, key: &KeyRecord) -> Result<(), ApiError> {
+    let limits = state.config.limits();
+    let account = key.account_id;
+    let since = Utc::now() - Duration::hours(24);
+    let counts = state.store_call(move |store| store.job_counts(account, since)).await?;
+    if counts.pending >= u64::from(limits.max_jobs_in_process) {
+        return Err(ApiError::new(
+            ErrorKind::TooManyJobs,
+            format!(
+                "the account has {} jobs in process; the limit of jobs in process at once is {}",
+                counts.pending, limits.max_jobs_in_process
+            ),
+        ));
+    }
+    if limits.max_jobs_per_day > 0 && counts.created_since >= u64::from(limits.max_jobs_per_day) {
+        return Err(ApiError::new(
+            ErrorKind::TooManyJobs,
+            format!(
+                "the account created {} jobs in the last 24 hours; the limit of jobs per 24 hours is {}",
+                counts.created_since, limits.max_jobs_per_day
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a new `Pending` job and wakes the engine.
+pub async fn submit_job(
+    state: &AppState,
+    key: &KeyRecord,
+    kind: JobKind,
+    data_source_name: &str,
+    params: JobParams,
+    total_entity_count: u64,
+) -> Result<Job, ApiError> {
+    let job = Job {
+        id: JobId::generate(),
+        account_id: key.account_id,
+        key_id: key.id,
+        kind,
+        status: JobStatus::Pending,
+        data_source_name: data_source_name.to_owned(),
+        params,
+        created: Utc::now(),
+        completed: None,
+        total_entity_count,
+        processed_entity_count: 0,
+        failed_entity_count: 0,
+        error_message: None,
+        result_access_id: None,
+    };
+    let stored = job.clone();
+    state.store_call(move |store| store.insert_job(&stored)).await?;
+    state.engine.wake();
+    Ok(job)
+}

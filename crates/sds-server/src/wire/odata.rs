@@ -1,0 +1,187 @@
+//! Query API responses in OData v2 verbose JSON (SPEC §3.5): a feed
+//! `{"d":{"__copyright":…,"results":[…],"__count":"n"}}` or a single entry
+//! `{"d":{"__copyright":…,"__metadata":{"uri":…},…}}`. Written by hand
+//! into one buffer: a page is rendered per request, and the DateTime form
+//! needs its slashes escaped in the raw text, which serializers do not do.
+
+use std::fmt::Write;
+
+use sds_core::EdmType;
+use sds_query::spatial::Shape;
+use sds_query::{fields, Cell, Field, Hit, Table};
+
+/// One page of query results and what rendering needs besides.
+pub struct EntityPage<'a> {
+    pub table: &'a Table,
+    pub fields: &'a [Field],
+    pub hits: &'a [Hit],
+    /// Matches before paging, with `$inlinecount=allpages`.
+    pub total: Option<usize>,
+    /// `{root}/data/{accessId}/{dataSourceName}/{entityType}`.
+    pub entity_base: &'a str,
+    pub copyright: &'a str,
+    pub intersection: Option<&'a Shape>,
+}
+
+/// A field's value for one hit.
+pub enum FieldValue<'a> {
+    Cell(Cell<'a>),
+    /// Computed WKT (`__IntersectedGeom`).
+    Wkt(String),
+}
+
+impl<'a> EntityPage<'a> {
+    pub fn value(&self, field: Field, hit: &Hit) -> FieldValue<'a> {
+        let table = self.table;
+        FieldValue::Cell(match field {
+            Field::Property(column) => table.cell(column, hit.row),
+            Field::Latitude => Cell::Double(table.latitude(hit.row)),
+            Field::Longitude => Cell::Double(table.longitude(hit.row)),
+            Field::Distance if hit.distance.is_nan() => Cell::Null,
+            Field::Distance => Cell::Double(hit.distance),
+            Field::IntersectedGeom => {
+                let Some(shape) = self.intersection else { return FieldValue::Cell(Cell::Null) };
+                let wkt = table.intersection_wkt(shape, hit.row);
+                return FieldValue::Wkt(wkt);
+            }
+        })
+    }
+
+    pub fn name(&self, field: Field) -> &'a str {
+        fields::name(self.table.schema(), field)
+    }
+
+    pub fn edm_type(&self, field: Field) -> EdmType {
+        fields::edm_type(self.table.schema(), field)
+    }
+
+    /// The entry URI: `{base}('{id}')`, quotes doubled as OData keys write them.
+    pub fn entry_uri(&self, out: &mut String, row: u32) {
+        out.push_str(self.entity_base);
+        out.push_str("('");
+        out.push_str(&self.table.id(row).replace('\'', "''"));
+        out.push_str("')");
+    }
+}
+
+/// The feed of a query.
+pub fn feed(page: &EntityPage<'_>) -> String {
+    let mut out = String::with_capacity(256 + page.hits.len() * 64 * page.fields.len().max(1));
+    out.push_str("{\"d\":{\"__copyright\":");
+    string(&mut out, page.copyright);
+    out.push_str(",\"results\":[");
+    for (index, hit) in page.hits.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        entry_members(&mut out, page, hit);
+        out.push('}');
+    }
+    out.push(']');
+    if let Some(total) = page.total {
+        let _ = write!(out, ",\"__count\":\"{total}\"");
+    }
+    out.push_str("}}");
+    out
+}
+
+/// A single entity (query by ID): the members directly in `d`.
+pub fn single(page: &EntityPage<'_>) -> String {
+    let mut out = String::with_capacity(512);
+    out.push_str("{\"d\":{\"__copyright\":");
+    string(&mut out, page.copyright);
+    if let Some(hit) = page.hits.first() {
+        out.push(',');
+        entry_members(&mut out, page, hit);
+    }
+    out.push_str("}}");
+    out
+}
+
+fn entry_members(out: &mut String, page: &EntityPage<'_>, hit: &Hit) {
+    out.push_str("\"__metadata\":{\"uri\":\"");
+    let mut uri = String::new();
+    page.entry_uri(&mut uri, hit.row);
+    escape_into(out, &uri);
+    out.push_str("\"}");
+    for &field in page.fields {
+        out.push(',');
+        string(out, page.name(field));
+        out.push(':');
+        match page.value(field, hit) {
+            FieldValue::Cell(cell) => cell_json(out, cell),
+            FieldValue::Wkt(text) => string(out, &text),
+        }
+    }
+}
+
+fn cell_json(out: &mut String, cell: Cell<'_>) {
+    match cell {
+        Cell::Null => out.push_str("null"),
+        Cell::String(text) | Cell::Geography(text) => string(out, text),
+        Cell::Int64(number) => {
+            let _ = write!(out, "{number}");
+        }
+        Cell::Double(number) if number.is_finite() => {
+            let _ = write!(out, "{number}");
+        }
+        Cell::Double(_) => out.push_str("null"),
+        Cell::Boolean(flag) => out.push_str(if flag { "true" } else { "false" }),
+        // `"\/Date(ms)\/"`: the escaped slashes mark the string as a date to MS parsers.
+        Cell::DateTime(timestamp) => {
+            let _ = write!(out, "\"\\/Date({})\\/\"", timestamp.epoch_millis());
+        }
+    }
+}
+
+/// A JSON string literal.
+pub fn string(out: &mut String, text: &str) {
+    out.push('"');
+    escape_into(out, text);
+    out.push('"');
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    let mut start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..index]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escaped);
+        }
+        start = index + 1;
+    }
+    out.push_str(&text[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_for_json() {
+        let mut out = String::new();
+        string(&mut out, "a\"b\\c\nd\u{1}é/");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é/\"");
+        assert_eq!(serde_json::from_str::<String>(&out).unwrap(), "a\"b\\c\nd\u{1}é/");
+    }
+
+    #[test]
+    fn dates_use_the_escaped_ms_form() {
+        let mut out = String::new();
+        let timestamp = sds_core::Timestamp::parse("2010-11-03T23:31:37.120Z").unwrap();
+        cell_json(&mut out, Cell::DateTime(timestamp));
+        assert_eq!(out, "\"\\/Date(1288827097120)\\/\"");
+    }
+}
