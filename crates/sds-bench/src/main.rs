@@ -13,6 +13,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
+mod query;
+
 /// PostGIS on this machine: whole load job with indexes, and CSV export.
 const PEER_LOAD_ROWS_PER_SECOND: f64 = 117_000.0;
 const PEER_EXPORT_ROWS_PER_SECOND: f64 = 1_950_000.0;
@@ -39,12 +41,40 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         megabytes: usize,
     },
+    /// The query engine in-process: nearby, bbox, intersects, filter.
+    QueryEngine {
+        #[arg(long, default_value = "../shared/data/cities1000.csv")]
+        cities: PathBuf,
+        #[arg(long, default_value = "../shared/data/naturalearth_lowres/naturalearth_lowres.shp")]
+        countries: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// The Query API over HTTP with wrk (2 connections), JSON responses.
+    QueryHttp {
+        #[arg(long, default_value = "../shared/data/cities1000.csv")]
+        cities: PathBuf,
+        #[arg(long, default_value = "../shared/data/naturalearth_lowres/naturalearth_lowres.shp")]
+        countries: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Bench::LoadDownload { cities, runs } => load_download(&cities, runs),
         Bench::BigLoad { megabytes } => big_load(megabytes),
+        Bench::QueryEngine { cities, countries, seconds, threads } => {
+            query::engine(&cities, &countries, seconds, threads)
+        }
+        Bench::QueryHttp { cities, countries, seconds } => {
+            // Countries exceed SDS's 250-point intersects limit; PostGIS has none.
+            let server = Server::start_with(&["--query-max-shape-points", "1000000"])?;
+            query::http(&server, &cities, &countries, seconds)
+        }
     }
 }
 
@@ -67,10 +97,15 @@ struct Server {
 
 impl Server {
     fn start() -> Result<Server> {
+        Server::start_with(&[])
+    }
+
+    fn start_with(flags: &[&str]) -> Result<Server> {
         let data = tempfile::tempdir()?;
         let mut child = Command::new(server_binary()?)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data.path())
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;

@@ -29,12 +29,30 @@ pub enum Predicate {
     Or(Vec<Predicate>),
     Not(Box<Predicate>),
     /// `P eq null` (`is_null`) or `P ne null`.
-    Null { column: usize, is_null: bool },
-    Compare { column: usize, op: CompareOp, constant: Constant },
+    Null {
+        column: usize,
+        is_null: bool,
+    },
+    Compare {
+        column: usize,
+        op: CompareOp,
+        constant: Constant,
+    },
     /// `P in (…)` over strings: folded, sorted values.
-    InText { column: usize, values: Vec<Box<str>> },
-    StartsWith { column: usize, prefix: Box<str>, expected: bool },
-    EndsWith { column: usize, suffix: Box<str>, expected: bool },
+    InText {
+        column: usize,
+        values: Vec<Box<str>>,
+    },
+    StartsWith {
+        column: usize,
+        prefix: Box<str>,
+        expected: bool,
+    },
+    EndsWith {
+        column: usize,
+        suffix: Box<str>,
+        expected: bool,
+    },
 }
 
 /// Resolves and types a parsed filter. `text` is the filter as sent, for
@@ -97,7 +115,9 @@ impl Compiler<'_> {
                         &property.span,
                     ));
                 }
-                if edm_type == EdmType::String && literals.iter().all(|literal| matches!(literal.value, Literal::String(_))) {
+                if edm_type == EdmType::String
+                    && literals.iter().all(|literal| matches!(literal.value, Literal::String(_)))
+                {
                     let mut values: Vec<Box<str>> = literals
                         .iter()
                         .filter_map(|literal| match &literal.value {
@@ -168,12 +188,8 @@ impl Compiler<'_> {
     }
 
     fn constant(&self, literal: &Located<Literal>, edm_type: EdmType, property: &str) -> Result<Constant, FilterError> {
-        let mismatch = || {
-            self.error(
-                format!("the value does not fit property '{property}', which is {edm_type}"),
-                &literal.span,
-            )
-        };
+        let mismatch =
+            || self.error(format!("the value does not fit property '{property}', which is {edm_type}"), &literal.span);
         let constant = match (&literal.value, edm_type) {
             (Literal::String(text), EdmType::String) => Constant::Text(fold(text).into_owned().into_boxed_str()),
             (Literal::Number(text), EdmType::Int64) => match text.parse::<i64>() {
@@ -184,11 +200,10 @@ impl Compiler<'_> {
             (Literal::Boolean(flag), EdmType::Boolean) => Constant::Boolean(*flag),
             // The docs write `IsWifiHotSpot eq 1`.
             (Literal::Number(text), EdmType::Boolean) if text == "1" || text == "0" => Constant::Boolean(text == "1"),
-            (Literal::DateTime(text) | Literal::String(text), EdmType::DateTime) => {
-                Constant::DateTime(Timestamp::parse(text).ok_or_else(|| {
-                    self.error(format!("'{text}' is not a valid date and time"), &literal.span)
-                })?)
-            }
+            (Literal::DateTime(text) | Literal::String(text), EdmType::DateTime) => Constant::DateTime(
+                Timestamp::parse(text)
+                    .ok_or_else(|| self.error(format!("'{text}' is not a valid date and time"), &literal.span))?,
+            ),
             _ => return Err(mismatch()),
         };
         Ok(constant)

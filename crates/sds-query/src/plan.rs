@@ -134,7 +134,8 @@ impl Query {
     pub fn execute(&self, table: &Table) -> Result<QueryResult, QueryError> {
         let wanted = self.skip.saturating_add(self.top);
         let mut hits = Vec::new();
-        let row_order = self.order.is_empty() && !matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
+        let row_order = self.order.is_empty()
+            && !matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
         let matches = |row: u32| self.predicate.as_ref().is_none_or(|predicate| predicate.matches(table, row));
         match &self.spatial {
             None => {
@@ -159,6 +160,8 @@ impl Query {
                         }
                     }
                     Some(Candidates::Unsorted(mut rows)) => {
+                        // Test first, then sort only the matches: far fewer.
+                        rows.retain(|&row| matches(row));
                         rows.sort_unstable();
                         for row in rows {
                             if !visit(row) {
@@ -208,15 +211,24 @@ impl Query {
             }
             Some(SpatialFilter::Intersects(shape)) => {
                 let has_geometries = table.has_geometries();
-                table.points_in(&shape.bounds, &mut |row| {
-                    // Entities with a geography are tested through it below.
-                    if has_geometries && table.geometry(row).is_some() {
-                        return;
-                    }
-                    if shape.intersects_point(table.longitude(row), table.latitude(row)) && matches(row) {
-                        hits.push(Hit { row, distance: f64::NAN });
-                    }
-                });
+                // Each part's own box: a country with islands on both sides
+                // of the antimeridian would otherwise span the whole globe.
+                let part_boxes = shape.part_bounds();
+                for part in &part_boxes {
+                    table.points_in(part, &mut |row| {
+                        // Entities with a geography are tested through it below.
+                        if has_geometries && table.geometry(row).is_some() {
+                            return;
+                        }
+                        if shape.intersects_point(table.longitude(row), table.latitude(row)) && matches(row) {
+                            hits.push(Hit { row, distance: f64::NAN });
+                        }
+                    });
+                }
+                if part_boxes.len() > 1 {
+                    hits.sort_unstable_by_key(|hit| hit.row);
+                    hits.dedup_by_key(|hit| hit.row);
+                }
                 table.shapes_meeting(&shape.bounds, &mut |row| {
                     if table.geometry(row).is_some_and(|geometry| shape.intersects_geometry(geometry)) && matches(row) {
                         hits.push(Hit { row, distance: f64::NAN });
@@ -257,12 +269,7 @@ impl Query {
     }
 
     /// Orders by `compare` then row, keeps `skip..skip+top`.
-    fn page(
-        &self,
-        mut hits: Vec<Hit>,
-        total: Option<usize>,
-        compare: impl Fn(&Hit, &Hit) -> Ordering,
-    ) -> QueryResult {
+    fn page(&self, mut hits: Vec<Hit>, total: Option<usize>, compare: impl Fn(&Hit, &Hit) -> Ordering) -> QueryResult {
         let full = |a: &Hit, b: &Hit| compare(a, b).then(a.row.cmp(&b.row));
         let wanted = self.skip.saturating_add(self.top);
         if hits.len() > wanted && wanted > 0 {
@@ -390,11 +397,15 @@ fn parse_select(
             selected.extend(fields::all(schema));
             continue;
         }
-        if item.len() > 12 && item[..12].eq_ignore_ascii_case("intersection") && item[12..].trim_start().starts_with('(') {
+        if item.len() > 12
+            && item[..12].eq_ignore_ascii_case("intersection")
+            && item[12..].trim_start().starts_with('(')
+        {
             let inner = item[12..].trim_start()[1..].trim_end();
             let inner = inner.strip_suffix(')').unwrap_or(inner).trim();
             let wkt = inner.strip_prefix('\'').map_or(inner, |rest| rest.strip_suffix('\'').unwrap_or(rest));
-            intersection = Some(Shape::parse(&wkt.replace("''", "'"), limits.max_shape_points, "$select intersection")?);
+            intersection =
+                Some(Shape::parse(&wkt.replace("''", "'"), limits.max_shape_points, "$select intersection")?);
             selected.push(Field::IntersectedGeom);
             continue;
         }
@@ -434,7 +445,9 @@ fn parse_orderby(
         let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
             None | Some("asc") => false,
             Some("desc") => true,
-            Some(other) => return Err(invalid(format!("$orderby: '{other}' after '{name}' is invalid: use asc or desc"))),
+            Some(other) => {
+                return Err(invalid(format!("$orderby: '{other}' after '{name}' is invalid: use asc or desc")))
+            }
         };
         if words.next().is_some() {
             return Err(invalid(format!("$orderby: '{item}' is invalid: use a property name and asc or desc")));

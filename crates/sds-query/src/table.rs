@@ -95,7 +95,9 @@ impl TextIndex {
         let mut pairs: Vec<(Box<str>, u32)> = cells
             .iter()
             .enumerate()
-            .filter_map(|(row, cell)| cell.as_deref().map(|text| (fold(text).into_owned().into_boxed_str(), row as u32)))
+            .filter_map(|(row, cell)| {
+                cell.as_deref().map(|text| (fold(text).into_owned().into_boxed_str(), row as u32))
+            })
             .collect();
         pairs.sort_unstable();
         let (folded, rows) = pairs.into_iter().unzip();
@@ -281,7 +283,9 @@ impl Table {
     pub fn intersection_wkt(&self, shape: &crate::spatial::Shape, row: u32) -> String {
         match self.geometry(row) {
             Some(geometry) => shape.intersection_wkt(geometry),
-            None => shape.intersection_wkt(&geo::Geometry::Point(geo::Point::new(self.longitude(row), self.latitude(row)))),
+            None => {
+                shape.intersection_wkt(&geo::Geometry::Point(geo::Point::new(self.longitude(row), self.latitude(row))))
+            }
         }
     }
 

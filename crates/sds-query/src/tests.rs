@@ -32,7 +32,16 @@ struct Row(&'static str, Option<&'static str>, Option<i64>, Option<f64>, Option<
 fn shops() -> Table {
     let rows = [
         Row("a1", Some("San Jose Cafe"), Some(10), Some(4.5), Some(true), Some("2010-11-03T23:31:37Z"), 37.33, -121.89),
-        Row("a2", Some("Santa Cruz Beans"), Some(4), Some(3.0), Some(false), Some("2012-01-01T00:00:00Z"), 36.97, -122.03),
+        Row(
+            "a2",
+            Some("Santa Cruz Beans"),
+            Some(4),
+            Some(3.0),
+            Some(false),
+            Some("2012-01-01T00:00:00Z"),
+            36.97,
+            -122.03,
+        ),
         Row("b1", Some("O'Hara's"), None, Some(2.5), Some(true), None, 47.61, -122.33),
         Row("b2", Some("new york deli"), Some(25), None, None, Some("2009-05-05T12:00:00Z"), 40.71, -74.0),
         Row("c1", None, Some(0), Some(5.0), Some(false), Some("2015-06-30T08:00:00Z"), 0.0, 179.9),
@@ -164,7 +173,12 @@ fn ordering_paging_and_counts() {
     assert_eq!(run(&table, options(None, None, Some("100"))).len(), 0);
     let query = Query::compile(
         table.schema(),
-        &QueryOptions { filter: Some("IsOpen eq true"), top: Some("1"), inline_count: Some("allpages"), ..Default::default() },
+        &QueryOptions {
+            filter: Some("IsOpen eq true"),
+            top: Some("1"),
+            inline_count: Some("allpages"),
+            ..Default::default()
+        },
         &QueryLimits::default(),
     )
     .unwrap();
@@ -240,7 +254,11 @@ fn bbox_including_antimeridian_boxes_in_entity_id_order() {
     assert_eq!(spatial("bbox(89,-180,90,180)"), ["d1", "d2"]);
     let with_filter = run(
         &table,
-        QueryOptions { spatial_filter: Some("bbox(36,-123,48,-121)"), filter: Some("IsOpen eq true"), ..Default::default() },
+        QueryOptions {
+            spatial_filter: Some("bbox(36,-123,48,-121)"),
+            filter: Some("IsOpen eq true"),
+            ..Default::default()
+        },
     );
     assert_eq!(with_filter, ["a1", "b1"]);
     let query = Query::compile(

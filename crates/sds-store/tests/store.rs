@@ -8,7 +8,7 @@ use sds_core::{
     AccessId, AccountId, BuiltRecord, DownloadParams, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams,
     KeyId, LoadOperation, Property, Schema, Value, VersionId, VersionState,
 };
-use sds_store::{LoadCommit, SqliteStore, Store, StoreError};
+use sds_store::{DataSourceChange, LoadCommit, SqliteStore, Store, StoreError};
 use tempfile::TempDir;
 
 struct Fixture {
@@ -591,4 +591,74 @@ fn acknowledged_writes_survive_a_killed_process() {
     assert_eq!(store.count_entities(data_source.published_version.unwrap()).unwrap(), 1);
     assert_eq!(store.pending_jobs().unwrap().len(), 1);
     assert_eq!(store.discard_building_versions().unwrap(), 1);
+}
+
+#[test]
+fn staging_publish_rollback_and_delete_change_versions_atomically() {
+    let f = fixture();
+    let (first_job, first, source) = f.load("Shops", &[upsert("1", "one")]);
+    let staging = f.job(JobKind::LoadCompleteStaging, "Shops");
+    let staged = f.store.begin_version(&staging.id, &schema()).unwrap();
+    f.store.write_entities(staged, &[upsert("2", "two")]).unwrap();
+    f.store
+        .commit_load(&LoadCommit {
+            job_id: &staging.id,
+            version_id: staged,
+            account_id: f.account,
+            data_source_name: "Shops",
+            new_access_id: &AccessId::generate(),
+            master_key: f.key,
+            query_key: None,
+            set_public: None,
+            description: None,
+            stage: true,
+            previous_versions_kept: 2,
+            outcome: &outcome(JobStatus::Completed, 1, 0),
+            failures: &[],
+        })
+        .unwrap();
+    let after_staging = f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap();
+    assert_eq!(after_staging.published_version, Some(first), "staging leaves the published version");
+    let states: Vec<_> = f.store.versions_of(source.id).unwrap().iter().map(|version| version.state).collect();
+    assert_eq!(states, [VersionState::Published, VersionState::Staged]);
+
+    let publish = f.job(JobKind::PublishFromStaged, "Shops");
+    let change = DataSourceChange::PublishStaged { previous_versions_kept: 2 };
+    f.store.commit_change(&publish.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(staged));
+    assert_eq!(f.store.job(&publish.id).unwrap().unwrap().status, JobStatus::Completed);
+    // Publishing again has nothing to publish: refused, nothing changes.
+    let again = f.job(JobKind::PublishFromStaged, "Shops");
+    assert!(matches!(f.store.commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)), Err(StoreError::Conflict(_))));
+    assert_eq!(f.store.job(&again.id).unwrap().unwrap().status, JobStatus::Pending);
+
+    let rollback = f.job(JobKind::Rollback, "Shops");
+    let target = f.store.version_by_job(&source.access_id, &first_job.id).unwrap().unwrap();
+    let change = DataSourceChange::Rollback { target: target.id, previous_versions_kept: 2 };
+    f.store.commit_change(&rollback.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(first));
+    assert_eq!(f.store.version(staged).unwrap().unwrap().state, VersionState::Previous);
+
+    let delete = f.job(JobKind::Delete, "Shops");
+    f.store.commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap(), None);
+    assert_eq!(f.raw_entity_rows(first) + f.raw_entity_rows(staged), 0);
+    assert_eq!(f.store.version(first).unwrap(), None);
+}
+
+#[test]
+fn deleting_a_data_source_gives_its_pages_back() {
+    let f = fixture();
+    let records: Vec<BuiltRecord> = (0..20_000).map(|index| upsert(&format!("id{index}"), &"x".repeat(200))).collect();
+    let (_, _, source) = f.load("Big", &records);
+    let checkpoint_size = |path: &Path| {
+        let connection = rusqlite::Connection::open(path).unwrap();
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        std::fs::metadata(path).unwrap().len()
+    };
+    let loaded = checkpoint_size(&f.path);
+    let delete = f.job(JobKind::Delete, "Big");
+    f.store.commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    let deleted = checkpoint_size(&f.path);
+    assert!(deleted < loaded / 4, "the file shrinks after a delete: {loaded} -> {deleted} bytes");
 }

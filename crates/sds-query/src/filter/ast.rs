@@ -59,9 +59,21 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Compare { property: Located<String>, op: CompareOp, literal: Located<Literal> },
+    Compare {
+        property: Located<String>,
+        op: CompareOp,
+        literal: Located<Literal>,
+    },
     /// `startswith(P,'s')`, optionally compared with a boolean: `expected`
     /// is false for `… eq false` or `… ne true`.
-    Text { function: TextFunction, property: Located<String>, argument: Located<Literal>, expected: bool },
-    In { property: Located<String>, literals: Vec<Located<Literal>> },
+    Text {
+        function: TextFunction,
+        property: Located<String>,
+        argument: Located<Literal>,
+        expected: bool,
+    },
+    In {
+        property: Located<String>,
+        literals: Vec<Located<Literal>>,
+    },
 }

@@ -54,7 +54,9 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 Token::String(value)
             }
             b'0'..=b'9' if looks_like_date(&bytes[position..]) => {
-                while position < bytes.len() && (bytes[position].is_ascii_alphanumeric() || b":.+-".contains(&bytes[position])) {
+                while position < bytes.len()
+                    && (bytes[position].is_ascii_alphanumeric() || b":.+-".contains(&bytes[position]))
+                {
                     position += 1;
                 }
                 Token::DateTime(text[start..position].to_owned())
@@ -84,7 +86,9 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 Token::Number(number.to_owned())
             }
             _ if byte.is_ascii_alphabetic() || byte == b'_' || byte == b'$' => {
-                while position < bytes.len() && (bytes[position].is_ascii_alphanumeric() || bytes[position] == b'_' || bytes[position] == b'$') {
+                while position < bytes.len()
+                    && (bytes[position].is_ascii_alphanumeric() || bytes[position] == b'_' || bytes[position] == b'$')
+                {
                     position += 1;
                 }
                 let word = &text[start..position];
@@ -163,11 +167,14 @@ mod tests {
                 Token::DateTime("2010-01-01T00:00:00Z".into()),
             ]
         );
-        assert_eq!(tokens("x gt 2010-11-03T23:31:37.0000000Z"), vec![
-            Token::Word("x".into()),
-            Token::Word("gt".into()),
-            Token::DateTime("2010-11-03T23:31:37.0000000Z".into())
-        ]);
+        assert_eq!(
+            tokens("x gt 2010-11-03T23:31:37.0000000Z"),
+            vec![
+                Token::Word("x".into()),
+                Token::Word("gt".into()),
+                Token::DateTime("2010-11-03T23:31:37.0000000Z".into())
+            ]
+        );
         assert_eq!(tokens("1.5e-3d"), vec![Token::Number("1.5e-3".into())]);
         assert_eq!(tokens("in('a',b)").len(), 6);
     }

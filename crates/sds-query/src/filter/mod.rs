@@ -107,11 +107,20 @@ mod tests {
 
     #[test]
     fn and_binds_tighter_than_or_and_not_tightest() {
-        assert_eq!(parsed("a eq 1 or b eq 2 and c eq 3"), "(aEqNumber(\"1\") OR (bEqNumber(\"2\") AND cEqNumber(\"3\")))");
-        assert_eq!(parsed("(a eq 1 Or b eq 2) AND c eq 3"), "((aEqNumber(\"1\") OR bEqNumber(\"2\")) AND cEqNumber(\"3\"))");
+        assert_eq!(
+            parsed("a eq 1 or b eq 2 and c eq 3"),
+            "(aEqNumber(\"1\") OR (bEqNumber(\"2\") AND cEqNumber(\"3\")))"
+        );
+        assert_eq!(
+            parsed("(a eq 1 Or b eq 2) AND c eq 3"),
+            "((aEqNumber(\"1\") OR bEqNumber(\"2\")) AND cEqNumber(\"3\"))"
+        );
         assert_eq!(parsed("not a eq 1 and b eq 2"), "(NOT aEqNumber(\"1\") AND bEqNumber(\"2\"))");
         assert_eq!(parsed("not (a eq 1 or b eq 2)"), "NOT (aEqNumber(\"1\") OR bEqNumber(\"2\"))");
-        assert_eq!(parsed("a eq 1 and b eq 2 and c eq 3"), "((aEqNumber(\"1\") AND bEqNumber(\"2\")) AND cEqNumber(\"3\"))");
+        assert_eq!(
+            parsed("a eq 1 and b eq 2 and c eq 3"),
+            "((aEqNumber(\"1\") AND bEqNumber(\"2\")) AND cEqNumber(\"3\"))"
+        );
     }
 
     #[test]

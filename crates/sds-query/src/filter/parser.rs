@@ -56,9 +56,10 @@ impl<'a> Parser<'a> {
     fn expect(&mut self, expected: &Token, what: &str) -> Result<&'a Spanned, FilterError> {
         match self.next() {
             Some(spanned) if &spanned.token == expected => Ok(spanned),
-            Some(spanned) => {
-                Err(FilterError::new(format!("expected {what}, found {}", describe(&spanned.token)), spanned.span.clone()))
-            }
+            Some(spanned) => Err(FilterError::new(
+                format!("expected {what}, found {}", describe(&spanned.token)),
+                spanned.span.clone(),
+            )),
             None => Err(FilterError::new(format!("expected {what} at the end of the filter"), self.end_span())),
         }
     }
@@ -110,7 +111,8 @@ impl<'a> Parser<'a> {
                 Ok(inner)
             }
             Token::Word(word) => {
-                let is_call = matches!(self.tokens.get(self.position + 1), Some(Spanned { token: Token::LeftParen, .. }));
+                let is_call =
+                    matches!(self.tokens.get(self.position + 1), Some(Spanned { token: Token::LeftParen, .. }));
                 let function = match word.to_ascii_lowercase().as_str() {
                     "startswith" => Some(TextFunction::StartsWith),
                     "endswith" => Some(TextFunction::EndsWith),
@@ -152,7 +154,10 @@ impl<'a> Parser<'a> {
             Token::Word(word) if word.eq_ignore_ascii_case("null") => Literal::Null,
             other => {
                 return Err(FilterError::new(
-                    format!("expected a value ('text', a number, true, false, null or datetime'…'), found {}", describe(other)),
+                    format!(
+                        "expected a value ('text', a number, true, false, null or datetime'…'), found {}",
+                        describe(other)
+                    ),
                     spanned.span.clone(),
                 ))
             }
@@ -234,7 +239,12 @@ impl<'a> Parser<'a> {
                 Literal::Boolean(flag) => *flag,
                 Literal::Number(text) if text == "1" => true,
                 Literal::Number(text) if text == "0" => false,
-                _ => return Err(FilterError::new("a wildcard function can only be compared with true or false", value.span)),
+                _ => {
+                    return Err(FilterError::new(
+                        "a wildcard function can only be compared with true or false",
+                        value.span,
+                    ))
+                }
             };
             expected = flag != negate;
         }

@@ -24,17 +24,34 @@ pub enum RouteEnd {
 
 #[derive(Debug)]
 pub enum SpatialFilter {
-    Nearby { latitude: f64, longitude: f64, radius_km: f64 },
+    Nearby {
+        latitude: f64,
+        longitude: f64,
+        radius_km: f64,
+    },
     /// Needs a geocoder to become [`SpatialFilter::Nearby`].
-    NearbyAddress { address: String, radius_km: f64 },
+    NearbyAddress {
+        address: String,
+        radius_km: f64,
+    },
     /// `west > east` means the box crosses the antimeridian.
-    Bbox { south: f64, west: f64, north: f64, east: f64 },
+    Bbox {
+        south: f64,
+        west: f64,
+        north: f64,
+        east: f64,
+    },
     Intersects(Box<Shape>),
     /// Needs a router to become [`SpatialFilter::Route`].
-    NearRoute { start: RouteEnd, end: RouteEnd },
+    NearRoute {
+        start: RouteEnd,
+        end: RouteEnd,
+    },
     /// A resolved route as (latitude, longitude) points: entities within
     /// [`ROUTE_BUFFER_KM`] of it match.
-    Route { points: Vec<(f64, f64)> },
+    Route {
+        points: Vec<(f64, f64)>,
+    },
 }
 
 impl SpatialFilter {
@@ -100,11 +117,9 @@ fn unquote(text: &str) -> String {
 
 fn number(text: &str, what: &str) -> Result<f64, QueryError> {
     let trimmed = text.trim();
-    trimmed
-        .parse::<f64>()
-        .ok()
-        .filter(|value| value.is_finite())
-        .ok_or_else(|| invalid(format!("spatialFilter: {what} '{}' is not a number", sds_core::value::excerpt(trimmed))))
+    trimmed.parse::<f64>().ok().filter(|value| value.is_finite()).ok_or_else(|| {
+        invalid(format!("spatialFilter: {what} '{}' is not a number", sds_core::value::excerpt(trimmed)))
+    })
 }
 
 fn latitude(text: &str, what: &str) -> Result<f64, QueryError> {
@@ -173,7 +188,9 @@ fn parse_bbox(inner: &str) -> Result<SpatialFilter, QueryError> {
     let north = latitude(parts[2], "north latitude")?;
     let east = longitude(parts[3], "east longitude")?;
     if south > north {
-        return Err(invalid(format!("spatialFilter: the south latitude {south} is north of the north latitude {north}")));
+        return Err(invalid(format!(
+            "spatialFilter: the south latitude {south} is north of the north latitude {north}"
+        )));
     }
     Ok(SpatialFilter::Bbox { south, west, north, east })
 }

@@ -39,10 +39,25 @@ impl Shape {
 
     pub fn new(geometry: Geometry<f64>) -> Shape {
         let rect = geometry.bounding_rect().unwrap_or_else(|| geo::Rect::new((0.0, 0.0), (0.0, 0.0)));
-        let bounds = LonLatBox { min_lon: rect.min().x, min_lat: rect.min().y, max_lon: rect.max().x, max_lat: rect.max().y };
+        let bounds =
+            LonLatBox { min_lon: rect.min().x, min_lat: rect.min().y, max_lon: rect.max().x, max_lat: rect.max().y };
         let area = PreparedArea::new(&geometry);
         let has_other_parts = has_non_polygon_parts(&geometry);
         Shape { geometry, bounds, area, has_other_parts }
+    }
+
+    /// The bounding box of each part (each polygon of a multipolygon), for
+    /// index lookups that stay tight around scattered parts.
+    pub fn part_bounds(&self) -> Vec<LonLatBox> {
+        fn rect_box(rect: geo::Rect<f64>) -> LonLatBox {
+            LonLatBox { min_lon: rect.min().x, min_lat: rect.min().y, max_lon: rect.max().x, max_lat: rect.max().y }
+        }
+        match &self.geometry {
+            Geometry::MultiPolygon(polygons) if polygons.0.len() > 1 => {
+                polygons.0.iter().filter_map(|polygon| polygon.bounding_rect().map(rect_box)).collect()
+            }
+            _ => vec![self.bounds],
+        }
     }
 
     /// Whether a point (an entity without geography) touches the shape.
@@ -76,9 +91,9 @@ impl Shape {
         let shape_polygons = polygons_of(&self.geometry);
         let result: Option<Geometry<f64>> = match geometry {
             Geometry::Point(_) | Geometry::MultiPoint(_) => Some(geometry.clone()),
-            Geometry::LineString(line) if !shape_polygons.0.is_empty() => {
-                Some(Geometry::MultiLineString(shape_polygons.clip(&geo::MultiLineString::new(vec![line.clone()]), false)))
-            }
+            Geometry::LineString(line) if !shape_polygons.0.is_empty() => Some(Geometry::MultiLineString(
+                shape_polygons.clip(&geo::MultiLineString::new(vec![line.clone()]), false),
+            )),
             Geometry::MultiLineString(lines) if !shape_polygons.0.is_empty() => {
                 Some(Geometry::MultiLineString(shape_polygons.clip(lines, false)))
             }
@@ -160,7 +175,10 @@ mod tests {
         assert!(shape.intersects_geometry(&geometry("LINESTRING(-5 5, 5 5)")));
         assert!(!shape.intersects_geometry(&geometry("LINESTRING(-5 -5, -1 20)")));
         assert!(shape.intersects_geometry(&geometry("POLYGON((9 9, 20 9, 20 20, 9 9))")));
-        assert!(shape.intersects_geometry(&geometry("POLYGON((-5 -5, 20 -5, 20 20, -5 20, -5 -5))")), "contains the shape");
+        assert!(
+            shape.intersects_geometry(&geometry("POLYGON((-5 -5, 20 -5, 20 20, -5 20, -5 -5))")),
+            "contains the shape"
+        );
     }
 
     #[test]
@@ -168,7 +186,7 @@ mod tests {
         let shape = Shape::parse("LINESTRING(0 0, 10 10)", 250, "intersects").unwrap();
         assert!(shape.intersects_point(5.0, 5.0));
         assert!(!shape.intersects_point(5.0, 6.0));
-        assert!(shape.intersects_geometry(&geometry("POLYGON((4 0, 6 0, 6 2, 4 2, 4 0))")) == false);
+        assert!(!shape.intersects_geometry(&geometry("POLYGON((4 0, 6 0, 6 2, 4 2, 4 0))")));
         assert!(shape.intersects_geometry(&geometry("POLYGON((4 3, 6 3, 6 6, 4 6, 4 3))")));
     }
 

@@ -37,7 +37,12 @@ pub fn circle_boxes(lat: f64, lon: f64, radius_km: f64) -> Vec<LonLatBox> {
     let d_lat = angular.to_degrees();
     let (min_lat, max_lat) = (lat - d_lat, lat + d_lat);
     if max_lat >= 90.0 || min_lat <= -90.0 || angular >= std::f64::consts::FRAC_PI_2 {
-        return vec![LonLatBox { min_lon: -180.0, min_lat: min_lat.max(-90.0), max_lon: 180.0, max_lat: max_lat.min(90.0) }];
+        return vec![LonLatBox {
+            min_lon: -180.0,
+            min_lat: min_lat.max(-90.0),
+            max_lon: 180.0,
+            max_lat: max_lat.min(90.0),
+        }];
     }
     // Widest longitude offset of a small circle: asin(sin r / cos φ).
     let ratio = angular.sin() / lat.to_radians().cos();
@@ -88,7 +93,8 @@ mod tests {
         // Two points near the north pole on opposite meridians: 2° apart through the pole.
         close(distance_km(89.0, 0.0, 89.0, 180.0), EARTH_RADIUS_KM * 2f64.to_radians(), 1e-9);
         // The docs' nearby example: entity -8051 at 2.1973… km.
-        let center = (40.83274904439099, -74.3163299560546935);
+        // The docs write the longitude as -74.3163299560546935 (more digits than f64 holds).
+        let center = (40.83274904439099, -74.316_329_956_054_69);
         close(distance_km(center.0, center.1, 40.820685, -74.295683), 2.19734068236095, 1e-5);
         close(distance_km(center.0, center.1, 40.849513, -74.292831), 2.72010344668636, 1e-5);
     }

@@ -17,6 +17,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start-up: the size of the `Serve` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the server.
     Serve(ServeConfig),

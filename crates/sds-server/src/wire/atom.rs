@@ -51,7 +51,10 @@ fn entry_body(out: &mut String, page: &EntityPage<'_>, hit: &sds_query::Hit, upd
     let mut uri = String::new();
     page.entry_uri(&mut uri, hit.row);
     out.push_str(&escape(&uri));
-    let _ = write!(out, r#"</id><title type="text"/><updated>{updated}</updated><content type="application/xml"><m:properties>"#);
+    let _ = write!(
+        out,
+        r#"</id><title type="text"/><updated>{updated}</updated><content type="application/xml"><m:properties>"#
+    );
     for &field in page.fields {
         let name = page.name(field);
         let edm_type = page.edm_type(field);

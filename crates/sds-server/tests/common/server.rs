@@ -103,8 +103,13 @@ impl TestServer {
     /// Kills the server and starts it again on the same data dir (the keys
     /// stay; the port changes).
     pub fn restart(&mut self) {
+        self.restart_with(&[]);
+    }
+
+    /// Like [`TestServer::restart`] with `serve` flags.
+    pub fn restart_with(&mut self, flags: &[&str]) {
         self.kill9();
-        let mut fresh = TestServer::spawn(&self.data_dir.clone(), &[]);
+        let mut fresh = TestServer::spawn(&self.data_dir.clone(), flags);
         self.child = fresh.child.take();
         self.base = fresh.base.clone();
         self.root = fresh.root.clone();

@@ -236,6 +236,13 @@ fn a_name_being_deleted_cannot_be_loaded() {
     let refused = server.load("Shops", "complete", "pipe", SHOPS_PIPE, "");
     assert_eq!(refused.status(), 400);
     assert!(refused.json_value()["errorDetails"].to_string().contains("being deleted"));
+    // The job list shows pending jobs first: the delete waits behind the load.
+    let list = server.get(&format!("/REST/v1/Dataflows/ListJobs?key={}", server.master_key)).json_value();
+    let statuses: Vec<&str> =
+        list["resourceSets"][0]["resources"].as_array().unwrap().iter().map(|job| job["status"].as_str().unwrap()).collect();
+    let first_done = statuses.iter().position(|status| *status != "Pending").unwrap_or(statuses.len());
+    assert!(statuses[first_done..].iter().all(|status| *status != "Pending"), "pending first: {statuses:?}");
+    assert!(first_done >= 1, "the delete is still pending: {statuses:?}");
     wait_for_list_idle(&server);
 }
 
@@ -323,4 +330,51 @@ fn jobs_in_process_quota() {
     assert!(second.json_value()["errorDetails"].to_string().contains("jobs in process at once is 1"));
     wait_for_list_idle(&server);
     assert_eq!(server.load("Small", "complete", "pipe", SHOPS_PIPE, "").status(), 201);
+}
+
+#[test]
+fn staged_versions_expire_after_their_retention() {
+    let mut server = TestServer::start();
+    let job = server.load_and_wait("Shops", "complete", "pipe", SHOPS_PIPE);
+    let access_id = access_id_of(&job);
+    server.load_and_wait("Shops", "completeStaging", "csv", TWO_ROWS);
+    server.restart_with(&["--staged-retention-days", "1"]);
+    assert_eq!(rows(&server, &access_id, "&isStaging=1"), ["a", "b"], "kept within its retention");
+    server.restart_with(&["--staged-retention-days", "0"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let staged_url = format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key);
+    while server.get(&staged_url).status() != 404 {
+        assert!(std::time::Instant::now() < deadline, "the expired staged version was not dropped");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(rows(&server, &access_id, ""), ["1", "2"], "the published version stays");
+}
+
+#[test]
+fn lifecycle_errors() {
+    let server = TestServer::start();
+    let job = server.load_and_wait("Shops", "complete", "pipe", SHOPS_PIPE);
+    let access_id = access_id_of(&job);
+    server.load_and_wait("Shops", "completeStaging", "csv", TWO_ROWS);
+    let commit = |key: &str| server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={key}"));
+    assert_eq!(commit(&server.query_key).status(), 401, "only the master key publishes");
+    let stranger = server.create_key("stranger");
+    assert_eq!(commit(&stranger).status(), 401);
+    assert_eq!(server.get(&format!("/REST/v1/data/{}/Shops/$commit?key={}", "0".repeat(32), server.master_key)).status(), 404);
+    assert_eq!(server.get(&format!("/REST/v1/data/jobs/{}/$getstatus", "0".repeat(32))).status(), 404);
+    assert_eq!(server.get("/REST/v1/data/jobs/not-a-job/$getstatus").status(), 404);
+    // A load job's id is not a $getstatus job.
+    assert_eq!(server.get(&format!("/REST/v1/data/jobs/{}/$getstatus", job["id"].as_str().unwrap())).status(), 404);
+    let response = commit(&server.master_key);
+    assert_eq!(response.status(), 202);
+    let status_url = location(&response);
+    assert_eq!(server.get(&format!("{status_url}?key={stranger}")).status(), 401, "a key, when given, must be of the account");
+    assert_eq!(server.get(&format!("{status_url}?key=wrong")).status(), 401);
+    let xml = server.get(&format!("{status_url}?output=xml")).text().unwrap();
+    assert!(xml.contains("<DataServiceJob>"), "{xml}");
+    let delete = |key: &str| {
+        server.client.delete(format!("{}/data/{access_id}/Shops?key={key}", server.root)).send().unwrap().status()
+    };
+    assert_eq!(delete(&server.query_key), 401);
+    assert_eq!(delete(""), 401);
 }

@@ -70,7 +70,8 @@ fn nearby_bbox_and_intersects_find_and_order_entities() {
     assert_eq!(fixture.ids("spatialFilter=bbox(-18,179,-16,-179)"), ["c5", "c6"], "across the antimeridian");
     assert_eq!(fixture.ids("spatialFilter=nearby(-17,-179.96,15)"), ["c6", "c5"], "nearest first, across");
     assert_eq!(
-        fixture.ids("SpatialFilter=intersects('POLYGON((-122.5 47.5,-122.2 47.5,-122.2 47.7,-122.5 47.7,-122.5 47.5))')"),
+        fixture
+            .ids("SpatialFilter=intersects('POLYGON((-122.5 47.5,-122.2 47.5,-122.2 47.7,-122.5 47.7,-122.5 47.5))')"),
         ["c1", "c2"]
     );
     assert_eq!(fixture.ids("spatialFilter=intersects('LINESTRING(-123.0171 48, -123.0171 49)'"), ["c3"], "no final )");
@@ -83,7 +84,10 @@ fn property_filters_order_page_and_count() {
     assert_eq!(fixture.ids("$filter=startswith(Name,'san')%20eq%20true"), ["c3"]);
     // c4's Rating is null: `Rating lt 4` is false for it, so `not (…)` holds.
     assert_eq!(fixture.ids("$filter=Seats%20ge%208%20And%20not%20(Rating%20lt%204)"), ["c1", "c4"]);
-    assert_eq!(fixture.ids("$filter=Opened%20gt%20datetime'2011-01-01T00:00:00Z'&$orderby=Opened%20desc"), ["c4", "c2"]);
+    assert_eq!(
+        fixture.ids("$filter=Opened%20gt%20datetime'2011-01-01T00:00:00Z'&$orderby=Opened%20desc"),
+        ["c4", "c2"]
+    );
     assert_eq!(fixture.ids("$orderby=Seats%20desc,Name&$top=2&$skip=1"), ["c1", "c2"]);
     assert_eq!(fixture.ids("&$filter=entityId%20in%20('C5','c1')"), ["c1", "c5"], "?& start, case-insensitive ids");
     let counted = fixture.json("$filter=Rating%20gt%203&$top=1&$inlinecount=allpages");

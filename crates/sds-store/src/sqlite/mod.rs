@@ -295,7 +295,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         self.write(Durability::Full, |tx| lifecycle::commit_change(tx, job, data_source, change, outcome))?;
         if matches!(change, DataSourceChange::Delete | DataSourceChange::DeleteStaged) {
-            self.write(Durability::Normal, |tx| Ok(tx.execute_batch("PRAGMA incremental_vacuum")?))?;
+            // The pragma frees pages as it is stepped, so it must run to its end.
+            self.write(Durability::Normal, |tx| {
+                let mut statement = tx.prepare("PRAGMA incremental_vacuum")?;
+                let mut rows = statement.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            })?;
         }
         Ok(())
     }

@@ -40,7 +40,9 @@ impl Rendering {
                 _ => QueryFormat::Atom,
             },
             Some(other) => {
-                return Err(ApiError::bad_request(format!("the '$format' parameter '{other}' is invalid: use atom or json")))
+                return Err(ApiError::bad_request(format!(
+                    "the '$format' parameter '{other}' is invalid: use atom or json"
+                )))
             }
         };
         let format = if jsonp.is_some() { QueryFormat::Json } else { format };

@@ -75,10 +75,7 @@ async fn answer(
     let table = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
-        return Err(ApiError::not_found(format!(
-            "data source '{}' has no entity type '{entity_type}'",
-            source.name
-        )));
+        return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
     }
     check_rights(&key, &source)?;
     let entity_base = format!("{}/data/{}/{}/{}", context.root, source.access_id, source.name, schema.entity_type_name);

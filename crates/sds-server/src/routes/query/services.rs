@@ -54,12 +54,13 @@ impl Geocoder for HttpGeocoder {
             .header("user-agent", "sds")
             .send()
             .map_err(|error| error.to_string())?;
-        let body: serde_json::Value =
-            serde_json::from_str(&response.text().map_err(|error| error.to_string())?).map_err(|error| error.to_string())?;
+        let body: serde_json::Value = serde_json::from_str(&response.text().map_err(|error| error.to_string())?)
+            .map_err(|error| error.to_string())?;
         let Some(first) = body.as_array().and_then(|places| places.first()) else {
             return Ok(None);
         };
-        let number = |value: &serde_json::Value| value.as_str().and_then(|text| text.parse::<f64>().ok()).or(value.as_f64());
+        let number =
+            |value: &serde_json::Value| value.as_str().and_then(|text| text.parse::<f64>().ok()).or(value.as_f64());
         match (number(&first["lat"]), number(&first["lon"])) {
             (Some(latitude), Some(longitude)) => Ok(Some((latitude, longitude))),
             _ => Err("the geocoder's answer has no lat/lon".into()),
@@ -69,14 +70,7 @@ impl Geocoder for HttpGeocoder {
 
 impl Router for HttpRouter {
     fn route(&self, start: (f64, f64), end: (f64, f64), options: &RouteOptions) -> Result<Vec<(f64, f64)>, String> {
-        let url = format!(
-            "{}/{},{};{},{}",
-            self.url.trim_end_matches('/'),
-            start.1,
-            start.0,
-            end.1,
-            end.0
-        );
+        let url = format!("{}/{},{};{},{}", self.url.trim_end_matches('/'), start.1, start.0, end.1, end.0);
         let mut query = vec![("overview", "full".to_owned()), ("geometries", "geojson".to_owned())];
         if let Some(avoid) = &options.avoid {
             let excluded: Vec<&str> = avoid
@@ -93,15 +87,12 @@ impl Router for HttpRouter {
         }
         let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
         let response = client()?.get(format!("{url}?{query}")).send().map_err(|error| error.to_string())?;
-        let body: serde_json::Value =
-            serde_json::from_str(&response.text().map_err(|error| error.to_string())?).map_err(|error| error.to_string())?;
+        let body: serde_json::Value = serde_json::from_str(&response.text().map_err(|error| error.to_string())?)
+            .map_err(|error| error.to_string())?;
         let coordinates = body["routes"][0]["geometry"]["coordinates"]
             .as_array()
             .ok_or_else(|| format!("the router found no route ({})", body["code"].as_str().unwrap_or("no code")))?;
-        Ok(coordinates
-            .iter()
-            .filter_map(|pair| Some((pair[1].as_f64()?, pair[0].as_f64()?)))
-            .collect())
+        Ok(coordinates.iter().filter_map(|pair| Some((pair[1].as_f64()?, pair[0].as_f64()?))).collect())
     }
 }
 
