@@ -10,11 +10,29 @@
 //! header, bytes that are not UTF-8); a problem confined to one row (say, an
 //! unknown child element in one XML row) comes back as
 //! [`Record::problem`], and the job counts that row as failed and goes on.
+//!
+//! Formats that need random access or two passes (KML/KMZ, zipped
+//! shapefiles, GeoJSON) are opened from a file with [`open_path_reader`];
+//! they have no entity type of their own and take the hint given (the data
+//! source name). Their mapping to SDS entities is documented in
+//! [`kml`], [`shapefile`] and [`geojson`]. Downloads are written by
+//! [`xml_dataset::DataSetWriter`] (SDS), [`geojson::GeoJsonWriter`] and
+//! [`text::CsvWriter`] (extensions), all with the same streaming shape.
 
+mod archive;
+pub mod geojson;
+mod geometry;
+pub mod kml;
+mod names;
+pub mod shapefile;
 pub mod text;
 pub mod xml_dataset;
 
+#[cfg(test)]
+mod fuzz_regressions;
+
 use std::io::BufRead;
+use std::path::Path;
 
 use sds_core::{InputFormat, Schema};
 
@@ -65,8 +83,128 @@ pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Resul
         InputFormat::Csv => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Comma)?)),
         InputFormat::Tab => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Tab)?)),
         InputFormat::Pipe => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Pipe)?)),
+        // These need random access or two passes: see [`open_path_reader`].
         InputFormat::Kml => Err(FormatError::Unsupported("kml")),
         InputFormat::Shp => Err(FormatError::Unsupported("shp")),
         InputFormat::GeoJson => Err(FormatError::Unsupported("geojson")),
+    }
+}
+
+/// The per-file limits SDS documents for KML and shapefile uploads
+/// (`geocode-and-data-source-limits.md`); the default is the Enterprise
+/// tier (Basic: 50 polygons of at most 250 points). A file over either
+/// limit fails as a whole, with a [`FormatError`] naming the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileLimits {
+    /// Most polygons in one file (a MULTIPOLYGON counts each member).
+    pub max_polygons: u64,
+    /// Most points in one polygon, all its rings together.
+    pub max_points_per_polygon: u64,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        FileLimits { max_polygons: 200_000, max_points_per_polygon: 100_000 }
+    }
+}
+
+/// Everything [`open_path_reader_with`] can be told.
+#[derive(Clone, Debug)]
+pub struct PathReaderOptions {
+    /// The entity type name for formats that have none (KML, SHP,
+    /// GeoJSON): SPEC says the data source name. Characters a name may not
+    /// hold become `_` (see [`entity_type_name`]).
+    pub entity_type_hint: String,
+    /// Most bytes any decompression (gzip, a zip entry, all zip entries
+    /// together) may produce.
+    pub max_uncompressed_bytes: u64,
+    pub limits: FileLimits,
+    /// GeoJSON: where the entity ID comes from (see [`geojson::IdSource`]).
+    pub geojson_id: geojson::IdSource,
+}
+
+impl PathReaderOptions {
+    pub fn new(entity_type_hint: &str, max_uncompressed_bytes: u64) -> Self {
+        PathReaderOptions {
+            entity_type_hint: entity_type_hint.to_owned(),
+            max_uncompressed_bytes,
+            limits: FileLimits::default(),
+            geojson_id: geojson::IdSource::default(),
+        }
+    }
+}
+
+/// Opens a reader over a file on disk, for every format, including those
+/// that need random access or two passes (KML, SHP, GeoJSON). The file may
+/// be the upload as received: gzip (`1F 8B`) and zip (`50 4B 03 04`) are
+/// recognized by their magic bytes, whatever the format (a KMZ is a zip, a
+/// shapefile upload must be one); extracted or decompressed data goes to a
+/// temporary directory the reader owns and removes when dropped.
+pub fn open_path_reader(
+    format: InputFormat,
+    path: &Path,
+    entity_type_hint: &str,
+    max_uncompressed_bytes: u64,
+) -> Result<Box<dyn RecordReader>, FormatError> {
+    open_path_reader_with(format, path, &PathReaderOptions::new(entity_type_hint, max_uncompressed_bytes))
+}
+
+/// [`open_path_reader`] with every option.
+pub fn open_path_reader_with(
+    format: InputFormat,
+    path: &Path,
+    options: &PathReaderOptions,
+) -> Result<Box<dyn RecordReader>, FormatError> {
+    match format {
+        InputFormat::Kml => Ok(Box::new(kml::KmlReader::open(path, options)?)),
+        InputFormat::Shp => Ok(Box::new(shapefile::ShapefileReader::open(path, options)?)),
+        InputFormat::GeoJson => Ok(Box::new(geojson::GeoJsonReader::open(path, options)?)),
+        InputFormat::Xml | InputFormat::Csv | InputFormat::Tab | InputFormat::Pipe => {
+            let source = archive::Source::open(path, options.max_uncompressed_bytes, &[])?;
+            let reader = open_reader(format, source.reader()?)?;
+            Ok(Box::new(archive::Owning { reader, _source: source }))
+        }
+    }
+}
+
+/// The entity type name a hint (the data source name) becomes: characters
+/// outside `[A-Za-z0-9_]` become `_`, a leading digit gets a `_` before it,
+/// at most 50 characters are kept, and an empty hint gives `Entity`.
+pub fn entity_type_name(hint: &str) -> String {
+    names::entity_type_name(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn geojson_is_an_input_format() {
+        assert_eq!(InputFormat::parse("GeoJSON"), Some(InputFormat::GeoJson));
+        assert_eq!(InputFormat::GeoJson.as_str(), "geojson");
+        assert!(matches!(
+            open_reader(InputFormat::GeoJson, Box::new(std::io::Cursor::new(Vec::new()))),
+            Err(FormatError::Unsupported("geojson"))
+        ));
+    }
+
+    #[test]
+    fn path_readers_decompress_text_formats_too() {
+        let csv = "Bing Spatial Data Services, 1.0, T\nId(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\n1,2,3\n";
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(csv.as_bytes()).unwrap();
+        let gzip = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(gzip.path(), encoder.finish().unwrap()).unwrap();
+        let zip = crate::shapefile::tests::zip_file(&[("data.txt", csv.as_bytes().to_vec())]);
+        for path in [gzip.path(), zip.path()] {
+            let mut reader = open_path_reader(InputFormat::Csv, path, "ignored", 1 << 20).unwrap();
+            assert_eq!(reader.schema().entity_type_name, "T");
+            assert_eq!(reader.next_record().unwrap().unwrap().cells[0].as_deref(), Some("1"));
+            assert!(reader.next_record().is_none());
+        }
+        let error = open_path_reader(InputFormat::Csv, gzip.path(), "ignored", 10).err().unwrap();
+        assert!(error.to_string().contains("larger than the limit of 10 bytes"), "{error}");
     }
 }

@@ -16,6 +16,9 @@
 //!   the row fail through [`Record::problem`].
 
 mod tokenizer;
+mod writer;
+
+pub use writer::CsvWriter;
 
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,7 @@ use crate::MAX_RECORD_BYTES;
 
 const BUFFER_BYTES: usize = 64 * 1024;
 
-pub(super) struct Tracked {
+pub(crate) struct Tracked {
     inner: Box<dyn BufRead + Send>,
     buffer: Box<[u8]>,
     /// The unconsumed part of `buffer`.
@@ -28,7 +28,7 @@ pub(super) struct Tracked {
 }
 
 impl Tracked {
-    pub(super) fn new(inner: Box<dyn BufRead + Send>) -> Tracked {
+    pub(crate) fn new(inner: Box<dyn BufRead + Send>) -> Tracked {
         Tracked {
             inner,
             buffer: vec![0; BUFFER_BYTES].into_boxed_slice(),
@@ -40,17 +40,17 @@ impl Tracked {
         }
     }
 
-    pub(super) fn line(&self) -> u64 {
+    pub(crate) fn line(&self) -> u64 {
         self.line
     }
 
     /// Starts a new event's byte budget.
-    pub(super) fn mark(&mut self) {
+    pub(crate) fn mark(&mut self) {
         self.since_mark = 0;
     }
 
     /// Whether the last I/O error came from the byte budget, not the input.
-    pub(super) fn over_limit(&self) -> bool {
+    pub(crate) fn over_limit(&self) -> bool {
         self.over_limit
     }
 }

@@ -6,7 +6,7 @@
 //! property. Namespaces are resolved, so any prefix works for the XML
 //! Schema and msdata namespaces.
 
-mod input;
+pub(crate) mod input;
 mod reader;
 mod schema;
 mod writer;
@@ -14,6 +14,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use reader::resolve_reference;
 pub use reader::DataSetReader;
 pub use writer::DataSetWriter;
 
@@ -26,14 +27,14 @@ use input::Tracked;
 const XSD_NAMESPACE: &[u8] = b"http://www.w3.org/2001/XMLSchema";
 const MSDATA_NAMESPACE: &[u8] = b"urn:schemas-microsoft-com:xml-msdata";
 
-fn at_line(line: u64, message: impl Into<String>) -> FormatError {
+pub(crate) fn at_line(line: u64, message: impl Into<String>) -> FormatError {
     FormatError::AtLine { line, message: message.into() }
 }
 
 /// The next parser event, with errors turned into line-numbered messages.
 /// A DTD is refused wherever it appears: entity declarations are the usual
 /// way to make a small XML document expand into a huge one.
-fn read_event<'b>(xml: &mut NsReader<Tracked>, buf: &'b mut Vec<u8>) -> Result<Event<'b>, FormatError> {
+pub(crate) fn read_event<'b>(xml: &mut NsReader<Tracked>, buf: &'b mut Vec<u8>) -> Result<Event<'b>, FormatError> {
     buf.clear();
     xml.get_mut().mark();
     let line = xml.get_ref().line();
@@ -55,10 +56,10 @@ fn read_event<'b>(xml: &mut NsReader<Tracked>, buf: &'b mut Vec<u8>) -> Result<E
     }
 }
 
-fn not_utf8(line: u64) -> FormatError {
+pub(crate) fn not_utf8(line: u64) -> FormatError {
     at_line(line, "the document is not valid UTF-8 (SDS accepts UTF-8 only)")
 }
 
-fn is_blank(text: &[u8]) -> bool {
+pub(crate) fn is_blank(text: &[u8]) -> bool {
     text.iter().all(|byte| matches!(byte, b' ' | b'\t' | b'\r' | b'\n'))
 }

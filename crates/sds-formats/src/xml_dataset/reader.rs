@@ -307,7 +307,7 @@ fn note(problem: &mut Option<String>, message: impl FnOnce() -> String) {
 }
 
 /// Resolves the five predefined entities and character references.
-fn resolve_reference(reference: &str) -> Option<char> {
+pub(crate) fn resolve_reference(reference: &str) -> Option<char> {
     match reference {
         "lt" => return Some('<'),
         "gt" => return Some('>'),
