@@ -195,6 +195,13 @@ pub struct LoadParams {
     /// The data source this load targets when it existed at submission
     /// (incremental loads must name an existing one).
     pub access_id: Option<AccessId>,
+    /// Where to fetch the input from instead of the request body.
+    #[serde(default)]
+    pub data_location: Option<String>,
+    /// GeoJSON: the feature property that holds the entity ID (default: the
+    /// feature's `id`).
+    #[serde(default)]
+    pub id_property: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,6 +209,40 @@ pub struct DownloadParams {
     pub access_id: AccessId,
     /// The version to download, fixed when the job is created.
     pub version_id: VersionId,
+    /// What to write; SDS only had the XML DataSet.
+    #[serde(default)]
+    pub format: DownloadFormat,
+}
+
+/// The `format` of a download job: the SDS XML DataSet, or (extensions)
+/// GeoJSON and the SDS CSV text schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DownloadFormat {
+    #[default]
+    Xml,
+    GeoJson,
+    Csv,
+}
+
+impl DownloadFormat {
+    pub fn parse(text: &str) -> Option<DownloadFormat> {
+        let format = match text.to_ascii_lowercase().as_str() {
+            "xml" => DownloadFormat::Xml,
+            "geojson" => DownloadFormat::GeoJson,
+            "csv" => DownloadFormat::Csv,
+            _ => return None,
+        };
+        Some(format)
+    }
+
+    /// The output file's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            DownloadFormat::Xml => "xml",
+            DownloadFormat::GeoJson => "geojson",
+            DownloadFormat::Csv => "csv",
+        }
+    }
 }
 
 /// Which data source a lifecycle job changes, fixed when it is created.

@@ -57,6 +57,21 @@ pub struct ServeConfig {
     /// toolkit requires) or `dataservice` (what the docs show).
     #[arg(long, env = "SDS_GETSTATUS_TYPE", default_value = "dataflow", value_parser = ["dataflow", "dataservice"])]
     pub getstatus_type: String,
+    /// Hosts that `dataLocation` may fetch from (comma-separated; a leading
+    /// `.` matches subdomains). Empty: any host with a public address.
+    #[arg(long, env = "SDS_DATA_LOCATION_HOSTS", value_delimiter = ',')]
+    pub data_location_hosts: Vec<String>,
+    /// Lets `dataLocation` reach loopback, private and link-local addresses
+    /// (refused by default: fetching arbitrary URLs from a server is a
+    /// request-forgery risk).
+    #[arg(long, env = "SDS_DATA_LOCATION_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub data_location_allow_private: bool,
+    /// Most polygons in one KML or Shapefile upload (SDS Enterprise: 200,000).
+    #[arg(long, env = "SDS_MAX_POLYGONS_PER_FILE", default_value_t = 200_000)]
+    pub max_polygons_per_file: u64,
+    /// Most points in one polygon of a KML or Shapefile upload (SDS Enterprise: 100,000).
+    #[arg(long, env = "SDS_MAX_POINTS_PER_POLYGON", default_value_t = 100_000)]
+    pub max_points_per_polygon: u64,
     /// Most points of an `intersects`/`intersection` geography (SDS: 250).
     #[arg(long, env = "SDS_QUERY_MAX_SHAPE_POINTS", default_value_t = 250)]
     pub query_max_shape_points: usize,

@@ -60,6 +60,15 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         limits: config.limits(),
         workers: config.job_workers,
         staged_retention: chrono::Duration::days(i64::from(config.staged_retention_days)),
+        fetch: crate::jobs::fetch::FetchPolicy {
+            allowed_hosts: config.data_location_hosts.clone(),
+            allow_private: config.data_location_allow_private,
+            max_bytes: config.max_upload_bytes,
+        },
+        file_limits: sds_formats::FileLimits {
+            max_polygons: config.max_polygons_per_file,
+            max_points_per_polygon: config.max_points_per_polygon,
+        },
     };
     let engine = JobEngine::start(Arc::clone(&store), settings)?;
     let query_cache = Arc::new(crate::query_cache::QueryCache::new(config.query_cached_versions));

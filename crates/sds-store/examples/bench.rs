@@ -68,6 +68,8 @@ fn run(file: &std::path::Path, sequential: bool) {
                 query_key: None,
                 description: None,
                 access_id: None,
+                data_location: None,
+                id_property: None,
             }),
             created: Utc::now(),
             completed: None,

@@ -81,6 +81,8 @@ impl Fixture {
                 query_key: None,
                 description: Some("shops".into()),
                 access_id: None,
+                data_location: None,
+                id_property: None,
             }),
             created: Utc::now(),
             completed: None,
@@ -200,7 +202,11 @@ fn jobs_round_trip_and_order() {
     let mut download = first.clone();
     download.id = JobId::generate();
     download.kind = JobKind::Download;
-    download.params = JobParams::Download(DownloadParams { access_id: AccessId::generate(), version_id: VersionId(4) });
+    download.params = JobParams::Download(DownloadParams {
+        access_id: AccessId::generate(),
+        version_id: VersionId(4),
+        format: sds_core::DownloadFormat::GeoJson,
+    });
     // Same instant as `first`: order must come from insertion, not the clock.
     f.store.insert_job(&download).unwrap();
     let second = f.job(JobKind::LoadComplete, "SHOPS");

@@ -2,11 +2,13 @@
 //! DataSet file (written aside, synced, then renamed), then complete.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter};
 
 use chrono::Utc;
 use sds_core::job::{DownloadParams, JobOutcome};
-use sds_core::{Job, JobStatus};
+use sds_core::{DownloadFormat, Entity, Job, JobStatus};
+use sds_formats::geojson::GeoJsonWriter;
+use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 
 use super::{download_path, EngineError, EngineInner};
@@ -28,12 +30,26 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
         return Ok(());
     };
-    let target = download_path(&inner.settings.downloads_dir, &job.id);
-    let partial = target.with_extension("xml.part");
+    let target = download_path(&inner.settings.downloads_dir, &job.id, params.format);
+    let partial = target.with_extension("part");
     let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
-    let mut writer = DataSetWriter::new(file, &source.name, &version.schema)?;
-    let count = store.for_each_entity(version.id, &mut |entity| writer.write_entity(&entity))?;
-    let file = writer.finish()?.into_inner().map_err(|error| error.into_error())?;
+    let (name, schema) = (source.name.as_str(), &version.schema);
+    let visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| store.for_each_entity(version.id, visit);
+    let (count, file) = match params.format {
+        DownloadFormat::Xml => {
+            let mut writer = DataSetWriter::new(file, name, schema)?;
+            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+        }
+        DownloadFormat::GeoJson => {
+            let mut writer = GeoJsonWriter::new(file, name, schema)?;
+            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+        }
+        DownloadFormat::Csv => {
+            let mut writer = CsvWriter::new(file, name, schema)?;
+            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+        }
+    };
+    let file = file.into_inner().map_err(|error| error.into_error())?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&partial, &target)?;

@@ -9,7 +9,8 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
-use sds_core::{AccessId, EntityBuilder, EntityError, Job, JobStatus, LoadParams, VersionId};
+use sds_core::{AccessId, EntityBuilder, EntityError, InputFormat, Job, JobStatus, LoadParams, VersionId};
+use sds_formats::PathReaderOptions;
 use sds_formats::Record;
 use sds_store::{LoadCommit, StoreError};
 
@@ -113,11 +114,29 @@ impl LoadRun<'_> {
 
     fn execute(&mut self, spooled: &std::path::Path, scratch: &std::path::Path) -> Result<VersionId, LoadError> {
         let store = self.inner.store.as_ref();
-        let limits = &self.inner.settings.limits;
-        let input = input::open_input(spooled, scratch, limits.max_upload_bytes)
-            .map_err(|error| LoadError::Abort(format!("the input cannot be read: {error}")))?;
-        let mut reader =
-            sds_formats::open_reader(self.params.input, input).map_err(|error| LoadError::Abort(error.to_string()))?;
+        let settings = &self.inner.settings;
+        let limits = &settings.limits;
+        if let Some(location) = &self.params.data_location {
+            // Fetched on every run: a crash before the commit leaves no
+            // trusted copy, and the URL is what the client acknowledged.
+            settings.fetch.fetch(location, spooled).map_err(LoadError::Abort)?;
+        }
+        let mut reader = match self.params.input {
+            InputFormat::Kml | InputFormat::Shp | InputFormat::GeoJson => {
+                let mut options = PathReaderOptions::new(&self.job.data_source_name, limits.max_upload_bytes);
+                options.limits = settings.file_limits.clone();
+                if let Some(property) = &self.params.id_property {
+                    options.geojson_id = sds_formats::geojson::IdSource::Property(property.clone());
+                }
+                sds_formats::open_path_reader_with(self.params.input, spooled, &options)
+            }
+            InputFormat::Xml | InputFormat::Csv | InputFormat::Tab | InputFormat::Pipe => {
+                let input = input::open_input(spooled, scratch, limits.max_upload_bytes)
+                    .map_err(|error| LoadError::Abort(format!("the input cannot be read: {error}")))?;
+                sds_formats::open_reader(self.params.input, input)
+            }
+        }
+        .map_err(|error| LoadError::Abort(error.to_string()))?;
         let upload = reader.schema().clone();
         let (builder, base) = if self.params.operation.is_incremental() {
             let abort = || LoadError::Abort(format!("data source '{}' no longer exists", self.job.data_source_name));

@@ -9,6 +9,7 @@
 //! incremental load always builds on the version before it.
 
 mod download;
+pub mod fetch;
 pub mod input;
 mod lifecycle;
 mod load;
@@ -40,8 +41,8 @@ pub enum EngineError {
 const STAGED_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Where a download job writes its output.
-pub fn download_path(downloads_dir: &Path, job_id: &JobId) -> PathBuf {
-    downloads_dir.join(format!("{job_id}.xml"))
+pub fn download_path(downloads_dir: &Path, job_id: &JobId, format: sds_core::DownloadFormat) -> PathBuf {
+    downloads_dir.join(format!("{job_id}.{}", format.extension()))
 }
 
 #[derive(Clone, Debug)]
@@ -52,6 +53,10 @@ pub struct EngineSettings {
     pub workers: usize,
     /// How long a staged version may wait to be published.
     pub staged_retention: chrono::Duration,
+    /// What `dataLocation` may fetch.
+    pub fetch: fetch::FetchPolicy,
+    /// KML and Shapefile limits.
+    pub file_limits: sds_formats::FileLimits,
 }
 
 /// Counts of a running job, shared with status requests.
@@ -104,6 +109,11 @@ impl JobEngine {
     /// Tells the loop that a job was stored.
     pub fn wake(&self) {
         self.inner.wake.notify_one();
+    }
+
+    /// What `dataLocation` may fetch.
+    pub fn fetch_policy(&self) -> &fetch::FetchPolicy {
+        &self.inner.settings.fetch
     }
 
     /// Live counts of a running job.

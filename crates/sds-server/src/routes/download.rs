@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sds_core::{DownloadParams, Job, JobId, JobKind, JobParams, JobStatus, VersionState};
+use sds_core::{DownloadFormat, DownloadParams, Job, JobId, JobKind, JobParams, JobStatus, VersionState};
 use sds_store::KeyRecord;
 use tokio_util::io::ReaderStream;
 
@@ -39,7 +39,14 @@ pub async fn create(state: &AppState, context: &RequestContext, access_id: &str,
                 })?
         }
     };
-    let params = JobParams::Download(DownloadParams { access_id: source.access_id.clone(), version_id: version.id });
+    let format = match context.params.get("format").filter(|text| !text.is_empty()) {
+        Some(text) => DownloadFormat::parse(text).ok_or_else(|| {
+            ApiError::bad_request(format!("the 'format' parameter '{text}' is invalid: use xml, geojson or csv"))
+        })?,
+        None => DownloadFormat::Xml,
+    };
+    let params =
+        JobParams::Download(DownloadParams { access_id: source.access_id.clone(), version_id: version.id, format });
     let job = submit_job(state, &key, JobKind::Download, &source.name, params, version.entity_count).await?;
     Ok(context.created_response(StatusCode::CREATED, &job))
 }
@@ -104,14 +111,24 @@ pub async fn output(
     if job.status != JobStatus::Completed {
         return Err(ApiError::not_found(format!("download job {} is {}, not Completed", job.id, job.status)));
     }
-    let path = download_path(&state.config.downloads_dir(), &job.id);
+    let JobParams::Download(params) = &job.params else {
+        return Err(ApiError::not_found(format!("job {} is not a download job", job.id)));
+    };
+    let (path, content_type) = (
+        download_path(&state.config.downloads_dir(), &job.id, params.format),
+        match params.format {
+            DownloadFormat::Xml => "application/xml; charset=utf-8",
+            DownloadFormat::GeoJson => "application/geo+json",
+            DownloadFormat::Csv => "text/csv; charset=utf-8",
+        },
+    );
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::not_found(format!("the output of download job {} is no longer available", job.id)))?;
     let length = file.metadata().await?.len();
     let mut response = Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     Ok(response)
 }

@@ -34,12 +34,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     let input_text = params.require("input", "input")?;
     let input = InputFormat::parse(input_text).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "the 'input' parameter '{input_text}' is invalid: use xml, csv, tab, pipe, kml or shp"
+            "the 'input' parameter '{input_text}' is invalid: use xml, csv, tab, pipe, kml, shp or geojson"
         ))
     })?;
-    if matches!(input, InputFormat::Kml | InputFormat::Shp) {
-        return Err(ApiError::bad_request(format!("input={} is not supported by this server yet", input.as_str())));
-    }
     let set_public = params.flag("setpublic", "setPublic")?;
     if operation.is_staging() && set_public == Some(true) {
         return Err(ApiError::bad_request("setPublic=1 cannot be combined with a staging load"));
@@ -54,13 +51,14 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         Some(text) => Some(check_query_key(state, &key, text).await?),
         None => None,
     };
-    if params.get("datalocation").is_some_and(|location| !location.is_empty()) {
-        return Err(ApiError::bad_request(if spool::has_body(&context.headers) {
-            "give the data either in the request body or with dataLocation, not both"
-        } else {
-            "dataLocation is not supported by this server yet: send the data in the request body"
-        }));
-    }
+    let data_location = match params.get("datalocation").filter(|location| !location.is_empty()) {
+        Some(_) if spool::has_body(&context.headers) => {
+            return Err(ApiError::bad_request("give the data either in the request body or with dataLocation, not both"))
+        }
+        Some(location) => Some(state.engine.fetch_policy().check_url(location).map_err(ApiError::bad_request)?.to_string()),
+        None => None,
+    };
+    let id_property = params.get("idproperty").filter(|text| !text.is_empty()).map(str::to_owned);
 
     let account = key.account_id;
     let lookup_name = name.clone();
@@ -93,7 +91,11 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     check_job_quota(state, &key).await?;
 
     let job_id = JobId::generate();
-    let spooled = spool::receive(&state.config.spool_dir(), &job_id, body, state.config.max_upload_bytes).await?;
+    // A dataLocation input is fetched by the job itself, when it runs.
+    let spooled = match data_location {
+        Some(_) => None,
+        None => Some(spool::receive(&state.config.spool_dir(), &job_id, body, state.config.max_upload_bytes).await?),
+    };
     let job = Job {
         id: job_id,
         account_id: key.account_id,
@@ -101,7 +103,16 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         kind: JobKind::for_load(operation),
         status: JobStatus::Pending,
         data_source_name: existing.map_or(name, |source| source.name),
-        params: JobParams::Load(LoadParams { operation, input, set_public, query_key, description, access_id }),
+        params: JobParams::Load(LoadParams {
+            operation,
+            input,
+            set_public,
+            query_key,
+            description,
+            access_id,
+            data_location,
+            id_property,
+        }),
         created: Utc::now(),
         completed: None,
         total_entity_count: 0,
@@ -112,7 +123,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     };
     let stored = job.clone();
     if let Err(error) = state.store_call(move |store| store.insert_job(&stored)).await {
-        spool::discard(&spooled);
+        if let Some(spooled) = spooled {
+            spool::discard(&spooled);
+        }
         return Err(error);
     }
     state.engine.wake();

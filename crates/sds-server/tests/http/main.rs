@@ -10,6 +10,7 @@ mod download;
 mod envelopes;
 mod errors;
 mod fixtures;
+mod formats;
 mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
