@@ -258,11 +258,20 @@ pub enum JobParams {
     /// Publish the staged version.
     Publish(TargetParams),
     /// Make the version that `version_job` produced the published one.
-    Rollback { target: TargetParams, version_job: JobId },
+    Rollback {
+        target: TargetParams,
+        version_job: JobId,
+    },
     /// Make the data source public or private.
-    Access { target: TargetParams, public: bool },
+    Access {
+        target: TargetParams,
+        public: bool,
+    },
     /// Delete the data source, or only its staged version.
-    Delete { target: TargetParams, staged_only: bool },
+    Delete {
+        target: TargetParams,
+        staged_only: bool,
+    },
 }
 
 impl JobParams {

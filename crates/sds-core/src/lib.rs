@@ -21,8 +21,8 @@ pub use entity::{BuiltRecord, Entity, EntityBuilder, EntityError};
 pub use geography::{Bounds, Geography, GeographyError};
 pub use ids::{AccessId, AccountId, DataSourceId, JobId, KeyId, VersionId};
 pub use job::{
-    DownloadFormat, DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus, LoadOperation,
-    LoadParams, TargetParams,
+    DownloadFormat, DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus,
+    LoadOperation, LoadParams, TargetParams,
 };
 pub use schema::{EdmType, Property, Schema, SchemaError};
 pub use value::{Timestamp, Value};

@@ -78,10 +78,15 @@ pub struct LoadCommit<'a> {
 pub enum DataSourceChange {
     /// The staged version becomes the published one; the published one
     /// becomes a rollback target.
-    PublishStaged { previous_versions_kept: usize },
+    PublishStaged {
+        previous_versions_kept: usize,
+    },
     /// A rollback target becomes the published version; the published one
     /// becomes a rollback target.
-    Rollback { target: VersionId, previous_versions_kept: usize },
+    Rollback {
+        target: VersionId,
+        previous_versions_kept: usize,
+    },
     SetPublic(bool),
     /// Deletes the data source with every version and entity.
     Delete,

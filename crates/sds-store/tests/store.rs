@@ -635,7 +635,10 @@ fn staging_publish_rollback_and_delete_change_versions_atomically() {
     assert_eq!(f.store.job(&publish.id).unwrap().unwrap().status, JobStatus::Completed);
     // Publishing again has nothing to publish: refused, nothing changes.
     let again = f.job(JobKind::PublishFromStaged, "Shops");
-    assert!(matches!(f.store.commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        f.store.commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)),
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(f.store.job(&again.id).unwrap().unwrap().status, JobStatus::Pending);
 
     let rollback = f.job(JobKind::Rollback, "Shops");
@@ -646,7 +649,9 @@ fn staging_publish_rollback_and_delete_change_versions_atomically() {
     assert_eq!(f.store.version(staged).unwrap().unwrap().state, VersionState::Previous);
 
     let delete = f.job(JobKind::Delete, "Shops");
-    f.store.commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .unwrap();
     assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap(), None);
     assert_eq!(f.raw_entity_rows(first) + f.raw_entity_rows(staged), 0);
     assert_eq!(f.store.version(first).unwrap(), None);
@@ -664,7 +669,9 @@ fn deleting_a_data_source_gives_its_pages_back() {
     };
     let loaded = checkpoint_size(&f.path);
     let delete = f.job(JobKind::Delete, "Big");
-    f.store.commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .unwrap();
     let deleted = checkpoint_size(&f.path);
     assert!(deleted < loaded / 4, "the file shrinks after a delete: {loaded} -> {deleted} bytes");
 }

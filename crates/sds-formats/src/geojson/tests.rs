@@ -2,6 +2,7 @@ use sds_core::{EdmType, Entity, EntityBuilder, Property, Schema, Value};
 
 use super::*;
 use crate::shapefile::tests::entities;
+use sds_core::Geography;
 
 const SAMPLE: &str = r#"{"type": "FeatureCollection", "name": "x", "bbox": [0, 0, 1, 1],
  "features": [

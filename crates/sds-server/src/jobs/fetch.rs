@@ -84,7 +84,8 @@ impl FetchPolicy {
                 .resolve(&host, address)
                 .build()
                 .map_err(|error| format!("dataLocation cannot be fetched: {error}"))?;
-            let response = client.get(url.clone()).send().map_err(|error| format!("fetching dataLocation failed: {error}"))?;
+            let response =
+                client.get(url.clone()).send().map_err(|error| format!("fetching dataLocation failed: {error}"))?;
             let status = response.status();
             if status.is_redirection() {
                 let target = response
@@ -92,7 +93,8 @@ impl FetchPolicy {
                     .get(reqwest::header::LOCATION)
                     .and_then(|value| value.to_str().ok())
                     .ok_or_else(|| format!("dataLocation answered {status} without a Location"))?;
-                let next = url.join(target).map_err(|error| format!("dataLocation redirects to an invalid URL: {error}"))?;
+                let next =
+                    url.join(target).map_err(|error| format!("dataLocation redirects to an invalid URL: {error}"))?;
                 url = self.check_url(next.as_str())?;
                 continue;
             }
@@ -166,7 +168,19 @@ mod tests {
 
     #[test]
     fn only_public_addresses_are_public() {
-        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {

@@ -124,7 +124,7 @@ impl LoadRun<'_> {
         let mut reader = match self.params.input {
             InputFormat::Kml | InputFormat::Shp | InputFormat::GeoJson => {
                 let mut options = PathReaderOptions::new(&self.job.data_source_name, limits.max_upload_bytes);
-                options.limits = settings.file_limits.clone();
+                options.limits = settings.file_limits;
                 if let Some(property) = &self.params.id_property {
                     options.geojson_id = sds_formats::geojson::IdSource::Property(property.clone());
                 }

@@ -170,9 +170,7 @@ async fn run_loop(inner: Arc<EngineInner>) {
 }
 
 fn busy_key(job: &Job) -> Option<String> {
-    job.params
-        .changes_data_source()
-        .then(|| format!("{}:{}", job.account_id, job.data_source_name.to_lowercase()))
+    job.params.changes_data_source().then(|| format!("{}:{}", job.account_id, job.data_source_name.to_lowercase()))
 }
 
 async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {

@@ -16,12 +16,18 @@ use crate::jobs::download_path;
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
 
-pub async fn create(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+pub async fn create(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     let (key, source) = addressed_source(state, context, access_id, name, Right::Master).await?;
     let staged = context.params.flag("isstaging", "isStaging")?.or(context.params.flag("isstaged", "isStaged")?);
     let version = match context.params.get("jobid").filter(|text| !text.is_empty()) {
         Some(text) => {
-            let missing = || ApiError::not_found(format!("data source '{}' keeps no version made by job '{text}'", source.name));
+            let missing =
+                || ApiError::not_found(format!("data source '{}' keeps no version made by job '{text}'", source.name));
             let version_job: JobId = text.parse().map_err(|_| missing())?;
             let access_id = source.access_id.clone();
             state.store_call(move |store| store.version_by_job(&access_id, &version_job)).await?.ok_or_else(missing)?

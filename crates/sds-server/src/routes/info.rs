@@ -15,8 +15,7 @@ use crate::wire::metadata::{edmx, Described};
 use crate::wire::service_doc::{self, Listing, VersionFlags, Workspace};
 
 /// What the public list says of every data source in it.
-const PUBLIC_DISCLAIMER: &str =
-    "This data source is published by its owner, who alone is responsible for its content.";
+const PUBLIC_DISCLAIMER: &str = "This data source is published by its owner, who alone is responsible for its content.";
 
 fn respond(body: String, content_type: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
@@ -29,15 +28,18 @@ fn wants_json(context: &RequestContext) -> Result<bool, ApiError> {
     match context.params.get_any(&["$format", "format"]).map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("atom") | Some("xml") => Ok(false),
         Some("json") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("the '$format' parameter '{other}' is invalid: use atom or json"))),
+        Some(other) => {
+            Err(ApiError::bad_request(format!("the '$format' parameter '{other}' is invalid: use atom or json")))
+        }
     }
 }
 
 /// `true`, `1` or any other non-zero number (the docs' example says `showAllVersions=3`).
 fn show_all_versions(context: &RequestContext) -> bool {
-    context.params.get("showallversions").is_some_and(|value| {
-        value.eq_ignore_ascii_case("true") || value.parse::<i64>().is_ok_and(|number| number != 0)
-    })
+    context
+        .params
+        .get("showallversions")
+        .is_some_and(|value| value.eq_ignore_ascii_case("true") || value.parse::<i64>().is_ok_and(|number| number != 0))
 }
 
 fn document(context: &RequestContext, listing: Listing, workspaces: &[Workspace]) -> Result<Response, ApiError> {
@@ -71,13 +73,13 @@ fn workspace(root: &str, source: &DataSource, version: &Version, flags: Option<V
 }
 
 /// Each data source with its kept versions, as one store read per source.
-async fn with_versions(state: &AppState, sources: Vec<DataSource>) -> Result<Vec<(DataSource, Vec<Version>)>, ApiError> {
+async fn with_versions(
+    state: &AppState,
+    sources: Vec<DataSource>,
+) -> Result<Vec<(DataSource, Vec<Version>)>, ApiError> {
     state
         .store_call(move |store| {
-            sources
-                .into_iter()
-                .map(|source| store.versions_of(source.id).map(|versions| (source, versions)))
-                .collect()
+            sources.into_iter().map(|source| store.versions_of(source.id).map(|versions| (source, versions))).collect()
         })
         .await
 }
@@ -88,12 +90,19 @@ pub async fn account(state: &AppState, context: &RequestContext) -> Result<Respo
     let sources = with_versions(state, state.store_call(move |store| store.data_sources_of(account)).await?).await?;
     let workspaces: Vec<Workspace> = sources
         .iter()
-        .filter_map(|(source, versions)| current(versions).map(|version| workspace(&context.root, source, version, None)))
+        .filter_map(|(source, versions)| {
+            current(versions).map(|version| workspace(&context.root, source, version, None))
+        })
         .collect();
     document(context, Listing::Account, &workspaces)
 }
 
-pub async fn single(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+pub async fn single(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     let (_, source) = addressed_source(state, context, access_id, name, Right::Account).await?;
     let id = source.id;
     let versions = state.store_call(move |store| store.versions_of(id)).await?;
@@ -135,7 +144,8 @@ fn metadata_response(sources: &[(DataSource, Vec<Version>)], all_versions: bool)
     let described: Vec<Described<'_>> = sources
         .iter()
         .flat_map(|(source, versions)| {
-            let chosen: Vec<&Version> = if all_versions { versions.iter().collect() } else { current(versions).into_iter().collect() };
+            let chosen: Vec<&Version> =
+                if all_versions { versions.iter().collect() } else { current(versions).into_iter().collect() };
             chosen.into_iter().map(move |version| Described {
                 name: &source.name,
                 schema: &version.schema,
@@ -154,7 +164,12 @@ pub async fn account_metadata(state: &AppState, context: &RequestContext) -> Res
     Ok(metadata_response(&sources, false))
 }
 
-pub async fn metadata(state: &AppState, context: &RequestContext, access_id: &str, name: &str) -> Result<Response, ApiError> {
+pub async fn metadata(
+    state: &AppState,
+    context: &RequestContext,
+    access_id: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     let (_, source) = addressed_source(state, context, access_id, name, Right::Account).await?;
     let sources = with_versions(state, vec![source]).await?;
     Ok(metadata_response(&sources, show_all_versions(context)))

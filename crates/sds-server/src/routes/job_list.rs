@@ -17,9 +17,7 @@ pub async fn list(state: &AppState, context: &RequestContext) -> Result<Response
     let key = authenticate(state, &context.params).await?;
     let (account, since) = (key.account_id, Utc::now() - Duration::days(LISTED_DAYS));
     let jobs = state.store_call(move |store| store.account_jobs(account, since)).await?;
-    let views: Vec<_> = jobs
-        .iter()
-        .map(|job| context.job_view(job, state.engine.progress(&job.id), Shown::List))
-        .collect();
+    let views: Vec<_> =
+        jobs.iter().map(|job| context.job_view(job, state.engine.progress(&job.id), Shown::List)).collect();
     Ok(context.envelope.jobs(StatusCode::OK, &views, None))
 }

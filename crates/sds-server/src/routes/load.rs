@@ -53,9 +53,13 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     };
     let data_location = match params.get("datalocation").filter(|location| !location.is_empty()) {
         Some(_) if spool::has_body(&context.headers) => {
-            return Err(ApiError::bad_request("give the data either in the request body or with dataLocation, not both"))
+            return Err(ApiError::bad_request(
+                "give the data either in the request body or with dataLocation, not both",
+            ))
         }
-        Some(location) => Some(state.engine.fetch_policy().check_url(location).map_err(ApiError::bad_request)?.to_string()),
+        Some(location) => {
+            Some(state.engine.fetch_policy().check_url(location).map_err(ApiError::bad_request)?.to_string())
+        }
         None => None,
     };
     let id_property = params.get("idproperty").filter(|text| !text.is_empty()).map(str::to_owned);
@@ -142,7 +146,9 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
         })
         .await?;
     if newest_delete.is_some_and(|job| job.status == JobStatus::Pending) {
-        return Err(ApiError::bad_request(format!("data source '{name}' is still being deleted; try again when its delete job has completed")));
+        return Err(ApiError::bad_request(format!(
+            "data source '{name}' is still being deleted; try again when its delete job has completed"
+        )));
     }
     let limit = state.config.limits().max_data_sources;
     if is_new && sources as u64 >= u64::from(limit) {

@@ -141,7 +141,9 @@ async fn route(
             require(is_get)?;
             lifecycle::status(state, context, &original[2], false).await
         }
-        ["data", _, _] if *method == Method::DELETE => lifecycle::delete(state, context, &original[1], &original[2]).await,
+        ["data", _, _] if *method == Method::DELETE => {
+            lifecycle::delete(state, context, &original[1], &original[2]).await
+        }
         ["data", _, _] => {
             require(is_get)?;
             info::single(state, context, &original[1], &original[2]).await

@@ -61,7 +61,13 @@ pub fn status_url(root: &str, job: &Job) -> String {
 
 /// `getstatus_type` is the JSON type of `$getstatus` answers: the toolkit
 /// needs `DataflowJob` where the docs show `DataServiceJob` (configurable).
-pub fn job_view(root: &str, job: &Job, progress: Option<ProgressSnapshot>, shown: Shown, getstatus_type: JobType) -> JobView {
+pub fn job_view(
+    root: &str,
+    job: &Job,
+    progress: Option<ProgressSnapshot>,
+    shown: Shown,
+    getstatus_type: JobType,
+) -> JobView {
     let mut counts = [job.total_entity_count, job.processed_entity_count, job.failed_entity_count];
     if let (JobStatus::Pending, Some(progress)) = (job.status, progress) {
         counts = [progress.processed, progress.processed, progress.failed];

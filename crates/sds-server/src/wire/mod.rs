@@ -1,9 +1,9 @@
 //! The SDS wire format: every spelling, namespace and field order lives
 //! here and nowhere else.
 
+pub mod atom;
 pub mod codes;
 pub mod envelope;
-pub mod atom;
 pub mod job;
 pub mod metadata;
 pub mod odata;

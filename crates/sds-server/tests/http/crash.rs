@@ -96,7 +96,8 @@ fn kill_during_publish_rollback_and_delete_leaves_before_or_after() {
 
     // Rollback to the first version, killed right away.
     let first_job = first["id"].as_str().unwrap();
-    let rollback = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{first_job}/Shops?key={}", server.master_key));
+    let rollback =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{first_job}/Shops?key={}", server.master_key));
     assert_eq!(rollback.status(), 201);
     let rollback_url = location(&rollback);
     std::thread::sleep(Duration::from_millis(5));
@@ -109,7 +110,11 @@ fn kill_during_publish_rollback_and_delete_leaves_before_or_after() {
     assert_eq!(names(&server), 1);
 
     // Delete, killed right away: afterwards it is gone, never half-gone.
-    let delete = server.client.delete(format!("{}/data/{access_id}/Shops?key={}", server.root, server.master_key)).send().unwrap();
+    let delete = server
+        .client
+        .delete(format!("{}/data/{access_id}/Shops?key={}", server.root, server.master_key))
+        .send()
+        .unwrap();
     assert_eq!(delete.status(), 202);
     server.kill9();
     server.restart();
@@ -121,7 +126,9 @@ fn kill_during_publish_rollback_and_delete_leaves_before_or_after() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(
-        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key)).status(),
+        server
+            .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key))
+            .status(),
         404
     );
     let list = server.get(&format!("/REST/v1/Dataflows/ListJobs?key={}", server.master_key)).json_value();

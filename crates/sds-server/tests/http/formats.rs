@@ -7,7 +7,7 @@ use std::net::TcpListener;
 
 use serde_json::Value;
 
-use crate::common::server::{access_id_of, link, location, shared_data, JsonBody, TestServer};
+use crate::common::server::{access_id_of, link, location, shared_data, TestServer};
 use crate::fixtures::*;
 
 /// A Shapefile set from ../shared/data as the zip SDS expects.
@@ -56,7 +56,12 @@ fn feature<'a>(features: &'a [Value], property: &str, value: &str) -> &'a Value 
 #[test]
 fn shapefile_countries_and_cities_load_with_geometries_and_latin1_names() {
     let server = TestServer::start();
-    let countries = server.load_and_wait("Countries", "complete", "shp", shapefile_zip("naturalearth_lowres", "naturalearth_lowres", &[]));
+    let countries = server.load_and_wait(
+        "Countries",
+        "complete",
+        "shp",
+        shapefile_zip("naturalearth_lowres", "naturalearth_lowres", &[]),
+    );
     assert_eq!(countries["status"], "Completed", "{countries}");
     assert_eq!(countries["totalEntityCount"], 177);
     assert_eq!(countries["failedEntityCount"], 0);
@@ -68,7 +73,12 @@ fn shapefile_countries_and_cities_load_with_geometries_and_latin1_names() {
     let canada = feature(&all, "name", "Canada");
     assert_eq!(canada["geometry"]["type"], "MultiPolygon");
 
-    let cities = server.load_and_wait("Cities", "complete", "shp", shapefile_zip("naturalearth_cities", "naturalearth_cities", &[]));
+    let cities = server.load_and_wait(
+        "Cities",
+        "complete",
+        "shp",
+        shapefile_zip("naturalearth_cities", "naturalearth_cities", &[]),
+    );
     assert_eq!(cities["totalEntityCount"], 243, "{cities}");
     let points = features(&download_as(&server, &access_id_of(&cities), "Cities", "geojson"));
     assert!(points.iter().all(|point| point["geometry"]["type"] == "Point"));
@@ -159,13 +169,20 @@ fn geojson_round_trips_and_csv_download_reuploads_unchanged() {
 
     // A property as the entity ID.
     let by_code = SHOPS_GEOJSON.replace("\"name\":", "\"code\":\"C-\",\"name\":");
-    let by_code = by_code.replacen("\"code\":\"C-\"", "\"code\":\"C-1\"", 1).replacen("\"code\":\"C-\"", "\"code\":\"C-2\"", 1).replacen("\"code\":\"C-\"", "\"code\":\"C-3\"", 1);
+    let by_code = by_code
+        .replacen("\"code\":\"C-\"", "\"code\":\"C-1\"", 1)
+        .replacen("\"code\":\"C-\"", "\"code\":\"C-2\"", 1)
+        .replacen("\"code\":\"C-\"", "\"code\":\"C-3\"", 1);
     let response = server.load("Coded", "complete", "geojson", by_code, "&idProperty=code");
     let job = server.wait_job(&location(&response), &server.master_key);
     assert_eq!(job["status"], "Completed", "{job}");
-    let ids: Vec<Value> = features(&download_as(&server, &access_id_of(&job), "Coded", "geojson")).iter().map(|feature| feature["id"].clone()).collect();
+    let ids: Vec<Value> = features(&download_as(&server, &access_id_of(&job), "Coded", "geojson"))
+        .iter()
+        .map(|feature| feature["id"].clone())
+        .collect();
     assert_eq!(ids, ["C-1", "C-2", "C-3"]);
-    let bad_format = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?format=shp&key={}", server.master_key));
+    let bad_format = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?format=shp&key={}", server.master_key));
     assert_eq!(bad_format.status(), 400);
 }
 
@@ -177,7 +194,12 @@ fn file_limits_are_enforced_with_clear_errors() {
     assert_eq!(job["status"], "Aborted", "{job}");
     assert!(job["errorMessage"].as_str().unwrap().contains("10"), "{job}");
     let server = TestServer::start_with(&["--max-points-per-polygon", "20"]);
-    let job = server.load_and_wait("Countries", "complete", "shp", shapefile_zip("naturalearth_lowres", "naturalearth_lowres", &[]));
+    let job = server.load_and_wait(
+        "Countries",
+        "complete",
+        "shp",
+        shapefile_zip("naturalearth_lowres", "naturalearth_lowres", &[]),
+    );
     assert_eq!(job["status"], "Aborted", "{job}");
     assert!(job["errorMessage"].as_str().unwrap().contains("20"), "{job}");
 }
@@ -224,7 +246,11 @@ fn file_host(routes: Vec<(&'static str, String, Vec<u8>)>) -> u16 {
             let text = String::from_utf8_lossy(&request);
             let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
             let response = match routes.iter().find(|(route, _, _)| *route == path) {
-                Some((_, head, body)) => [format!("{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes(), body.clone()].concat(),
+                Some((_, head, body)) => [
+                    format!("{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes(),
+                    body.clone(),
+                ]
+                .concat(),
                 None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
             };
             let _ = stream.write_all(&response);
@@ -237,11 +263,19 @@ fn file_host(routes: Vec<(&'static str, String, Vec<u8>)>) -> u16 {
 fn data_location_fetches_within_the_rules() {
     let mut routes = vec![
         ("/shops.csv", "HTTP/1.1 200 OK".to_owned(), SHOPS_CSV.as_bytes().to_vec()),
-        ("/shops.csv.gz", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream".to_owned(), gzip(SHOPS_CSV.as_bytes())),
+        (
+            "/shops.csv.gz",
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream".to_owned(),
+            gzip(SHOPS_CSV.as_bytes()),
+        ),
         ("/big.csv", "HTTP/1.1 200 OK".to_owned(), many_shops_csv(5_000).into_bytes()),
     ];
     for hop in 0..7 {
-        routes.push((Box::leak(format!("/hop{hop}").into_boxed_str()), format!("HTTP/1.1 302 Found\r\nLocation: /hop{}", hop + 1), Vec::new()));
+        routes.push((
+            Box::leak(format!("/hop{hop}").into_boxed_str()),
+            format!("HTTP/1.1 302 Found\r\nLocation: /hop{}", hop + 1),
+            Vec::new(),
+        ));
     }
     routes.push(("/hop7", "HTTP/1.1 200 OK".to_owned(), SHOPS_CSV.as_bytes().to_vec()));
     let port = file_host(routes);

@@ -18,7 +18,8 @@ fn rows(server: &TestServer, access_id: &str, extra: &str) -> Vec<String> {
     let status_url = location(&response);
     let created = response.json_value()["resourceSets"][0]["resources"][0]["id"].as_str().unwrap().to_owned();
     let job = loop {
-        let body = server.get(&format!("{status_url}?output=json&jobId={created}&key={}", server.master_key)).json_value();
+        let body =
+            server.get(&format!("{status_url}?output=json&jobId={created}&key={}", server.master_key)).json_value();
         let job = body["resourceSets"][0]["resources"][0].clone();
         if job["status"] != "Pending" {
             break job;
@@ -62,7 +63,8 @@ fn staging_then_publish() {
     let staged_job = staged["id"].as_str().unwrap();
     assert_eq!(rows(&server, &access_id, &format!("&jobId={staged_job}")), ["a", "b"]);
 
-    let response = server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={}", server.master_key));
+    let response =
+        server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={}", server.master_key));
     assert_eq!(response.status(), 202);
     let status_url = location(&response);
     let body = response.json_value();
@@ -74,7 +76,8 @@ fn staging_then_publish() {
     let done = poll_verbatim(&server, &status_url);
     assert_eq!(done["status"], "Completed", "{done}");
     assert_eq!(rows(&server, &access_id, ""), ["a", "b"]);
-    let nothing_staged = server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={}", server.master_key));
+    let nothing_staged =
+        server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={}", server.master_key));
     assert_eq!(nothing_staged.status(), 400, "nothing left to publish");
 }
 
@@ -86,7 +89,8 @@ fn staging_rules() {
     let public_staging = server.load("Shops", "completeStaging", "csv", TWO_ROWS, "&setPublic=1");
     assert_eq!(public_staging.status(), 400);
     assert!(server.load("Shops", "completeStaging", "csv", TWO_ROWS, "&setPublic=0").status() == 201);
-    let no_staged = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key));
+    let no_staged = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key));
     assert!(no_staged.status() == 201 || no_staged.status() == 404);
     // A newer staging replaces the older one; incremental staging builds on the published version.
     let changes = "Bing Spatial Data Services, 1.0, Shops\n\
@@ -102,7 +106,8 @@ fn staging_rules() {
         .unwrap();
     assert_eq!(delete_staged.status(), 202);
     wait_for_list_idle(&server);
-    let gone = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key));
+    let gone = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key));
     assert_eq!(gone.status(), 404);
     assert_eq!(rows(&server, &access_id, ""), ["1", "2"], "the published version survives");
 }
@@ -123,12 +128,7 @@ fn wait_for_list_idle(server: &TestServer) {
 #[test]
 fn rollback_restores_a_previous_version_and_only_two_are_kept() {
     let server = TestServer::start();
-    let bodies = [
-        "a,One,1,1\n",
-        "b,Two,2,2\n",
-        "c,Three,3,3\n",
-        "d,Four,4,4\n",
-    ];
+    let bodies = ["a,One,1,1\n", "b,Two,2,2\n", "c,Three,3,3\n", "d,Four,4,4\n"];
     let header = "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String,primaryKey),Name(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double)\n";
     let jobs: Vec<serde_json::Value> =
         bodies.iter().map(|rows| server.load_and_wait("Shops", "complete", "csv", format!("{header}{rows}"))).collect();
@@ -144,10 +144,18 @@ fn rollback_restores_a_previous_version_and_only_two_are_kept() {
     }
     assert!(!versions.contains(&job_id(0)), "only two previous versions are kept: {versions}");
     assert_eq!(rows(&server, &access_id, &format!("&jobId={}", job_id(1))), ["b"]);
-    let dropped = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?jobId={}&key={}", job_id(0), server.master_key));
+    let dropped = server.get(&format!(
+        "/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?jobId={}&key={}",
+        job_id(0),
+        server.master_key
+    ));
     assert_eq!(dropped.status(), 404);
 
-    let response = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?output=json&key={}", job_id(1), server.master_key));
+    let response = server.get(&format!(
+        "/REST/v1/Dataflows/DataSourceRollback/{}/Shops?output=json&key={}",
+        job_id(1),
+        server.master_key
+    ));
     assert_eq!(response.status(), 201);
     let status_url = location(&response);
     let created = response.json_value();
@@ -158,13 +166,23 @@ fn rollback_restores_a_previous_version_and_only_two_are_kept() {
     assert_eq!(done["status"], "Completed", "{done}");
     assert_eq!(link(&done, "dataSource", Some("service")), format!("{}/data/{access_id}/Shops", server.root));
     assert_eq!(rows(&server, &access_id, ""), ["b"]);
-    assert_eq!(rows(&server, &access_id, &format!("&jobId={}", job_id(3))), ["d"], "the replaced version is a rollback target");
+    assert_eq!(
+        rows(&server, &access_id, &format!("&jobId={}", job_id(3))),
+        ["d"],
+        "the replaced version is a rollback target"
+    );
 
-    let to_published = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}", job_id(1), server.master_key));
+    let to_published =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}", job_id(1), server.master_key));
     assert_eq!(to_published.status(), 400);
-    let unknown = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}", "e".repeat(32), server.master_key));
+    let unknown = server.get(&format!(
+        "/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}",
+        "e".repeat(32),
+        server.master_key
+    ));
     assert_eq!(unknown.status(), 404);
-    let not_master = server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}", job_id(2), server.query_key));
+    let not_master =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceRollback/{}/Shops?key={}", job_id(2), server.query_key));
     assert_eq!(not_master.status(), 401);
 }
 
@@ -175,13 +193,17 @@ fn public_and_private() {
     let access_id = access_id_of(&job);
     let stranger = server.create_key("stranger");
     let public_list = |key: &str| {
-        server.get(&format!("/REST/v1/data/$GetPublicDataSourceList?$format=json&key={key}")).json_value()["d"]["DataSources"]
+        server.get(&format!("/REST/v1/data/$GetPublicDataSourceList?$format=json&key={key}")).json_value()["d"]
+            ["DataSources"]
             .as_array()
             .unwrap()
             .clone()
     };
     assert!(public_list(&stranger).is_empty());
-    let response = server.get(&format!("/REST/v1/data/{access_id}/Shops/$updatedatasource?setPublic=1&o=json&key={}", server.master_key));
+    let response = server.get(&format!(
+        "/REST/v1/data/{access_id}/Shops/$updatedatasource?setPublic=1&o=json&key={}",
+        server.master_key
+    ));
     assert_eq!(response.status(), 201);
     let body = response.json_value();
     assert_eq!(body["resourceSets"][0]["resources"][0]["status"], "Created");
@@ -190,9 +212,15 @@ fn public_and_private() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["Name"], "Shops");
     assert_eq!(listed[0]["IsPublic"], true);
-    let info = server.get(&format!("/REST/v1/data/{access_id}/Shops?$format=json&key={}", server.query_key)).json_value();
+    let info =
+        server.get(&format!("/REST/v1/data/{access_id}/Shops?$format=json&key={}", server.query_key)).json_value();
     assert_eq!(info["d"]["IsPublic"], "true");
-    assert!(server.get(&format!("/REST/v1/data/{access_id}/Shops/$updatedatasource?setPublic=0&key={}", server.master_key)).status() == 201);
+    assert!(
+        server
+            .get(&format!("/REST/v1/data/{access_id}/Shops/$updatedatasource?setPublic=0&key={}", server.master_key))
+            .status()
+            == 201
+    );
     wait_for_list_idle(&server);
     assert!(public_list(&stranger).is_empty());
     let missing = server.get(&format!("/REST/v1/data/{access_id}/Shops/$updatedatasource?key={}", server.master_key));
@@ -231,15 +259,23 @@ fn a_name_being_deleted_cannot_be_loaded() {
     let access_id = access_id_of(&job);
     // A slow load queued first keeps the delete pending behind it.
     assert_eq!(server.load("Shops", "complete", "csv", many_shops_csv(100_000), "").status(), 201);
-    let deleted = server.client.delete(format!("{}/data/{access_id}/Shops?key={}", server.root, server.master_key)).send().unwrap();
+    let deleted = server
+        .client
+        .delete(format!("{}/data/{access_id}/Shops?key={}", server.root, server.master_key))
+        .send()
+        .unwrap();
     assert_eq!(deleted.status(), 202);
     let refused = server.load("Shops", "complete", "pipe", SHOPS_PIPE, "");
     assert_eq!(refused.status(), 400);
     assert!(refused.json_value()["errorDetails"].to_string().contains("being deleted"));
     // The job list shows pending jobs first: the delete waits behind the load.
     let list = server.get(&format!("/REST/v1/Dataflows/ListJobs?key={}", server.master_key)).json_value();
-    let statuses: Vec<&str> =
-        list["resourceSets"][0]["resources"].as_array().unwrap().iter().map(|job| job["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = list["resourceSets"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["status"].as_str().unwrap())
+        .collect();
     let first_done = statuses.iter().position(|status| *status != "Pending").unwrap_or(statuses.len());
     assert!(statuses[first_done..].iter().all(|status| *status != "Pending"), "pending first: {statuses:?}");
     assert!(first_done >= 1, "the delete is still pending: {statuses:?}");
@@ -259,7 +295,10 @@ fn job_list_shows_the_accounts_jobs_without_downloads() {
     let stranger = server.create_key("stranger");
     server
         .client
-        .post(format!("{}/Dataflows/LoadDataSource?dataSourceName=Theirs&loadOperation=complete&input=pipe&key={stranger}", server.root))
+        .post(format!(
+            "{}/Dataflows/LoadDataSource?dataSourceName=Theirs&loadOperation=complete&input=pipe&key={stranger}",
+            server.root
+        ))
         .body(SHOPS_PIPE)
         .send()
         .unwrap();
@@ -290,7 +329,8 @@ fn information_and_metadata() {
     let json = server.get(&format!("/REST/v1/data?$format=json&key={}", server.master_key)).json_value();
     assert_eq!(json["d"]["DataSources"][0]["EntitySets"], serde_json::json!(["Shops"]));
     assert_eq!(json["d"]["DataSources"][0]["IsPublic"], "false");
-    let metadata = server.get(&format!("/REST/v1/data/{access_id}/Shops/$metadata?key={}", server.master_key)).text().unwrap();
+    let metadata =
+        server.get(&format!("/REST/v1/data/{access_id}/Shops/$metadata?key={}", server.master_key)).text().unwrap();
     assert!(metadata.contains(r#"<Property Name="Seats" Type="Edm.Int64" Nullable="true"/>"#), "{metadata}");
     assert!(metadata.contains(r#"<PropertyRef Name="EntityID"/>"#), "{metadata}");
     let account_metadata = server.get(&format!("/REST/v1/data/$metadata?key={}", server.master_key)).text().unwrap();
@@ -298,7 +338,10 @@ fn information_and_metadata() {
     let stranger = server.create_key("stranger");
     assert_eq!(server.get(&format!("/REST/v1/data/{access_id}/Shops?key={stranger}")).status(), 401);
     assert_eq!(server.get(&format!("/REST/v1/data/{}/Shops?key={stranger}", "f".repeat(32))).status(), 404);
-    assert_eq!(server.get(&format!("/REST/v1/data/{access_id}/Shops?$format=csv&key={}", server.master_key)).status(), 400);
+    assert_eq!(
+        server.get(&format!("/REST/v1/data/{access_id}/Shops?$format=csv&key={}", server.master_key)).status(),
+        400
+    );
 }
 
 #[test]
@@ -342,7 +385,8 @@ fn staged_versions_expire_after_their_retention() {
     assert_eq!(rows(&server, &access_id, "&isStaging=1"), ["a", "b"], "kept within its retention");
     server.restart_with(&["--staged-retention-days", "0"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let staged_url = format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key);
+    let staged_url =
+        format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?isStaging=1&key={}", server.master_key);
     while server.get(&staged_url).status() != 404 {
         assert!(std::time::Instant::now() < deadline, "the expired staged version was not dropped");
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -360,7 +404,10 @@ fn lifecycle_errors() {
     assert_eq!(commit(&server.query_key).status(), 401, "only the master key publishes");
     let stranger = server.create_key("stranger");
     assert_eq!(commit(&stranger).status(), 401);
-    assert_eq!(server.get(&format!("/REST/v1/data/{}/Shops/$commit?key={}", "0".repeat(32), server.master_key)).status(), 404);
+    assert_eq!(
+        server.get(&format!("/REST/v1/data/{}/Shops/$commit?key={}", "0".repeat(32), server.master_key)).status(),
+        404
+    );
     assert_eq!(server.get(&format!("/REST/v1/data/jobs/{}/$getstatus", "0".repeat(32))).status(), 404);
     assert_eq!(server.get("/REST/v1/data/jobs/not-a-job/$getstatus").status(), 404);
     // A load job's id is not a $getstatus job.
@@ -368,7 +415,11 @@ fn lifecycle_errors() {
     let response = commit(&server.master_key);
     assert_eq!(response.status(), 202);
     let status_url = location(&response);
-    assert_eq!(server.get(&format!("{status_url}?key={stranger}")).status(), 401, "a key, when given, must be of the account");
+    assert_eq!(
+        server.get(&format!("{status_url}?key={stranger}")).status(),
+        401,
+        "a key, when given, must be of the account"
+    );
     assert_eq!(server.get(&format!("{status_url}?key=wrong")).status(), 401);
     let xml = server.get(&format!("{status_url}?output=xml")).text().unwrap();
     assert!(xml.contains("<DataServiceJob>"), "{xml}");

@@ -38,7 +38,10 @@ pub(super) fn commit_change(
         DataSourceChange::Rollback { target, previous_versions_kept } => {
             let state = versions::state(connection, *target)?;
             if state != VersionState::Previous {
-                return Err(StoreError::Conflict(format!("version {target} is {}, not a rollback target", state.as_str())));
+                return Err(StoreError::Conflict(format!(
+                    "version {target} is {}, not a rollback target",
+                    state.as_str()
+                )));
             }
             promote(connection, data_source, *target, *previous_versions_kept, now)?;
         }

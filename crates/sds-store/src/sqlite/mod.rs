@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
-use chrono::{DateTime, Utc};
 use sds_core::{
     AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
 };

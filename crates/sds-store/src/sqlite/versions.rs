@@ -99,11 +99,8 @@ pub(super) fn versions_of(connection: &Connection, data_source: DataSourceId) ->
 
 /// Drops the staged version of a data source, if any.
 pub(super) fn drop_staged(connection: &Connection, data_source: DataSourceId) -> StoreResult<()> {
-    let staged = ids(
-        connection,
-        "SELECT id FROM versions WHERE data_source_id = ?1 AND state = 'staged'",
-        [data_source.0],
-    )?;
+    let staged =
+        ids(connection, "SELECT id FROM versions WHERE data_source_id = ?1 AND state = 'staged'", [data_source.0])?;
     for id in staged {
         drop_version(connection, id)?;
     }

@@ -1,0 +1,170 @@
+//! The GeoJSON download writer.
+
+use std::io::{self, Write};
+
+use sds_core::{Entity, Geography, Schema, Value};
+
+/// Streams entities into a GeoJSON FeatureCollection. Give it a buffered
+/// writer.
+pub struct GeoJsonWriter<W: Write> {
+    out: W,
+    schema: Schema,
+    first: bool,
+}
+
+impl<W: Write> GeoJsonWriter<W> {
+    /// Writes the collection's opening, with the data source's name as
+    /// `name` (a common foreign member GIS tools show as the layer name).
+    pub fn new(mut out: W, data_source_name: &str, schema: &Schema) -> io::Result<Self> {
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"name\":")?;
+        serde_json::to_writer(&mut out, data_source_name)?;
+        out.write_all(b",\"features\":[")?;
+        Ok(GeoJsonWriter { out, schema: schema.clone(), first: true })
+    }
+
+    /// Writes one feature (on its own line).
+    pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
+        if entity.values.len() != self.schema.properties.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "entity '{}' has {} values but the schema has {} properties",
+                    entity.id,
+                    entity.values.len(),
+                    self.schema.properties.len()
+                ),
+            ));
+        }
+        let out = &mut self.out;
+        out.write_all(if self.first { b"\n" } else { b",\n" })?;
+        self.first = false;
+        out.write_all(b"{\"type\":\"Feature\",\"id\":")?;
+        serde_json::to_writer(&mut *out, &entity.id)?;
+        out.write_all(b",\"geometry\":")?;
+        let geography_index = self.schema.geography_index();
+        let geometry = geography_index
+            .and_then(|index| entity.values[index].as_str())
+            .and_then(|text| Geography::parse(text).ok());
+        match geometry {
+            Some(geography) => write_geometry(out, &geography.geometry)?,
+            None => write!(out, "{{\"type\":\"Point\",\"coordinates\":[{},{}]}}", entity.longitude, entity.latitude)?,
+        }
+        out.write_all(b",\"properties\":{")?;
+        let mut first = true;
+        for (index, (property, value)) in self.schema.properties.iter().zip(&entity.values).enumerate() {
+            if Some(index) == geography_index {
+                continue;
+            }
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            serde_json::to_writer(&mut *out, &property.name)?;
+            out.write_all(b":")?;
+            write_value(out, value)?;
+        }
+        out.write_all(b"}}")
+    }
+
+    /// Closes the collection and hands back the (flushed) writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(b"\n]}\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn write_value(out: &mut impl Write, value: &Value) -> io::Result<()> {
+    match value {
+        Value::Null => out.write_all(b"null"),
+        Value::String(text) | Value::Geography(text) => Ok(serde_json::to_writer(out, text)?),
+        Value::Int64(number) => write!(out, "{number}"),
+        Value::Boolean(flag) => write!(out, "{flag}"),
+        Value::Double(number) if number.is_finite() => write!(out, "{number}"),
+        Value::Double(_) => Ok(serde_json::to_writer(out, &value.to_string())?),
+        Value::DateTime(timestamp) => Ok(serde_json::to_writer(out, &timestamp.to_iso8601())?),
+    }
+}
+
+fn write_position(out: &mut dyn Write, coord: geo::Coord<f64>) -> io::Result<()> {
+    write!(out, "[{},{}]", coord.x, coord.y)
+}
+
+fn write_positions(out: &mut dyn Write, coords: impl Iterator<Item = geo::Coord<f64>>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (index, coord) in coords.enumerate() {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        write_position(out, coord)?;
+    }
+    out.write_all(b"]")
+}
+
+fn write_rings(out: &mut dyn Write, polygon: &geo::Polygon<f64>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    write_positions(out, polygon.exterior().coords().copied())?;
+    for ring in polygon.interiors() {
+        out.write_all(b",")?;
+        write_positions(out, ring.coords().copied())?;
+    }
+    out.write_all(b"]")
+}
+
+fn write_list<T>(
+    out: &mut dyn Write,
+    items: &[T],
+    mut each: impl FnMut(&mut dyn Write, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        each(out, item)?;
+    }
+    out.write_all(b"]")
+}
+
+fn write_geometry(out: &mut dyn Write, geometry: &geo::Geometry<f64>) -> io::Result<()> {
+    use geo::Geometry as G;
+    let kind = |out: &mut dyn Write, name: &str| write!(out, "{{\"type\":\"{name}\",\"coordinates\":");
+    match geometry {
+        G::Point(point) => {
+            kind(out, "Point")?;
+            write_position(out, point.0)?;
+        }
+        G::MultiPoint(points) => {
+            kind(out, "MultiPoint")?;
+            write_positions(out, points.0.iter().map(|point| point.0))?;
+        }
+        G::LineString(line) => {
+            kind(out, "LineString")?;
+            write_positions(out, line.coords().copied())?;
+        }
+        G::MultiLineString(lines) => {
+            kind(out, "MultiLineString")?;
+            write_list(out, &lines.0, |out, line| write_positions(out, line.coords().copied()))?;
+        }
+        G::Polygon(polygon) => {
+            kind(out, "Polygon")?;
+            write_rings(out, polygon)?;
+        }
+        G::MultiPolygon(polygons) => {
+            kind(out, "MultiPolygon")?;
+            write_list(out, &polygons.0, |out, polygon| write_rings(out, polygon))?;
+        }
+        G::GeometryCollection(collection) => {
+            out.write_all(b"{\"type\":\"GeometryCollection\",\"geometries\":")?;
+            return write_list(out, &collection.0, |out, member| write_geometry(out, member))
+                .and_then(|()| out.write_all(b"}"));
+        }
+        G::Line(line) => {
+            kind(out, "LineString")?;
+            write_positions(out, [line.start, line.end].into_iter())?;
+        }
+        G::Rect(rect) => return write_geometry(out, &G::Polygon(rect.to_polygon())),
+        G::Triangle(triangle) => return write_geometry(out, &G::Polygon(triangle.to_polygon())),
+    }
+    out.write_all(b"}")
+}
