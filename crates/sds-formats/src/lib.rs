@@ -76,6 +76,40 @@ pub trait RecordReader: Send {
     fn next_record(&mut self) -> Option<Result<Record, FormatError>>;
 }
 
+/// How a reader produces records; [`next_until_done`] turns it into
+/// `RecordReader::next_record`.
+pub(crate) trait RecordSource {
+    /// The next record, `Ok(None)` at the end of the document.
+    fn read_record(&mut self) -> Result<Option<Record>, FormatError>;
+    /// Set once the reader has ended.
+    fn finished(&mut self) -> &mut bool;
+}
+
+/// Every reader stops for good at the end of its document or at its first
+/// document error, so a caller that keeps calling gets `None` instead of
+/// reading on past a broken spot.
+pub(crate) fn next_until_done(reader: &mut impl RecordSource) -> Option<Result<Record, FormatError>> {
+    if *reader.finished() {
+        return None;
+    }
+    let result = reader.read_record().transpose();
+    if !matches!(result, Some(Ok(_))) {
+        *reader.finished() = true;
+    }
+    result
+}
+
+/// Writers refuse an entity whose values do not follow their schema.
+pub(crate) fn check_value_count(entity: &sds_core::Entity, properties: usize) -> std::io::Result<()> {
+    if entity.values.len() == properties {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("entity '{}' has {} values but the schema has {properties} properties", entity.id, entity.values.len()),
+    ))
+}
+
 /// Opens a reader for a format; reads up to and including the schema.
 pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Result<Box<dyn RecordReader>, FormatError> {
     match format {

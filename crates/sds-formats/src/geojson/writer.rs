@@ -24,17 +24,7 @@ impl<W: Write> GeoJsonWriter<W> {
 
     /// Writes one feature (on its own line).
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        if entity.values.len() != self.schema.properties.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "entity '{}' has {} values but the schema has {} properties",
-                    entity.id,
-                    entity.values.len(),
-                    self.schema.properties.len()
-                ),
-            ));
-        }
+        crate::check_value_count(entity, self.schema.properties.len())?;
         let out = &mut self.out;
         out.write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;

@@ -41,17 +41,7 @@ impl<W: Write> CsvWriter<W> {
     }
 
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        if entity.values.len() != self.columns {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "entity '{}' has {} values but the schema has {} properties",
-                    entity.id,
-                    entity.values.len(),
-                    self.columns
-                ),
-            ));
-        }
+        crate::check_value_count(entity, self.columns)?;
         for (index, value) in entity.values.iter().enumerate() {
             if index > 0 {
                 self.out.write_all(b",")?;

@@ -255,14 +255,17 @@ impl RecordReader for DataSetReader {
     }
 
     fn next_record(&mut self) -> Option<Result<Record, FormatError>> {
-        if self.finished {
-            return None;
-        }
-        let result = self.read_record().transpose();
-        if !matches!(result, Some(Ok(_))) {
-            self.finished = true;
-        }
-        result
+        crate::next_until_done(self)
+    }
+}
+
+impl crate::RecordSource for DataSetReader {
+    fn read_record(&mut self) -> Result<Option<Record>, FormatError> {
+        self.read_record()
+    }
+
+    fn finished(&mut self) -> &mut bool {
+        &mut self.finished
     }
 }
 

@@ -78,17 +78,7 @@ impl<W: Write> DataSetWriter<W> {
 
     /// Writes one entity on its own line; null values are left out.
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        if entity.values.len() != self.property_tags.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "entity '{}' has {} values but the schema has {} properties",
-                    entity.id,
-                    entity.values.len(),
-                    self.property_tags.len()
-                ),
-            ));
-        }
+        crate::check_value_count(entity, self.property_tags.len())?;
         let out = &mut self.out;
         out.write_all(b"\n")?;
         out.write_all(self.row_tags.0.as_bytes())?;

@@ -84,10 +84,18 @@ async fn with_versions(
         .await
 }
 
-pub async fn account(state: &AppState, context: &RequestContext) -> Result<Response, ApiError> {
+/// The data sources of the key's account, with their versions.
+async fn account_sources(
+    state: &AppState,
+    context: &RequestContext,
+) -> Result<Vec<(DataSource, Vec<Version>)>, ApiError> {
     let key = authenticate(state, &context.params).await?;
     let account = key.account_id;
-    let sources = with_versions(state, state.store_call(move |store| store.data_sources_of(account)).await?).await?;
+    with_versions(state, state.store_call(move |store| store.data_sources_of(account)).await?).await
+}
+
+pub async fn account(state: &AppState, context: &RequestContext) -> Result<Response, ApiError> {
+    let sources = account_sources(state, context).await?;
     let workspaces: Vec<Workspace> = sources
         .iter()
         .filter_map(|(source, versions)| {
@@ -158,10 +166,7 @@ fn metadata_response(sources: &[(DataSource, Vec<Version>)], all_versions: bool)
 }
 
 pub async fn account_metadata(state: &AppState, context: &RequestContext) -> Result<Response, ApiError> {
-    let key = authenticate(state, &context.params).await?;
-    let account = key.account_id;
-    let sources = with_versions(state, state.store_call(move |store| store.data_sources_of(account)).await?).await?;
-    Ok(metadata_response(&sources, false))
+    Ok(metadata_response(&account_sources(state, context).await?, false))
 }
 
 pub async fn metadata(

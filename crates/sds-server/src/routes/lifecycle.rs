@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sds_core::{JobId, JobKind, JobParams, TargetParams, VersionState};
+use sds_core::{DataSource, JobId, JobKind, JobParams, TargetParams, VersionState};
 
 use super::sources::{addressed_source, check_job_quota, submit_job, Right};
 use super::RequestContext;
@@ -22,11 +22,7 @@ pub async fn publish(
     name: &str,
 ) -> Result<Response, ApiError> {
     let (key, source) = addressed_source(state, context, access_id, name, Right::Master).await?;
-    let id = source.id;
-    let versions = state.store_call(move |store| store.versions_of(id)).await?;
-    if !versions.iter().any(|version| version.state == VersionState::Staged) {
-        return Err(ApiError::bad_request(format!("data source '{}' has no staged version to publish", source.name)));
-    }
+    require_staged(state, &source, "publish").await?;
     check_job_quota(state, &key).await?;
     let params = JobParams::Publish(TargetParams { access_id: source.access_id.clone() });
     let job = submit_job(state, &key, JobKind::PublishFromStaged, &source.name, params, 0).await?;
@@ -58,19 +54,23 @@ pub async fn delete(
     let (key, source) = addressed_source(state, context, access_id, name, Right::Master).await?;
     let staged_only = context.params.flag("isstaging", "isStaging")?.unwrap_or(false);
     if staged_only {
-        let id = source.id;
-        let versions = state.store_call(move |store| store.versions_of(id)).await?;
-        if !versions.iter().any(|version| version.state == VersionState::Staged) {
-            return Err(ApiError::bad_request(format!(
-                "data source '{}' has no staged version to delete",
-                source.name
-            )));
-        }
+        require_staged(state, &source, "delete").await?;
     }
     check_job_quota(state, &key).await?;
     let params = JobParams::Delete { target: TargetParams { access_id: source.access_id.clone() }, staged_only };
     submit_job(state, &key, JobKind::Delete, &source.name, params, 0).await?;
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// Staged-only operations on a data source without a staged version are 400s.
+async fn require_staged(state: &AppState, source: &DataSource, operation: &str) -> Result<(), ApiError> {
+    let id = source.id;
+    let versions = state.store_call(move |store| store.versions_of(id)).await?;
+    if versions.iter().any(|version| version.state == VersionState::Staged) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("data source '{}' has no staged version to {operation}", source.name)))
+    }
 }
 
 /// `Dataflows/DataSourceRollback/{previousVersionJobId}/{name}`: the job id
