@@ -51,6 +51,9 @@ enum Bench {
         seconds: u64,
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Run only these queries (comma-separated: nearby,bbox,intersects,filter).
+        #[arg(long)]
+        only: Option<String>,
     },
     /// The Query API over HTTP with wrk (2 connections), JSON responses.
     QueryHttp {
@@ -60,6 +63,9 @@ enum Bench {
         countries: PathBuf,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Run only these queries (comma-separated: nearby,bbox,intersects,filter).
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -67,13 +73,13 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Bench::LoadDownload { cities, runs } => load_download(&cities, runs),
         Bench::BigLoad { megabytes } => big_load(megabytes),
-        Bench::QueryEngine { cities, countries, seconds, threads } => {
-            query::engine(&cities, &countries, seconds, threads)
+        Bench::QueryEngine { cities, countries, seconds, threads, only } => {
+            query::engine(&cities, &countries, seconds, threads, only.as_deref())
         }
-        Bench::QueryHttp { cities, countries, seconds } => {
+        Bench::QueryHttp { cities, countries, seconds, only } => {
             // Countries exceed SDS's 250-point intersects limit; PostGIS has none.
             let server = Server::start_with(&["--query-max-shape-points", "1000000"])?;
-            query::http(&server, &cities, &countries, seconds)
+            query::http(&server, &cities, &countries, seconds, only.as_deref())
         }
     }
 }

@@ -217,9 +217,12 @@ impl Predicate {
             Predicate::Or(parts) => parts.iter().any(|part| part.matches(table, row)),
             Predicate::Not(inner) => !inner.matches(table, row),
             Predicate::Null { column, is_null } => (table.cell(*column, row) == Cell::Null) == *is_null,
-            Predicate::Compare { column, op, constant } => {
-                compare(table.cell(*column, row), constant).is_some_and(|ordering| holds(*op, ordering))
-            }
+            Predicate::Compare { column, op, constant } => match (table.cell(*column, row), constant, op) {
+                // Equality needs no ordering: skip the second folded pass.
+                (Cell::String(text), Constant::Text(folded), CompareOp::Eq) => eq_folded(text, folded),
+                (Cell::String(text), Constant::Text(folded), CompareOp::Ne) => !eq_folded(text, folded),
+                (cell, constant, op) => compare(cell, constant).is_some_and(|ordering| holds(*op, ordering)),
+            },
             Predicate::InText { column, values } => match table.cell(*column, row) {
                 Cell::String(text) => values.binary_search_by(|value| cmp_folded(text, value).reverse()).is_ok(),
                 _ => false,

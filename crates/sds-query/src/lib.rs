@@ -11,14 +11,19 @@
 //!
 //! Nothing here does I/O.
 
+mod collect;
 pub mod eval;
 pub mod fields;
 pub mod filter;
 mod fold;
+pub mod grid;
 pub mod plan;
+mod rowfilter;
 pub mod spatial;
 pub mod table;
 
+#[cfg(test)]
+mod crosscheck;
 #[cfg(test)]
 mod tests;
 

@@ -12,9 +12,11 @@ use std::cmp::Ordering;
 
 use sds_core::Schema;
 
-use crate::eval::{compile, Constant, Predicate};
+use crate::collect::Collector;
+use crate::eval::{compile, Predicate};
 use crate::fields::{self, Field};
-use crate::filter::{self, CompareOp};
+use crate::filter;
+use crate::rowfilter::{RowFilter, Source};
 use crate::spatial::sphere::{circle_boxes, distance_km, lon_range_boxes, LonLatBox};
 use crate::spatial::{Shape, SpatialFilter, ROUTE_BUFFER_KM};
 use crate::table::{Cell, Table};
@@ -136,32 +138,34 @@ impl Query {
         let mut hits = Vec::new();
         let row_order = self.order.is_empty()
             && !matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
-        let matches = |row: u32| self.predicate.as_ref().is_none_or(|predicate| predicate.matches(table, row));
+        let filter = RowFilter::new(table, self.predicate.as_ref(), self.spatial.is_none());
         match &self.spatial {
             None => {
                 let stop_early = row_order && !self.inline_count;
                 let collect_all = !self.order.is_empty();
                 let mut total = 0;
                 let mut visit = |row: u32| {
-                    if matches(row) {
-                        total += 1;
-                        if collect_all || hits.len() < wanted {
-                            hits.push(Hit { row, distance: f64::NAN });
-                        }
+                    total += 1;
+                    if collect_all || hits.len() < wanted {
+                        hits.push(Hit { row, distance: f64::NAN });
                     }
                     !(stop_early && hits.len() >= wanted)
                 };
-                match self.predicate.as_ref().and_then(|predicate| candidates(table, predicate)) {
-                    Some(Candidates::Sorted(rows)) => {
-                        for &row in rows {
-                            if !visit(row) {
+                match &filter.source {
+                    Some(Source::Sorted(rows)) => {
+                        for &row in *rows {
+                            if filter.matches(row) && !visit(row) {
                                 break;
                             }
                         }
                     }
-                    Some(Candidates::Unsorted(mut rows)) => {
+                    Some(Source::Slices(slices)) => {
                         // Test first, then sort only the matches: far fewer.
-                        rows.retain(|&row| matches(row));
+                        let mut rows: Vec<u32> = slices
+                            .iter()
+                            .flat_map(|slice| slice.iter().copied())
+                            .filter(|&row| filter.matches(row))
+                            .collect();
                         rows.sort_unstable();
                         for row in rows {
                             if !visit(row) {
@@ -171,7 +175,7 @@ impl Query {
                     }
                     None => {
                         for row in 0..table.len() as u32 {
-                            if !visit(row) {
+                            if filter.matches(row) && !visit(row) {
                                 break;
                             }
                         }
@@ -183,10 +187,16 @@ impl Query {
             }
             Some(SpatialFilter::Nearby { latitude, longitude, radius_km }) => {
                 for area in circle_boxes(*latitude, *longitude, *radius_km) {
-                    table.points_in(&area, &mut |row| {
-                        let distance = distance_km(*latitude, *longitude, table.latitude(row), table.longitude(row));
-                        if distance <= *radius_km && matches(row) {
-                            hits.push(Hit { row, distance });
+                    table.point_cells(&area, |cell| {
+                        for index in 0..cell.rows.len() {
+                            let (lon, lat) = (cell.longitudes[index], cell.latitudes[index]);
+                            if !cell.inside && !area.contains(lon, lat) {
+                                continue;
+                            }
+                            let distance = distance_km(*latitude, *longitude, lat, lon);
+                            if distance <= *radius_km && filter.matches(cell.rows[index]) {
+                                hits.push(Hit { row: cell.rows[index], distance });
+                            }
                         }
                     });
                 }
@@ -195,51 +205,83 @@ impl Query {
                 let east = if west > east { east + 360.0 } else { *east };
                 let origin = self.spatial.as_ref().and_then(SpatialFilter::distance_origin);
                 let wants_distance = self.uses_distance();
+                let mut collector = self.collector(row_order, wanted);
                 for area in lon_range_boxes(*west, east, *south, *north) {
-                    table.points_in(&area, &mut |row| {
-                        if matches(row) {
-                            let distance = match origin {
-                                Some((lat, lon)) if wants_distance => {
-                                    distance_km(lat, lon, table.latitude(row), table.longitude(row))
-                                }
-                                _ => f64::NAN,
-                            };
-                            hits.push(Hit { row, distance });
+                    table.point_cells(&area, |cell| {
+                        for index in 0..cell.rows.len() {
+                            let (lon, lat, row) = (cell.longitudes[index], cell.latitudes[index], cell.rows[index]);
+                            // A cell's rows ascend: none after this one can enter.
+                            if !collector.admits(row) {
+                                break;
+                            }
+                            if (cell.inside || area.contains(lon, lat)) && filter.matches(row) {
+                                let distance = match origin {
+                                    Some((origin_lat, origin_lon)) if wants_distance => {
+                                        distance_km(origin_lat, origin_lon, lat, lon)
+                                    }
+                                    _ => f64::NAN,
+                                };
+                                collector.push(Hit { row, distance });
+                            }
                         }
                     });
                 }
+                hits = collector.into_hits();
             }
             Some(SpatialFilter::Intersects(shape)) => {
                 let has_geometries = table.has_geometries();
+                let mut collector = self.collector(row_order, wanted);
                 // Each part's own box: a country with islands on both sides
                 // of the antimeridian would otherwise span the whole globe.
                 let part_boxes = shape.part_bounds();
-                for part in &part_boxes {
-                    table.points_in(part, &mut |row| {
-                        // Entities with a geography are tested through it below.
-                        if has_geometries && table.geometry(row).is_some() {
+                for (part_index, part) in part_boxes.iter().enumerate() {
+                    // A point belongs to the first part box holding it, so
+                    // overlapping boxes never report it twice.
+                    let owns = |lon: f64, lat: f64| {
+                        part.contains(lon, lat) && !part_boxes[..part_index].iter().any(|box_| box_.contains(lon, lat))
+                    };
+                    table.point_cells(part, |cell| {
+                        // Rows ascend in a cell: skip it whole when its first can't enter.
+                        if !collector.admits(cell.rows[0]) {
                             return;
                         }
-                        if shape.intersects_point(table.longitude(row), table.latitude(row)) && matches(row) {
-                            hits.push(Hit { row, distance: f64::NAN });
+                        // A cell wholly inside or outside the shape needs no
+                        // per-point test (worth it only for a few points).
+                        let class = if cell.rows.len() >= 4 { shape.classify_rect(&widen(&cell.rect)) } else { None };
+                        if class == Some(false) {
+                            return;
+                        }
+                        for index in 0..cell.rows.len() {
+                            let (lon, lat, row) = (cell.longitudes[index], cell.latitudes[index], cell.rows[index]);
+                            if !collector.admits(row) {
+                                break;
+                            }
+                            // Entities with a geography are tested through it below.
+                            if !owns(lon, lat) || (has_geometries && table.geometry(row).is_some()) {
+                                continue;
+                            }
+                            let touches = class == Some(true) || shape.intersects_point(lon, lat);
+                            if touches && filter.matches(row) {
+                                collector.push(Hit { row, distance: f64::NAN });
+                            }
                         }
                     });
                 }
-                if part_boxes.len() > 1 {
-                    hits.sort_unstable_by_key(|hit| hit.row);
-                    hits.dedup_by_key(|hit| hit.row);
-                }
                 table.shapes_meeting(&shape.bounds, &mut |row| {
-                    if table.geometry(row).is_some_and(|geometry| shape.intersects_geometry(geometry)) && matches(row) {
-                        hits.push(Hit { row, distance: f64::NAN });
+                    if collector.admits(row)
+                        && table.geometry(row).is_some_and(|geometry| shape.intersects_geometry(geometry))
+                        && filter.matches(row)
+                    {
+                        collector.push(Hit { row, distance: f64::NAN });
                     }
                 });
+                hits = collector.into_hits();
             }
             Some(SpatialFilter::Route { points }) => {
                 for area in route_boxes(points) {
                     table.points_in(&area, &mut |row| {
                         let distance = distance_to_route(points, table.latitude(row), table.longitude(row));
-                        if distance <= ROUTE_BUFFER_KM && matches(row) {
+                        if distance <= ROUTE_BUFFER_KM && filter.matches(row) {
                             hits.push(Hit { row, distance });
                         }
                     });
@@ -264,6 +306,16 @@ impl Query {
         Ok(self.page(hits, total, |_, _| Ordering::Equal))
     }
 
+    /// In entity-ID order without a count, only the `wanted` smallest rows
+    /// are kept (and scans stop early); otherwise every match.
+    fn collector(&self, row_order: bool, wanted: usize) -> Collector {
+        if row_order && !self.inline_count {
+            Collector::smallest(wanted)
+        } else {
+            Collector::all()
+        }
+    }
+
     fn uses_distance(&self) -> bool {
         self.select.contains(&Field::Distance) || self.order.iter().any(|key| key.field == Field::Distance)
     }
@@ -282,43 +334,16 @@ impl Query {
     }
 }
 
-enum Candidates<'a> {
-    Sorted(&'a [u32]),
-    Unsorted(Vec<u32>),
-}
-
-/// The smallest candidate set an index gives for a filter: from an
-/// `eq`/`in`/`startswith` on a string column that the whole filter requires.
-fn candidates<'a>(table: &'a Table, predicate: &Predicate) -> Option<Candidates<'a>> {
-    let conjuncts: &[Predicate] = match predicate {
-        Predicate::And(parts) => parts,
-        single => std::slice::from_ref(single),
-    };
-    let mut best: Option<Candidates<'a>> = None;
-    let size = |candidates: &Candidates<'_>| match candidates {
-        Candidates::Sorted(rows) => rows.len(),
-        Candidates::Unsorted(rows) => rows.len(),
-    };
-    for conjunct in conjuncts {
-        let found = match conjunct {
-            Predicate::Compare { column, op: CompareOp::Eq, constant: Constant::Text(value) } => {
-                table.text_index(*column).map(|index| Candidates::Sorted(index.equal(value)))
-            }
-            Predicate::InText { column, values } => table.text_index(*column).map(|index| {
-                Candidates::Unsorted(values.iter().flat_map(|value| index.equal(value).iter().copied()).collect())
-            }),
-            Predicate::StartsWith { column, prefix, expected: true } => {
-                table.text_index(*column).map(|index| Candidates::Unsorted(index.prefixed(prefix).to_vec()))
-            }
-            _ => None,
-        };
-        if let Some(found) = found {
-            if best.as_ref().is_none_or(|best| size(&found) < size(best)) {
-                best = Some(found);
-            }
-        }
+/// A cell's rectangle grown by a hair, so that rounding in the grid's
+/// arithmetic cannot leave one of its points outside when it is classified.
+fn widen(rect: &LonLatBox) -> LonLatBox {
+    const SLACK: f64 = 1e-9;
+    LonLatBox {
+        min_lon: rect.min_lon - SLACK,
+        min_lat: rect.min_lat - SLACK,
+        max_lon: rect.max_lon + SLACK,
+        max_lat: rect.max_lat + SLACK,
     }
-    best
 }
 
 fn compare_keys(table: &Table, order: &[OrderKey], a: &Hit, b: &Hit) -> Ordering {

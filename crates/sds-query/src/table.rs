@@ -1,7 +1,8 @@
 //! One data source version in memory, ready to query: typed columns (one
 //! vector per property, no per-row allocation besides strings), the
-//! entities' points and geographies, an R-tree over each, and lazily built
-//! sorted indexes of string columns for `eq`, `in` and `startswith`.
+//! entities' points (in a grid, see `grid`) and geographies (in an R-tree
+//! of their boxes), and lazily built sorted indexes of string columns for
+//! `eq`, `in` and `startswith`.
 //!
 //! Rows are numbered in entity-ID order (the order the store streams a
 //! version in), so "sort by entity ID" is "sort by row".
@@ -14,9 +15,9 @@ use rstar::{RTree, AABB};
 use sds_core::{EdmType, Entity, Schema, Timestamp, Value};
 
 use crate::fold::{cmp_folded, fold};
+use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
 
-pub type PointEntry = GeomWithData<[f64; 2], u32>;
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// A property column.
@@ -84,13 +85,26 @@ impl Column {
 }
 
 /// Rows of a string column sorted by folded value (then row), so that
-/// `eq` finds a run of rows already in row order and `startswith` a range.
+/// `eq` finds a run of rows already in row order and `startswith` a range;
+/// plus each row's value code (the rank of its folded value among the
+/// distinct values), so testing a row against `eq`/`in`/`startswith` is an
+/// integer comparison instead of a string one.
 pub struct TextIndex {
-    folded: Vec<Box<str>>,
+    /// Distinct folded values, sorted.
+    values: Vec<Box<str>>,
+    /// Start of each value's rows in `rows`; `values.len() + 1` entries.
+    starts: Vec<u32>,
     rows: Vec<u32>,
+    /// The code of each row's value; [`TextIndex::NULL`] for null.
+    codes: Vec<u32>,
 }
 
+/// A half-open range of value codes.
+pub type CodeRange = (u32, u32);
+
 impl TextIndex {
+    pub const NULL: u32 = u32::MAX;
+
     fn build(cells: &[Option<Box<str>>]) -> TextIndex {
         let mut pairs: Vec<(Box<str>, u32)> = cells
             .iter()
@@ -100,22 +114,56 @@ impl TextIndex {
             })
             .collect();
         pairs.sort_unstable();
-        let (folded, rows) = pairs.into_iter().unzip();
-        TextIndex { folded, rows }
+        let mut index = TextIndex {
+            values: Vec::new(),
+            starts: Vec::new(),
+            rows: Vec::with_capacity(pairs.len()),
+            codes: vec![TextIndex::NULL; cells.len()],
+        };
+        for (position, (value, row)) in pairs.into_iter().enumerate() {
+            if index.values.last() != Some(&value) {
+                index.values.push(value);
+                index.starts.push(position as u32);
+            }
+            index.codes[row as usize] = (index.values.len() - 1) as u32;
+            index.rows.push(row);
+        }
+        index.starts.push(index.rows.len() as u32);
+        index
+    }
+
+    /// The codes of the values equal to `folded` (an empty range when none).
+    pub fn equal_codes(&self, folded: &str) -> CodeRange {
+        let start = self.values.partition_point(|value| value.as_ref() < folded);
+        let end = start + usize::from(self.values.get(start).is_some_and(|value| value.as_ref() == folded));
+        (start as u32, end as u32)
+    }
+
+    /// The codes of the values starting with `folded_prefix`.
+    pub fn prefix_codes(&self, folded_prefix: &str) -> CodeRange {
+        let start = self.values.partition_point(|value| value.as_ref() < folded_prefix);
+        let end = start + self.values[start..].partition_point(|value| value.starts_with(folded_prefix));
+        (start as u32, end as u32)
+    }
+
+    /// The rows of a code range: in row order within each code.
+    pub fn rows_of(&self, (start, end): CodeRange) -> &[u32] {
+        &self.rows[self.starts[start as usize] as usize..self.starts[end as usize] as usize]
     }
 
     /// Rows whose value equals `folded`, in row order.
     pub fn equal(&self, folded: &str) -> &[u32] {
-        let start = self.folded.partition_point(|value| value.as_ref() < folded);
-        let end = start + self.folded[start..].partition_point(|value| value.as_ref() == folded);
-        &self.rows[start..end]
+        self.rows_of(self.equal_codes(folded))
     }
 
     /// Rows whose value starts with `folded_prefix`, in value order.
     pub fn prefixed(&self, folded_prefix: &str) -> &[u32] {
-        let start = self.folded.partition_point(|value| value.as_ref() < folded_prefix);
-        let end = start + self.folded[start..].partition_point(|value| value.starts_with(folded_prefix));
-        &self.rows[start..end]
+        self.rows_of(self.prefix_codes(folded_prefix))
+    }
+
+    /// The code of a row's value.
+    pub fn code(&self, row: u32) -> u32 {
+        self.codes[row as usize]
     }
 }
 
@@ -127,7 +175,7 @@ pub struct Table {
     columns: Vec<Column>,
     /// Parsed geographies, when the schema has a geography property.
     geometries: Vec<Option<Box<geo::Geometry<f64>>>>,
-    points: RTree<PointEntry>,
+    points: PointGrid,
     /// Bounding boxes of the entities that have a geography.
     shapes: RTree<BoxEntry>,
     text_indexes: Vec<OnceLock<TextIndex>>,
@@ -186,9 +234,7 @@ impl TableBuilder {
             ids.windows(2).all(|pair| fold(&pair[0]) <= fold(&pair[1])),
             "entities must come in entity-ID order"
         );
-        let points = RTree::bulk_load(
-            (0..ids.len()).map(|row| PointEntry::new([longitudes[row], latitudes[row]], row as u32)).collect(),
-        );
+        let points = PointGrid::build(&longitudes, &latitudes);
         let shapes = RTree::bulk_load(
             geometries
                 .iter()
@@ -265,10 +311,12 @@ impl Table {
 
     /// Visits the rows whose point lies in a box.
     pub fn points_in(&self, area: &LonLatBox, visit: &mut impl FnMut(u32)) {
-        let envelope = AABB::from_corners([area.min_lon, area.min_lat], [area.max_lon, area.max_lat]);
-        for entry in self.points.locate_in_envelope(&envelope) {
-            visit(entry.data);
-        }
+        self.points.points_in(area, visit);
+    }
+
+    /// Visits the grid cells of points that may lie in a box (see [`PointGrid::cells`]).
+    pub fn point_cells(&self, area: &LonLatBox, visit: impl FnMut(GridCell<'_>)) {
+        self.points.cells(area, visit);
     }
 
     /// Visits the rows with a geography whose bounding box meets a box.
@@ -304,6 +352,6 @@ impl Table {
                 Column::Boolean(_) => rows * 2,
             })
             .sum();
-        text + columns + rows * (16 + 48)
+        text + columns + rows * 16 + self.points.approximate_bytes()
     }
 }

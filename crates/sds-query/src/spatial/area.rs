@@ -4,6 +4,8 @@
 
 use geo::{CoordsIter, Geometry};
 
+use super::sphere::LonLatBox;
+
 /// The polygonal part of a shape (polygons and multipolygons, holes
 /// included), under the even-odd rule.
 pub struct PreparedArea {
@@ -13,6 +15,10 @@ pub struct PreparedArea {
     bands: Vec<Vec<u32>>,
     min_y: f64,
     band_height: f64,
+    /// The edges' bounding box, as (min_x, max_x, max_y).
+    min_x: f64,
+    max_x: f64,
+    max_y: f64,
 }
 
 impl PreparedArea {
@@ -25,8 +31,8 @@ impl PreparedArea {
         }
         let min_y = edges.iter().map(|edge| edge[1].min(edge[3])).fold(f64::INFINITY, f64::min);
         let max_y = edges.iter().map(|edge| edge[1].max(edge[3])).fold(f64::NEG_INFINITY, f64::max);
-        // About one band per edge keeps both the build and each test short.
-        let band_count = edges.len().clamp(1, 4096);
+        // About two bands per edge keeps both the build and each test short.
+        let band_count = (edges.len() * 2).clamp(1, 8192);
         let band_height = ((max_y - min_y) / band_count as f64).max(f64::MIN_POSITIVE);
         let mut bands = vec![Vec::new(); band_count];
         for (index, edge) in edges.iter().enumerate() {
@@ -36,7 +42,9 @@ impl PreparedArea {
                 band.push(index as u32);
             }
         }
-        Some(PreparedArea { edges, bands, min_y, band_height })
+        let min_x = edges.iter().map(|edge| edge[0].min(edge[2])).fold(f64::INFINITY, f64::min);
+        let max_x = edges.iter().map(|edge| edge[0].max(edge[2])).fold(f64::NEG_INFINITY, f64::max);
+        Some(PreparedArea { edges, bands, min_y, band_height, min_x, max_x, max_y })
     }
 
     /// Whether (x, y) is inside or on the boundary.
@@ -54,6 +62,11 @@ impl PreparedArea {
         let mut inside = false;
         for &index in edge_indexes {
             let [x1, y1, x2, y2] = self.edges[index as usize];
+            // Most edges of a band miss the point's latitude: both tests
+            // below need it within the edge's span.
+            if (y < y1 && y < y2) || (y > y1 && y > y2) {
+                continue;
+            }
             if on_segment(x, y, x1, y1, x2, y2) {
                 return true;
             }
@@ -65,6 +78,38 @@ impl PreparedArea {
             }
         }
         inside
+    }
+}
+
+impl PreparedArea {
+    /// Whether a whole rectangle is inside (`Some(true)`) or outside
+    /// (`Some(false)`) the area; `None` when an edge may cross it. Lets a
+    /// query take or skip a grid cell's points without testing each one.
+    pub fn classify(&self, rect: &LonLatBox) -> Option<bool> {
+        if rect.max_lat < self.min_y
+            || rect.min_lat > self.max_y
+            || rect.max_lon < self.min_x
+            || rect.min_lon > self.max_x
+        {
+            return Some(false);
+        }
+        let count = self.bands.len();
+        let low = band_of(rect.min_lat.max(self.min_y), self.min_y, self.band_height, count);
+        let high = band_of(rect.max_lat.min(self.max_y), self.min_y, self.band_height, count);
+        for band in &self.bands[low..=high] {
+            for &index in band {
+                let [x1, y1, x2, y2] = self.edges[index as usize];
+                if x1.max(x2) >= rect.min_lon
+                    && x1.min(x2) <= rect.max_lon
+                    && y1.max(y2) >= rect.min_lat
+                    && y1.min(y2) <= rect.max_lat
+                {
+                    return None;
+                }
+            }
+        }
+        // No edge meets the rectangle: all of it is on the centre's side.
+        Some(self.contains((rect.min_lon + rect.max_lon) / 2.0, (rect.min_lat + rect.max_lat) / 2.0))
     }
 }
 
@@ -126,6 +171,17 @@ mod tests {
         assert!(!square.contains(5.0, 2.0));
         assert!(!square.contains(2.0, -0.1));
         assert!(!square.contains(2.0, 4.1));
+    }
+
+    #[test]
+    fn rectangles_are_inside_outside_or_crossed() {
+        let square = area("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 1 2, 2 2, 2 1, 1 1))");
+        let rect = |min_lon, min_lat, max_lon, max_lat| LonLatBox { min_lon, min_lat, max_lon, max_lat };
+        assert_eq!(square.classify(&rect(2.5, 2.5, 3.5, 3.5)), Some(true));
+        assert_eq!(square.classify(&rect(1.2, 1.2, 1.8, 1.8)), Some(false), "in the hole");
+        assert_eq!(square.classify(&rect(5.0, 0.0, 6.0, 1.0)), Some(false));
+        assert_eq!(square.classify(&rect(3.5, 3.5, 4.5, 4.5)), None, "crosses the outline");
+        assert_eq!(square.classify(&rect(0.5, 0.5, 1.5, 1.5)), None, "crosses the hole");
     }
 
     #[test]

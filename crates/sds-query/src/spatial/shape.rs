@@ -73,6 +73,16 @@ impl Shape {
         self.has_other_parts && self.geometry.intersects(&geo::Point::new(longitude, latitude))
     }
 
+    /// Whether every point of a rectangle touches the shape (`Some(true)`),
+    /// none does (`Some(false)`), or it depends on the point (`None`).
+    pub fn classify_rect(&self, rect: &LonLatBox) -> Option<bool> {
+        match self.area.as_ref()?.classify(rect)? {
+            true => Some(true),
+            // Lines and points of the shape may still cross an area-free rectangle.
+            false => (!self.has_other_parts).then_some(false),
+        }
+    }
+
     /// Whether an entity's geography touches the shape.
     pub fn intersects_geometry(&self, geometry: &Geometry<f64>) -> bool {
         if let Geometry::Point(point) = geometry {

@@ -8,15 +8,29 @@ use crate::wire::OutputFormat;
 pub struct Params {
     /// (lowercased name, value), in request order.
     pairs: Vec<(String, String)>,
+    /// Names of parameters without a value (`?bbox(…)&key=…`), as sent:
+    /// a bare token may carry case-sensitive text such as WKT.
+    bare: Vec<String>,
 }
 
 impl Params {
     pub fn parse(query: Option<&str>) -> Params {
+        let mut bare = Vec::new();
         let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .filter(|(name, _)| !name.is_empty())
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.into_owned()))
+            .map(|(name, value)| {
+                if value.is_empty() {
+                    bare.push(name.clone().into_owned());
+                }
+                (name.to_ascii_lowercase(), value.into_owned())
+            })
             .collect();
-        Params { pairs }
+        Params { pairs, bare }
+    }
+
+    /// The names of parameters sent without a value, as sent, in request order.
+    pub fn bare_names(&self) -> impl Iterator<Item = &str> {
+        self.bare.iter().map(String::as_str)
     }
 
     /// The first value of a parameter; `name` must be lowercase.
@@ -69,6 +83,14 @@ mod tests {
         assert_eq!(params.get("key"), Some("AbC-_x"));
         assert_eq!(params.output_format().unwrap(), OutputFormat::Xml);
         assert_eq!(params.get("x y"), Some("a b+c"));
+        assert_eq!(params.bare_names().count(), 0);
+    }
+
+    #[test]
+    fn bare_names_keep_their_case() {
+        let params = Params::parse(Some("intersects('POLYGON((0%200,1%200,1%201,0%200))')&key=k&$filter"));
+        let bare: Vec<&str> = params.bare_names().collect();
+        assert_eq!(bare, ["intersects('POLYGON((0 0,1 0,1 1,0 0))')", "$filter"]);
     }
 
     #[test]

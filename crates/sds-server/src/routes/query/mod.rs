@@ -18,6 +18,7 @@ use sds_core::{AccessId, DataSource, VersionState};
 use sds_query::{Hit, Query, QueryLimits, QueryOptions, SpatialFilter, Table, TableBuilder};
 use sds_store::KeyRecord;
 
+use super::params::Params;
 use super::RequestContext;
 use crate::error::{ApiError, ErrorKind};
 use crate::keys::{hash_key, hashes_equal};
@@ -107,7 +108,7 @@ async fn answer(
     }
 
     let options = QueryOptions {
-        spatial_filter: params.get("spatialfilter"),
+        spatial_filter: params.get("spatialfilter").or_else(|| bare_spatial_filter(params)),
         filter: params.get("$filter"),
         select: params.get("$select"),
         orderby: params.get("$orderby"),
@@ -132,6 +133,17 @@ async fn answer(
         QueryFormat::Atom => atom::feed(&page, &format::feed_id(&context.envelope.trace_id), &format::updated_now()),
     };
     Ok(rendering.respond(body))
+}
+
+/// A spatial filter sent as a bare token, without `spatialFilter=` (the
+/// docs' by-property template writes `?bbox(…)&…`, SPEC §9 #15).
+fn bare_spatial_filter(params: &Params) -> Option<&str> {
+    params.bare_names().find(|name| {
+        let name = name.trim_start();
+        ["nearby(", "bbox(", "intersects(", "nearroute("].iter().any(|prefix| {
+            name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
+    })
 }
 
 fn bad_request(error: sds_query::QueryError) -> ApiError {
@@ -302,5 +314,13 @@ mod tests {
         assert_eq!(split_key_predicate("Shops(12)").unwrap(), ("Shops".into(), Some("12".into())));
         assert!(split_key_predicate("Shops('1'").is_err());
         assert!(split_key_predicate("Shops()").is_err());
+    }
+
+    #[test]
+    fn bare_spatial_tokens_are_spatial_filters() {
+        let params = Params::parse(Some("BBox(1,2,3,4)&$filter=Name%20eq%20'a'&key=k"));
+        assert_eq!(bare_spatial_filter(&params), Some("BBox(1,2,3,4)"));
+        let params = Params::parse(Some("&$filter&other&key=k"));
+        assert_eq!(bare_spatial_filter(&params), None);
     }
 }

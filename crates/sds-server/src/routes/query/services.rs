@@ -5,6 +5,7 @@
 //! → `routes[0].geometry.coordinates`). Unconfigured, both answer a 400
 //! that says which `serve` flag enables them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sds_query::RouteEnd;
@@ -31,16 +32,30 @@ pub struct RouteOptions {
     pub optimize: Option<String>,
 }
 
+/// A Nominatim-style geocoder at `url` (e.g. `http://localhost:8088/search`).
 pub struct HttpGeocoder {
     pub url: String,
 }
 
+/// An OSRM-style router at `url` (e.g. `http://localhost:5000/route/v1/driving`).
 pub struct HttpRouter {
     pub url: String,
 }
 
-fn client() -> Result<reqwest::blocking::Client, String> {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|error| error.to_string())
+/// One blocking client for every call: building one sets up a connection
+/// pool and a runtime thread, far more than a request costs. It lives for
+/// the process, so it is never dropped inside the async runtime (which
+/// reqwest's blocking client forbids).
+fn client() -> Result<&'static reqwest::blocking::Client, String> {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|error| error.to_string())?;
+    Ok(CLIENT.get_or_init(|| client))
 }
 
 impl Geocoder for HttpGeocoder {
@@ -96,15 +111,32 @@ impl Router for HttpRouter {
     }
 }
 
-/// Geocodes on the blocking pool with the configured geocoder.
+/// The configured geocoder, if any.
+pub fn geocoder(state: &AppState) -> Option<Arc<dyn Geocoder>> {
+    let url = state.config.geocoder_url.clone()?;
+    Some(Arc::new(HttpGeocoder { url }))
+}
+
+/// The configured router, if any.
+pub fn router(state: &AppState) -> Option<Arc<dyn Router>> {
+    let url = state.config.router_url.clone()?;
+    Some(Arc::new(HttpRouter { url }))
+}
+
+/// Geocodes with the configured geocoder.
 pub async fn geocode(state: &AppState, address: &str) -> Result<(f64, f64), ApiError> {
-    let Some(url) = state.config.geocoder_url.clone() else {
+    geocode_with(geocoder(state), address).await
+}
+
+/// Geocodes on the blocking pool (the implementations do blocking I/O).
+pub async fn geocode_with(geocoder: Option<Arc<dyn Geocoder>>, address: &str) -> Result<(f64, f64), ApiError> {
+    let Some(geocoder) = geocoder else {
         return Err(ApiError::bad_request(
             "spatialFilter: nearby with an address needs a geocoder, and none is configured (start the server with --geocoder-url); use nearby(latitude,longitude,km)",
         ));
     };
     let address_owned = address.to_owned();
-    let found = tokio::task::spawn_blocking(move || HttpGeocoder { url }.geocode(&address_owned))
+    let found = tokio::task::spawn_blocking(move || geocoder.geocode(&address_owned))
         .await?
         .map_err(|error| ApiError::bad_request(format!("spatialFilter: the geocoder failed: {error}")))?;
     found.ok_or_else(|| ApiError::bad_request(format!("spatialFilter: the address '{address}' was not found")))
@@ -117,26 +149,36 @@ pub async fn route(
     start: &RouteEnd,
     end: &RouteEnd,
 ) -> Result<Vec<(f64, f64)>, ApiError> {
-    let Some(url) = state.config.router_url.clone() else {
-        return Err(ApiError::bad_request(
-            "spatialFilter: nearRoute needs a router, and none is configured (start the server with --router-url)",
-        ));
-    };
-    let mut points = Vec::new();
-    for end in [start, end] {
-        points.push(match end {
-            RouteEnd::Coordinates { latitude, longitude } => (*latitude, *longitude),
-            RouteEnd::Address(address) => geocode(state, address).await?,
-        });
-    }
     let params = &context.params;
     let options = RouteOptions {
         travel_mode: params.get("travelmode").map(str::to_owned),
         avoid: params.get("avoid").map(str::to_owned),
         optimize: params.get_any(&["optimize", "optmz"]).map(str::to_owned),
     };
+    route_with(geocoder(state), router(state), [start, end], options).await
+}
+
+/// Routes on the blocking pool, geocoding address ends first.
+pub async fn route_with(
+    geocoder: Option<Arc<dyn Geocoder>>,
+    router: Option<Arc<dyn Router>>,
+    ends: [&RouteEnd; 2],
+    options: RouteOptions,
+) -> Result<Vec<(f64, f64)>, ApiError> {
+    let Some(router) = router else {
+        return Err(ApiError::bad_request(
+            "spatialFilter: nearRoute needs a router, and none is configured (start the server with --router-url)",
+        ));
+    };
+    let mut points = Vec::new();
+    for end in ends {
+        points.push(match end {
+            RouteEnd::Coordinates { latitude, longitude } => (*latitude, *longitude),
+            RouteEnd::Address(address) => geocode_with(geocoder.clone(), address).await?,
+        });
+    }
     let (from, to) = (points[0], points[1]);
-    let line = tokio::task::spawn_blocking(move || HttpRouter { url }.route(from, to, &options))
+    let line = tokio::task::spawn_blocking(move || router.route(from, to, &options))
         .await?
         .map_err(|error| ApiError::bad_request(format!("spatialFilter: the router failed: {error}")))?;
     if line.is_empty() {
@@ -144,3 +186,7 @@ pub async fn route(
     }
     Ok(line)
 }
+
+#[cfg(test)]
+#[path = "services_tests.rs"]
+mod tests;
