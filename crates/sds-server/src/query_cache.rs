@@ -9,11 +9,15 @@
 //!   store, so a positive lookup stays true; unknown keys are not cached.
 //!   This saves a store round trip per query, which at tens of thousands of
 //!   queries per second dominates their cost.
+//! - Data sources by access id, each stamped with the job engine's
+//!   generation when it was read. Every finished job bumps the generation,
+//!   so an entry read before a publish, rollback, visibility change or
+//!   delete is read again; misses are not cached.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use sds_core::{DataSourceId, VersionId};
+use sds_core::{AccessId, DataSource, DataSourceId, VersionId};
 use sds_query::Table;
 use sds_store::{KeyHash, KeyRecord};
 use tokio::sync::OnceCell;
@@ -27,6 +31,7 @@ pub struct QueryCache {
     capacity: usize,
     tables: Mutex<TableSlots>,
     keys: RwLock<HashMap<KeyHash, KeyRecord>>,
+    sources: RwLock<HashMap<AccessId, (u64, DataSource)>>,
 }
 
 #[derive(Default)]
@@ -46,7 +51,12 @@ struct Slot {
 
 impl QueryCache {
     pub fn new(capacity: usize) -> QueryCache {
-        QueryCache { capacity: capacity.max(1), tables: Mutex::default(), keys: RwLock::default() }
+        QueryCache {
+            capacity: capacity.max(1),
+            tables: Mutex::default(),
+            keys: RwLock::default(),
+            sources: RwLock::default(),
+        }
     }
 
     /// The cell that holds (or will hold, once built) a version's table.
@@ -81,6 +91,22 @@ impl QueryCache {
         tables.slots.retain(|slot| slot.version != version);
     }
 
+    /// A data source read at `generation`, if it was.
+    pub fn data_source(&self, access_id: &AccessId, generation: u64) -> Option<DataSource> {
+        let sources = self.sources.read().unwrap_or_else(PoisonError::into_inner);
+        sources.get(access_id).filter(|(read_at, _)| *read_at == generation).map(|(_, source)| source.clone())
+    }
+
+    /// Remembers a data source read at `generation` (taken before the read,
+    /// so a change that lands during the read makes the entry stale).
+    pub fn remember_data_source(&self, source: DataSource, generation: u64) {
+        let mut sources = self.sources.write().unwrap_or_else(PoisonError::into_inner);
+        if sources.len() >= MAX_KEYS {
+            sources.clear();
+        }
+        sources.insert(source.access_id.clone(), (generation, source));
+    }
+
     pub fn key(&self, hash: &KeyHash) -> Option<KeyRecord> {
         self.keys.read().unwrap_or_else(PoisonError::into_inner).get(hash).cloned()
     }
@@ -103,6 +129,33 @@ impl Default for QueryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn source(access_id: &AccessId) -> DataSource {
+        DataSource {
+            id: DataSourceId(1),
+            access_id: access_id.clone(),
+            account_id: sds_core::AccountId(1),
+            name: "Shops".into(),
+            description: None,
+            master_key: sds_core::KeyId(1),
+            query_key: None,
+            is_public: false,
+            published_version: Some(VersionId(3)),
+            created: chrono::Utc::now(),
+            updated: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_data_source_is_served_only_for_the_generation_it_was_read_at() {
+        let cache = QueryCache::new(2);
+        let access_id = AccessId::generate();
+        let read = source(&access_id);
+        assert_eq!(cache.data_source(&access_id, 7), None);
+        cache.remember_data_source(read.clone(), 7);
+        assert_eq!(cache.data_source(&access_id, 7), Some(read));
+        assert_eq!(cache.data_source(&access_id, 8), None, "a job ended since: read it again");
+    }
 
     #[test]
     fn a_new_version_replaces_the_old_and_capacity_evicts_the_least_recent() {

@@ -82,6 +82,8 @@ struct EngineInner {
     settings: EngineSettings,
     wake: Notify,
     running: Mutex<Running>,
+    /// Bumped whenever a job ends: data sources read before may have changed.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -101,7 +103,13 @@ impl JobEngine {
             tracing::info!(dropped, "dropped versions left half-written by a crash");
         }
         remove_orphan_files(store.as_ref(), &settings)?;
-        let inner = Arc::new(EngineInner { store, settings, wake: Notify::new(), running: Mutex::default() });
+        let inner = Arc::new(EngineInner {
+            store,
+            settings,
+            wake: Notify::new(),
+            running: Mutex::default(),
+            generation: AtomicU64::new(0),
+        });
         tokio::spawn(run_loop(Arc::clone(&inner)));
         Ok(JobEngine { inner })
     }
@@ -109,6 +117,12 @@ impl JobEngine {
     /// Tells the loop that a job was stored.
     pub fn wake(&self) {
         self.inner.wake.notify_one();
+    }
+
+    /// Changes whenever a job ends, so that caches of data sources know
+    /// when to read them again.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// What `dataLocation` may fetch.
@@ -225,6 +239,7 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let outcome = aborted(message);
         let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
     }
+    inner.generation.fetch_add(1, Ordering::Release);
     {
         let mut running = inner.running.lock().expect("the engine lock is never poisoned");
         running.jobs.remove(&job.id);

@@ -185,17 +185,25 @@ fn check_rights(key: &KeyRecord, source: &DataSource) -> Result<(), ApiError> {
     }
 }
 
-/// Looks the data source up by access id and name. This indexed read takes
-/// microseconds, so it runs on the request's thread: a hop to the blocking
-/// pool would cost more than the query itself.
+/// Looks the data source up by access id and name: from the cache while no
+/// job has finished since it was read, else from the store. That indexed
+/// read takes microseconds, so it runs on the request's thread: a hop to
+/// the blocking pool would cost more than the query itself.
 fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
-    state
-        .store
-        .data_source_by_access_id(&access_id)?
-        .filter(|source| source.name.eq_ignore_ascii_case(name))
-        .ok_or_else(not_found)
+    let generation = state.engine.generation();
+    let source = match state.query_cache.data_source(&access_id, generation) {
+        Some(source) => Some(source),
+        None => {
+            let read = state.store.data_source_by_access_id(&access_id)?;
+            if let Some(source) = &read {
+                state.query_cache.remember_data_source(source.clone(), generation);
+            }
+            read
+        }
+    };
+    source.filter(|source| source.name.eq_ignore_ascii_case(name)).ok_or_else(not_found)
 }
 
 /// The table of the published (or staged) version, from the cache or built
