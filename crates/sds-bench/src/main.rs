@@ -66,6 +66,10 @@ enum Bench {
         /// Run only these queries (comma-separated: nearby,bbox,intersects,filter).
         #[arg(long)]
         only: Option<String>,
+        /// wrk threads driving the 2 connections (pgbench used 2; 1 leaves
+        /// the server more of the 2 cores).
+        #[arg(long, default_value_t = 2)]
+        wrk_threads: usize,
     },
 }
 
@@ -76,10 +80,10 @@ fn main() -> Result<()> {
         Bench::QueryEngine { cities, countries, seconds, threads, only } => {
             query::engine(&cities, &countries, seconds, threads, only.as_deref())
         }
-        Bench::QueryHttp { cities, countries, seconds, only } => {
+        Bench::QueryHttp { cities, countries, seconds, only, wrk_threads } => {
             // Countries exceed SDS's 250-point intersects limit; PostGIS has none.
             let server = Server::start_with(&["--query-max-shape-points", "1000000"])?;
-            query::http(&server, &cities, &countries, seconds, only.as_deref())
+            query::http(&server, &cities, &countries, seconds, only.as_deref(), wrk_threads)
         }
     }
 }

@@ -310,6 +310,7 @@ pub fn http(
     countries_path: &Path,
     seconds: u64,
     only: Option<&str>,
+    wrk_threads: usize,
 ) -> Result<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is missing: apt-get install -y wrk");
@@ -319,7 +320,7 @@ pub fn http(
     let (body, rows) = crate::cities_as_sds_csv(cities_path)?;
     let job = server.load("Cities", body)?;
     let access_id = crate::access_id(&job)?;
-    println!("http: loaded {rows} cities through the API; wrk -t2 -c2 -d{seconds}s, JSON responses");
+    println!("http: loaded {rows} cities through the API; wrk -t{wrk_threads} -c2 -d{seconds}s, JSON responses");
     let base = server.root.split("/REST/v1").next().unwrap_or_default().to_owned();
     let mut rng = StdRng::seed_from_u64(7);
     println!("| query | sds TPS | p99 ms | PostGIS TPS (2 clients) | ratio | PostGIS p99 ms | non-2xx |");
@@ -345,7 +346,7 @@ pub fn http(
         let script = tempfile::NamedTempFile::new()?;
         std::fs::write(script.path(), lua_script(&paths))?;
         let output = Command::new("wrk")
-            .args(["-t2", "-c2", &format!("-d{seconds}s"), "--latency", "-s"])
+            .args([&format!("-t{wrk_threads}"), "-c2", &format!("-d{seconds}s"), "--latency", "-s"])
             .arg(script.path())
             .arg(&base)
             .output()?;
