@@ -70,6 +70,9 @@ enum Bench {
         /// the server more of the 2 cores).
         #[arg(long, default_value_t = 2)]
         wrk_threads: usize,
+        /// The server's `--worker-threads` (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        server_workers: usize,
     },
 }
 
@@ -80,9 +83,11 @@ fn main() -> Result<()> {
         Bench::QueryEngine { cities, countries, seconds, threads, only } => {
             query::engine(&cities, &countries, seconds, threads, only.as_deref())
         }
-        Bench::QueryHttp { cities, countries, seconds, only, wrk_threads } => {
+        Bench::QueryHttp { cities, countries, seconds, only, wrk_threads, server_workers } => {
             // Countries exceed SDS's 250-point intersects limit; PostGIS has none.
-            let server = Server::start_with(&["--query-max-shape-points", "1000000"])?;
+            let workers = server_workers.to_string();
+            let server = Server::start_with(&["--query-max-shape-points", "1000000", "--worker-threads", &workers])?;
+            println!("server --worker-threads {server_workers} (0: one per core)");
             query::http(&server, &cities, &countries, seconds, only.as_deref(), wrk_threads)
         }
     }

@@ -18,6 +18,9 @@ pub struct ServeConfig {
     /// behind a TLS-terminating proxy. Default: the request's scheme and host.
     #[arg(long, env = "SDS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Threads serving HTTP; 0 means one per core.
+    #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
+    pub worker_threads: usize,
     /// Jobs that run at once across all accounts.
     #[arg(long, env = "SDS_JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,

@@ -75,7 +75,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run_server(config: ServeConfig) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if config.worker_threads > 0 {
+        builder.worker_threads(config.worker_threads);
+    }
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(async move {
         let store = open_store(&config).context("opening the store")?;
         if let Some(keys) = bootstrap(store.as_ref())? {
