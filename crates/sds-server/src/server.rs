@@ -48,7 +48,7 @@ pub fn app(state: AppState) -> Router {
         // The span names the path only: query strings carry keys, which
         // must never reach a log.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
 }
 
