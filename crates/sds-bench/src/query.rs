@@ -148,6 +148,17 @@ pub fn workload(
     }
 }
 
+/// The columns the peer's SQL returns for each workload, as `$select`, so
+/// that both render the same data (id, name, lat, lon; nearby adds the
+/// distance and the filter the country code).
+fn peer_columns(kind: &str) -> &'static str {
+    match kind {
+        "nearby" => "CityId,Name,Latitude,Longitude,__Distance",
+        "filter" => "CityId,Name,Latitude,Longitude,CountryCode",
+        _ => "CityId,Name,Latitude,Longitude",
+    }
+}
+
 /// Wraps a longitude into ±180 (a 1° box around a city near the antimeridian).
 fn wrap_bbox(spatial: String) -> String {
     if let Some(inner) = spatial.strip_prefix("bbox(").and_then(|rest| rest.strip_suffix(')')) {
@@ -320,7 +331,9 @@ pub fn http(
     let (body, rows) = crate::cities_as_sds_csv(cities_path)?;
     let job = server.load("Cities", body)?;
     let access_id = crate::access_id(&job)?;
-    println!("http: loaded {rows} cities through the API; wrk -t{wrk_threads} -c2 -d{seconds}s, JSON responses");
+    println!(
+        "http: loaded {rows} cities through the API; wrk -t{wrk_threads} -c2 -d{seconds}s, JSON responses with the peer's columns"
+    );
     let base = server.root.split("/REST/v1").next().unwrap_or_default().to_owned();
     let mut rng = StdRng::seed_from_u64(7);
     println!("| query | sds TPS | p99 ms | PostGIS TPS (2 clients) | ratio | PostGIS p99 ms | non-2xx |");
@@ -330,8 +343,11 @@ pub fn http(
         let paths: Vec<String> = (0..count)
             .map(|_| {
                 let (spatial, filter, top) = workload(kind, &mut rng, &cities, &countries);
-                let mut path =
-                    format!("/REST/v1/data/{access_id}/Cities/City?$format=json&$top={top}&key={}", server.key);
+                let mut path = format!(
+                    "/REST/v1/data/{access_id}/Cities/City?$format=json&$top={top}&$select={}&key={}",
+                    peer_columns(kind),
+                    server.key
+                );
                 if let Some(spatial) = spatial.map(wrap_bbox) {
                     let _ = write!(path, "&spatialFilter={}", encode(&spatial));
                 }
