@@ -1,7 +1,5 @@
 //! JSON comparison, and the key-order check the toolkit needs.
 
-use std::collections::BTreeMap;
-
 use super::*;
 
 // ---------------------------------------------------------------------------
