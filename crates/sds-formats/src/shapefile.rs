@@ -293,6 +293,7 @@ impl crate::RecordSource for ShapefileReader {
     }
 }
 
+/// Reads until `buffer` is full or the input ends; returns how much was read.
 fn read_up_to(input: &mut dyn Read, buffer: &mut [u8]) -> Result<usize, FormatError> {
     let mut filled = 0;
     while filled < buffer.len() {

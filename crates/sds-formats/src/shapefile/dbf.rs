@@ -158,23 +158,10 @@ fn dbf_error(message: impl Into<String>) -> FormatError {
     FormatError::Document(format!("the .dbf file is invalid: {}", message.into()))
 }
 
-fn read_fully(input: &mut dyn Read, buffer: &mut [u8]) -> Result<usize, FormatError> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match input.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(filled)
-}
-
 impl Dbf {
     pub(crate) fn new(mut input: Box<dyn Read + Send>, cpg: Option<&str>) -> Result<Dbf, FormatError> {
         let mut header = [0u8; 32];
-        if read_fully(&mut input, &mut header)? < 32 {
+        if super::read_up_to(&mut input, &mut header)? < 32 {
             return Err(dbf_error("it is shorter than its 32-byte header"));
         }
         let row_count = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
@@ -191,7 +178,7 @@ impl Dbf {
             None => CodePage::from_language_driver(header[29]),
         };
         let mut rest = vec![0u8; header_length - 32];
-        if read_fully(&mut input, &mut rest)? < rest.len() {
+        if super::read_up_to(&mut input, &mut rest)? < rest.len() {
             return Err(dbf_error("it is truncated inside its header"));
         }
         let mut fields = Vec::new();
@@ -237,7 +224,7 @@ impl Dbf {
         if self.rows_read >= self.row_count {
             return Ok(None);
         }
-        let read = read_fully(&mut self.input, &mut self.record)?;
+        let read = super::read_up_to(&mut self.input, &mut self.record)?;
         if read < self.record.len() || self.record[0] == 0x1A {
             return Err(FormatError::Document(format!(
                 "the .dbf file is truncated: its header declares {} rows but it holds only {}",
