@@ -16,6 +16,7 @@ pub mod keys;
 pub mod query_cache;
 pub mod routes;
 pub mod server;
+mod shards;
 pub mod state;
 pub mod wire;
 

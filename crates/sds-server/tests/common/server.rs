@@ -100,6 +100,17 @@ impl TestServer {
         }
     }
 
+    /// Sends SIGTERM (what `systemctl stop` and `docker stop` send) and
+    /// waits for the exit: returns whether it succeeded and how long it took.
+    pub fn terminate(&mut self) -> (bool, Duration) {
+        let mut child = self.child.take().expect("the server is running");
+        let started = Instant::now();
+        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+        assert!(sent.success());
+        let status = child.wait().expect("the server exits");
+        (status.success(), started.elapsed())
+    }
+
     /// Kills the server and starts it again on the same data dir (the keys
     /// stay; the port changes).
     pub fn restart(&mut self) {

@@ -16,4 +16,5 @@ mod lifecycle_envelopes;
 mod load;
 mod query;
 mod query_golden;
+mod serving;
 mod toolkit;

@@ -1,0 +1,161 @@
+//! HTTP connections served by shards: one OS thread per core, each with its
+//! own single-threaded runtime, each connection pinned to one shard for its
+//! life.
+//!
+//! Why not tokio's work-stealing runtime: a query takes microseconds, so
+//! what a request costs is mostly wake-ups. With work stealing, a worker
+//! that wakes on a readiness event wakes a second worker to share it
+//! (a futex call and a cross-core wake-up per request), and the connection
+//! wanders between cores. With one connection per shard, the socket, its
+//! buffers and the thread stay together on one core, and nothing crosses
+//! threads on the request path. Measured with two keep-alive connections on
+//! two cores (README, "Query API"): bbox throughput nearly doubled and no
+//! longer depends on where the kernel happens to place the threads.
+//!
+//! The cost: a connection never moves, so one long CPU-bound request (a large
+//! `intersects`) delays the other connections of its shard rather than
+//! being stolen by an idle core. The acceptor gives each new connection to
+//! the shard with the fewest open ones, which keeps that rare.
+//!
+//! Blocking work (store reads, jobs) still goes through `spawn_blocking`,
+//! whose pool each shard runtime has; the job engine and the acceptor run
+//! on the main runtime.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tower::ServiceExt;
+
+/// How long open connections get to finish their requests after a shutdown
+/// signal before the shard stops anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+struct Shard {
+    connections: mpsc::UnboundedSender<std::net::TcpStream>,
+    open: Arc<AtomicUsize>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// Serves `app` on `listener` with `count` shards until `shutdown`
+/// completes, then lets open requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    count: usize,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let (stop_sender, stop) = watch::channel(false);
+    let shards = (0..count.max(1))
+        .map(|index| start_shard(index, app.clone(), stop.clone()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: keep serving the
+            // connections we have and try again shortly.
+            Err(error) => {
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(stream) = stream.into_std() else { continue };
+        let shard = shards.iter().min_by_key(|shard| shard.open.load(Ordering::Relaxed)).expect("at least one shard");
+        shard.open.fetch_add(1, Ordering::Relaxed);
+        if shard.connections.send(stream).is_err() {
+            shard.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    drop(listener);
+    let _ = stop_sender.send(true);
+    let threads: Vec<_> = shards
+        .into_iter()
+        .map(|shard| {
+            drop(shard.connections);
+            shard.thread
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        for thread in threads {
+            let _ = thread.join();
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)
+}
+
+fn start_shard(index: usize, app: Router, stop: watch::Receiver<bool>) -> std::io::Result<Shard> {
+    let (connections, mut incoming) = mpsc::unbounded_channel::<std::net::TcpStream>();
+    let open = Arc::new(AtomicUsize::new(0));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let shard_open = Arc::clone(&open);
+    let thread = std::thread::Builder::new().name(format!("sds-http-{index}")).spawn(move || {
+        runtime.block_on(async move {
+            while let Some(stream) = incoming.recv().await {
+                let open = Arc::clone(&shard_open);
+                let app = app.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = serve_connection(stream, app, stop).await {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                    open.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            // The acceptor is gone: wait for open connections to finish.
+            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            while shard_open.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+    })?;
+    Ok(Shard { connections, open, thread })
+}
+
+async fn serve_connection(
+    stream: std::net::TcpStream,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), hyper::Error> {
+    let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return Ok(()) };
+    let service = TowerToHyperService::new(app.map_request(|request: Request<Incoming>| request.map(Body::new)));
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => return result,
+            changed = stop.changed() => {
+                connection.as_mut().graceful_shutdown();
+                if changed.is_err() || *stop.borrow() {
+                    return connection.await;
+                }
+            }
+        }
+    }
+}
+
+/// The shard count for `--worker-threads` (0: one per core).
+pub fn count(configured: usize) -> usize {
+    if configured > 0 {
+        configured
+    } else {
+        std::thread::available_parallelism().map_or(2, usize::from)
+    }
+}
