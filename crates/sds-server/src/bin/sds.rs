@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 /// mimalloc rather than glibc's malloc: each response allocates and frees a
 /// few dozen buffers, and glibc spent a measurable share of every query
 /// consolidating free chunks (README, "Query API": about 10 % on queries,
-/// 50 % on loads).
+/// 25 % on loads).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
