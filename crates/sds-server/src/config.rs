@@ -52,6 +52,9 @@ pub struct ServeConfig {
     /// Days a staged version is kept unpublished before it is dropped.
     #[arg(long, env = "SDS_STAGED_RETENTION_DAYS", default_value_t = 30)]
     pub staged_retention_days: u32,
+    /// Days a download job's output stays available; 0 keeps outputs.
+    #[arg(long, env = "SDS_DOWNLOAD_RETENTION_DAYS", default_value_t = 15)]
+    pub download_retention_days: u32,
     /// Whether publish and rollback status URLs answer without a key (the
     /// toolkit polls them verbatim; the random job id is the capability).
     #[arg(long, env = "SDS_KEYLESS_JOB_STATUS", default_value_t = true, action = clap::ArgAction::Set)]

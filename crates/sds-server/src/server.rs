@@ -60,6 +60,8 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         limits: config.limits(),
         workers: config.job_workers,
         staged_retention: chrono::Duration::days(i64::from(config.staged_retention_days)),
+        download_retention: (config.download_retention_days > 0)
+            .then(|| std::time::Duration::from_secs(u64::from(config.download_retention_days) * 86_400)),
         fetch: crate::jobs::fetch::FetchPolicy {
             allowed_hosts: config.data_location_hosts.clone(),
             allow_private: config.data_location_allow_private,

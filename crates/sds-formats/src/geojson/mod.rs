@@ -1,7 +1,8 @@
 //! GeoJSON, an extension beyond SDS: uploads with `input=geojson` and the
 //! `format=geojson` download.
 //!
-//! Reading (a `FeatureCollection`; RFC 7946, coordinates `[lon, lat]`):
+//! Reading (a `FeatureCollection`, or a single Feature or bare geometry
+//! read as a collection of one; RFC 7946, coordinates `[lon, lat]`):
 //! - The document is scanned, not loaded: each feature of `features` is
 //!   parsed on its own (at most [`MAX_RECORD_BYTES`] each), in two passes.
 //! - Pass 1 infers each property's type over all features (nulls do not

@@ -1,5 +1,10 @@
 //! The byte-level walk over a FeatureCollection that lets both passes
 //! stream features without parsing the whole document.
+//!
+//! A document that is a single Feature, or a bare geometry, is read as a
+//! collection of that one feature: its top-level members are kept (they
+//! are bounded like any feature) until the closing brace says which it
+//! was, since `type` may come after `geometry` and `properties`.
 
 use std::io::BufRead;
 
@@ -15,7 +20,23 @@ pub(super) struct Scanner {
     state: ScanState,
     pub(super) crs: Option<Json>,
     saw_features: bool,
+    /// The top-level `type`, when it is not `FeatureCollection`.
+    single_kind: Option<SingleKind>,
+    /// Top-level members other than `type`, `crs` and `features`, raw,
+    /// while they fit in one record; `None` once they do not.
+    kept_members: Option<Vec<(String, Vec<u8>)>>,
+    kept_bytes: usize,
 }
+
+/// What a document that is not a FeatureCollection holds.
+enum SingleKind {
+    Feature,
+    /// A bare geometry of this type.
+    Geometry(String),
+}
+
+const GEOMETRY_TYPES: [&str; 7] =
+    ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ScanState {
@@ -29,7 +50,16 @@ enum ScanState {
 
 impl Scanner {
     pub(super) fn new(input: Box<dyn BufRead + Send>) -> Scanner {
-        Scanner { input, line: 1, state: ScanState::Start, crs: None, saw_features: false }
+        Scanner {
+            input,
+            line: 1,
+            state: ScanState::Start,
+            crs: None,
+            saw_features: false,
+            single_kind: None,
+            kept_members: Some(Vec::new()),
+            kept_bytes: 0,
+        }
     }
 
     pub(super) fn error(&self, message: impl Into<String>) -> FormatError {
@@ -213,6 +243,9 @@ impl Scanner {
                 if self.saw_features {
                     return Err(self.error("\"features\" appears twice"));
                 }
+                if self.single_kind.is_some() {
+                    return Err(self.error("a GeoJSON Feature or geometry cannot have \"features\""));
+                }
                 self.saw_features = true;
                 self.expect(b'[', "an array of features ('[')")?;
                 self.state = ScanState::Features(false);
@@ -222,11 +255,21 @@ impl Scanner {
                 self.value(Some(&mut raw))?;
                 let value: Json = serde_json::from_slice(&raw)
                     .map_err(|error| self.error(format!("malformed \"{name}\": {error}")))?;
-                if name == "type" && value.as_str() != Some("FeatureCollection") {
-                    return Err(self.error(format!(
-                        "the document is a GeoJSON {}, not a FeatureCollection",
-                        sds_core::value::excerpt(&value.to_string())
-                    )));
+                if name == "type" {
+                    self.single_kind = match value.as_str() {
+                        Some("FeatureCollection") => None,
+                        Some(_) if self.saw_features => {
+                            return Err(self.error("a document with \"features\" must be a FeatureCollection"))
+                        }
+                        Some("Feature") => Some(SingleKind::Feature),
+                        Some(kind) if GEOMETRY_TYPES.contains(&kind) => Some(SingleKind::Geometry(kind.to_owned())),
+                        _ => {
+                            return Err(self.error(format!(
+                                "the document is a GeoJSON {}, not a FeatureCollection, Feature or geometry",
+                                sds_core::value::excerpt(&value.to_string())
+                            )))
+                        }
+                    };
                 }
                 if name == "crs" {
                     self.crs = Some(value);
@@ -234,16 +277,66 @@ impl Scanner {
                 self.state = ScanState::Members;
             }
             _ => {
-                self.value(None)?;
+                if self.kept_members.is_some() {
+                    let mut raw = Vec::new();
+                    self.value(Some(&mut raw))?;
+                    self.kept_bytes += name.len() + raw.len();
+                    if self.kept_bytes > MAX_RECORD_BYTES {
+                        self.kept_members = None;
+                    } else if let Some(kept) = &mut self.kept_members {
+                        kept.push((name, raw));
+                    }
+                } else {
+                    self.value(None)?;
+                }
                 self.state = ScanState::Members;
             }
         }
         Ok(())
     }
 
+    /// The one feature of a single-Feature or bare-geometry document, as
+    /// Feature JSON.
+    fn single_feature(&mut self, kind: SingleKind) -> Result<Vec<u8>, FormatError> {
+        let members = self
+            .kept_members
+            .take()
+            .ok_or_else(|| self.error(format!("the Feature is longer than {MAX_RECORD_BYTES} bytes")))?;
+        let mut feature = b"{\"type\":\"Feature\"".to_vec();
+        fn push_member(object: &mut Vec<u8>, name: &str, raw: &[u8]) {
+            object.push(b',');
+            object.extend_from_slice(&serde_json::to_vec(name).expect("a string serializes"));
+            object.push(b':');
+            object.extend_from_slice(raw);
+        }
+        match kind {
+            SingleKind::Feature => {
+                for (name, raw) in &members {
+                    push_member(&mut feature, name, raw);
+                }
+            }
+            // The geometry is the whole document: its type and members.
+            SingleKind::Geometry(geometry_type) => {
+                let mut geometry = b"{\"type\":".to_vec();
+                geometry.extend_from_slice(&serde_json::to_vec(&geometry_type).expect("a string serializes"));
+                for (name, raw) in &members {
+                    push_member(&mut geometry, name, raw);
+                }
+                geometry.push(b'}');
+                push_member(&mut feature, "geometry", &geometry);
+            }
+        }
+        feature.push(b'}');
+        Ok(feature)
+    }
+
     pub(super) fn finish(&mut self) -> Result<Option<(u64, Vec<u8>)>, FormatError> {
         if self.skip_blanks()?.is_some() {
             return Err(self.error("unexpected data after the FeatureCollection"));
+        }
+        if let Some(kind) = self.single_kind.take() {
+            self.state = ScanState::Done;
+            return Ok(Some((1, self.single_feature(kind)?)));
         }
         if !self.saw_features {
             return Err(self.error("the document is not a FeatureCollection: it has no \"features\" member"));

@@ -64,7 +64,9 @@ fn the_entity_id_can_come_from_a_property() {
 #[test]
 fn broken_geojson_is_refused_clearly() {
     for (document, expected) in [
-        (r#"{"type": "Feature", "geometry": null}"#, "not a FeatureCollection"),
+        (r#"{"type": "Topology", "objects": {}}"#, "not a FeatureCollection, Feature or geometry"),
+        (r#"{"type": "Feature", "features": []}"#, "cannot have \"features\""),
+        (r#"{"features": [], "type": "Feature"}"#, "must be a FeatureCollection"),
         (r#"{"type": "FeatureCollection"}"#, "no \"features\""),
         (r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "#, "ends inside"),
         (r#"[1, 2]"#, "expected a FeatureCollection"),
@@ -216,4 +218,35 @@ fn large_collections_stream_across_buffer_boundaries() {
     }
     assert_eq!(count, 5_000);
     assert_eq!(lines[..3], [3, 4, 5]);
+}
+
+#[test]
+fn a_single_feature_is_a_collection_of_one() {
+    // `type` last, as some writers put it.
+    let document = r#"{"properties": {"name": "Lone", "count": 2}, "id": "x1",
+        "geometry": {"type": "Point", "coordinates": [7.5, 46.9]}, "type": "Feature"}"#;
+    let mut reader = GeoJsonReader::from_bytes(document.as_bytes(), &options()).unwrap();
+    let types: Vec<_> = reader.schema().properties.iter().map(|p| (p.name.clone(), p.edm_type)).collect();
+    assert!(types.contains(&("count".to_owned(), EdmType::Int64)), "{types:?}");
+    let (built, failed) = entities(&mut reader);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(built.len(), 1);
+    assert_eq!(built[0].id, "x1");
+
+    let null_geometry = r#"{"type": "Feature", "geometry": null}"#;
+    let mut reader = GeoJsonReader::from_bytes(null_geometry.as_bytes(), &options()).unwrap();
+    let (built, failed) = entities(&mut reader);
+    assert!(built.is_empty());
+    assert!(failed[0].contains("null geometry"), "{failed:?}");
+}
+
+#[test]
+fn a_bare_geometry_is_one_entity_without_properties() {
+    let document = r#"{"type": "Polygon", "coordinates": [[[0,0],[4,0],[4,4],[0,4],[0,0]]]}"#;
+    let mut reader = GeoJsonReader::from_bytes(document.as_bytes(), &options()).unwrap();
+    let (built, failed) = entities(&mut reader);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(built.len(), 1);
+    assert_eq!(built[0].id, "1");
+    assert_eq!(built[0].values.last(), Some(&Value::Geography("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0))".into())));
 }

@@ -13,8 +13,10 @@
 //! Windows code pages and the other labels `encoding_rs` knows, as names
 //! or numbers), else the language driver byte of the header; without
 //! either, text is UTF-8 when it is valid UTF-8 and Windows-1252
-//! otherwise. OEM code pages (437, 850, 852) are accepted while the text is
-//! ASCII; a row with other bytes in them fails with the reason. Invalid
+//! otherwise. OEM (DOS) code pages — 437, 850, 852 and the others
+//! `oem_cp` has tables for — are decoded. A language driver byte nothing
+//! here knows is accepted while the text is ASCII; a row with other bytes
+//! fails with the reason. Invalid
 //! UTF-8 in a UTF-8 file (often a character cut by the field width) is
 //! replaced by U+FFFD.
 
@@ -32,8 +34,10 @@ pub(crate) enum CodePage {
     Encoding(&'static Encoding),
     /// UTF-8 if valid, else Windows-1252.
     Unspecified,
-    /// A code page we cannot decode: ASCII only.
-    AsciiOnly(u16),
+    /// An OEM (DOS) code page that `oem_cp` has a table for.
+    Oem(u16),
+    /// A language driver byte nothing here knows: ASCII only.
+    UnknownDriver(u8),
 }
 
 impl CodePage {
@@ -47,9 +51,7 @@ impl CodePage {
             "ISO-8859-1" | "ISO8859-1" | "ISO_8859_1" | "8859_1" | "88591" | "28591" | "LATIN1" | "LATIN-1" => {
                 CodePage::Latin1
             }
-            "437" | "IBM437" | "CP437" => CodePage::AsciiOnly(437),
-            "850" | "IBM850" | "CP850" => CodePage::AsciiOnly(850),
-            "852" | "IBM852" | "CP852" => CodePage::AsciiOnly(852),
+            _ if oem_page(&upper).is_some() => CodePage::Oem(oem_page(&upper).unwrap_or_default()),
             _ => {
                 let digits = upper.trim_start_matches("ANSI ").trim_start_matches("CP").trim_start_matches("OEM ");
                 let numbered = match digits {
@@ -88,11 +90,18 @@ impl CodePage {
         let encoding = |encoding| CodePage::Encoding(encoding);
         match id {
             0x00 => CodePage::Unspecified,
-            0x01 => CodePage::AsciiOnly(437),
-            0x02 => CodePage::AsciiOnly(850),
-            0x64 => CodePage::AsciiOnly(852),
+            // The DOS (OEM) drivers, by the code page they name.
+            0x01 | 0x09 | 0x0B | 0x0D | 0x0F | 0x11 | 0x15 | 0x18 | 0x19 | 0x1B => CodePage::Oem(437),
+            0x02 | 0x0A | 0x0E | 0x10 | 0x12 | 0x14 | 0x16 | 0x1A | 0x1D | 0x25 | 0x37 => CodePage::Oem(850),
+            0x1F | 0x22 | 0x23 | 0x40 | 0x64 | 0x87 => CodePage::Oem(852),
+            0x08 | 0x17 | 0x66 => CodePage::Oem(865),
+            0x6A | 0x86 => CodePage::Oem(737),
+            0x6B | 0x88 => CodePage::Oem(857),
+            0x1C | 0x6C => CodePage::Oem(863),
+            0x24 => CodePage::Oem(860),
+            0x67 => CodePage::Oem(861),
             0x03 | 0x57 | 0x58 | 0x59 => encoding(encoding_rs::WINDOWS_1252),
-            0x65 => encoding(encoding_rs::IBM866),
+            0x26 | 0x65 => encoding(encoding_rs::IBM866),
             0x13 | 0x7B => encoding(encoding_rs::SHIFT_JIS),
             0x4D | 0x7A => encoding(encoding_rs::GBK),
             0x4E | 0x79 => encoding(encoding_rs::EUC_KR),
@@ -105,7 +114,7 @@ impl CodePage {
             0xCA => encoding(encoding_rs::WINDOWS_1254),
             0xCB => encoding(encoding_rs::WINDOWS_1253),
             0xCC => encoding(encoding_rs::WINDOWS_1257),
-            other => CodePage::AsciiOnly(u16::from(other)),
+            other => CodePage::UnknownDriver(other),
         }
     }
 
@@ -118,14 +127,29 @@ impl CodePage {
                 Ok(text) => text.to_owned(),
                 Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
             },
-            CodePage::AsciiOnly(page) => {
+            CodePage::Oem(page) => match oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&page) {
+                Some(table) => table.decode_string_lossy(bytes),
+                None => String::from_utf8_lossy(bytes).into_owned(),
+            },
+            CodePage::UnknownDriver(id) => {
                 if !bytes.is_ascii() {
-                    return Err(format!("text in code page {page} is not supported (only its ASCII characters are)"));
+                    return Err(format!(
+                        "the DBF's language driver 0x{id:02X} is not supported: only ASCII text can be read (add a .cpg file naming the code page)"
+                    ));
                 }
                 String::from_utf8_lossy(bytes).into_owned()
             }
         })
     }
+}
+
+/// `437`, `CP850`, `IBM852`, `OEM 866`…: an OEM code page `oem_cp` can
+/// decode. (866 is also in `encoding_rs`; either decodes it the same.)
+fn oem_page(upper_label: &str) -> Option<u16> {
+    let digits =
+        ["IBM", "CP", "OEM ", "OEM"].iter().fold(upper_label, |label, prefix| label.trim_start_matches(prefix));
+    let page: u16 = digits.parse().ok()?;
+    oem_cp::code_table::DECODING_TABLE_CP_MAP.contains_key(&page).then_some(page)
 }
 
 #[derive(Clone, Debug)]

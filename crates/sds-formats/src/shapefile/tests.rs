@@ -253,6 +253,34 @@ fn dbf_types_and_code_pages() {
 }
 
 #[test]
+fn oem_code_pages_are_decoded() {
+    let name_of = |name: &[u8], ldid: u8, cpg: Option<&str>| {
+        let mut reader = ShapefileReader::from_readers(
+            Box::new(std::io::Cursor::new(shp(1, &[point(1, 1.0, 1.0)]))),
+            Box::new(std::io::Cursor::new(dbf(&[("NAME", b'C', 12, 0)], &[vec![name]], None, ldid))),
+            None,
+            cpg,
+            &PathReaderOptions::new("T", 1 << 30),
+        )
+        .unwrap();
+        let (built, failed) = entities(&mut reader);
+        match built.first() {
+            Some(entity) => Ok(entity.values[1].to_string()),
+            None => Err(failed.join("; ")),
+        }
+    };
+    // "Zürich" in DOS code page 437 (ü = 0x81) and "Łódź" in 852.
+    assert_eq!(name_of(b"Z\x81rich", 0x01, None).unwrap(), "Zürich");
+    assert_eq!(name_of(b"Z\x81rich", 0x00, Some("CP437")).unwrap(), "Zürich");
+    assert_eq!(name_of(b"\x9d\xa2d\xab", 0x64, None).unwrap(), "Łódź");
+    assert_eq!(name_of(b"\x9d\xa2d\xab", 0x00, Some("852")).unwrap(), "Łódź");
+    // A driver byte nobody documents: ASCII reads, anything else fails the row.
+    assert_eq!(name_of(b"Zurich", 0xF0, None).unwrap(), "Zurich");
+    let error = name_of(b"Z\x81rich", 0xF0, None).unwrap_err();
+    assert!(error.contains("language driver 0xF0"), "{error}");
+}
+
+#[test]
 fn every_shape_type_becomes_wkt() {
     let square: &[[f64; 2]] = &[[0.0, 0.0], [0.0, 4.0], [4.0, 4.0], [4.0, 0.0], [0.0, 0.0]]; // clockwise
     let hole: &[[f64; 2]] = &[[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0], [1.0, 1.0]]; // counter-clockwise

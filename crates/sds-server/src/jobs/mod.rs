@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod input;
 mod lifecycle;
 mod load;
+mod retention;
 pub mod spool;
 
 use std::collections::{HashMap, HashSet};
@@ -37,8 +38,8 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
 }
 
-/// How often staged versions past their retention are looked for.
-const STAGED_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How often expired staged versions and download outputs are looked for.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Where a download job writes its output.
 pub fn download_path(downloads_dir: &Path, job_id: &JobId, format: sds_core::DownloadFormat) -> PathBuf {
@@ -53,6 +54,8 @@ pub struct EngineSettings {
     pub workers: usize,
     /// How long a staged version may wait to be published.
     pub staged_retention: chrono::Duration,
+    /// How long a download's output is kept; `None` keeps it.
+    pub download_retention: Option<Duration>,
     /// What `dataLocation` may fetch.
     pub fetch: fetch::FetchPolicy,
     /// KML and Shapefile limits.
@@ -110,6 +113,8 @@ impl JobEngine {
             running: Mutex::default(),
             generation: AtomicU64::new(0),
         });
+        // Before the first request: an expired output is never served.
+        retention::sweep_downloads(&inner);
         tokio::spawn(run_loop(Arc::clone(&inner)));
         Ok(JobEngine { inner })
     }
@@ -165,15 +170,13 @@ async fn run_loop(inner: Arc<EngineInner>) {
             tracing::error!(%error, "the job engine could not read pending jobs");
         }
         if tokio::time::Instant::now() >= next_purge {
-            next_purge += STAGED_PURGE_INTERVAL;
-            let store = Arc::clone(&inner.store);
-            let cutoff = Utc::now() - inner.settings.staged_retention;
-            match tokio::task::spawn_blocking(move || store.drop_staged_before(cutoff)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(dropped)) => tracing::info!(dropped, "dropped staged versions past their retention"),
-                Ok(Err(error)) => tracing::error!(%error, "could not drop expired staged versions"),
-                Err(error) => tracing::error!(%error, "could not drop expired staged versions"),
-            }
+            next_purge += PURGE_INTERVAL;
+            let purger = Arc::clone(&inner);
+            let _ = tokio::task::spawn_blocking(move || {
+                retention::drop_expired_staged(&purger);
+                retention::sweep_downloads(&purger);
+            })
+            .await;
         }
         // The timer is a safety net; stored jobs wake the loop at once.
         tokio::select! {
@@ -221,6 +224,12 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         match &worker_job.params {
             JobParams::Load(params) => load::run(&worker, &worker_job, params, &progress),
             JobParams::Download(params) => download::run(&worker, &worker_job, params),
+            JobParams::Delete { staged_only: false, .. } => {
+                let result = lifecycle::run(&worker, &worker_job);
+                // The data source's download outputs can no longer be fetched.
+                retention::sweep_downloads(&worker);
+                result
+            }
             _ => lifecycle::run(&worker, &worker_job),
         }
     })

@@ -108,3 +108,66 @@ fn xml_output_of_download_status() {
     let text = response.text().unwrap();
     assert!(text.contains("<DataflowJob>") && text.contains("<Status>Pending</Status>"), "{text}");
 }
+
+/// Runs a download job to completion; returns its job id and the URL of
+/// its own output.
+fn completed_download(server: &TestServer, access_id: &str) -> (String, String) {
+    let response =
+        server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?key={}", server.master_key));
+    assert_eq!(response.status(), 201);
+    let job = server.wait_job(&location(&response), &server.master_key);
+    assert_eq!(job["status"], "Completed", "{job}");
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let output = format!("{}?jobId={job_id}&key={}", link(&job, "output", Some("succeeded")), server.master_key);
+    (job_id, output)
+}
+
+#[test]
+fn deleting_a_data_source_removes_its_download_outputs() {
+    let server = TestServer::start();
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let (job_id, _) = completed_download(&server, &shops);
+    let output_file = server.data_dir().join("downloads").join(format!("{job_id}.xml"));
+    assert!(output_file.exists(), "the output is at {}", output_file.display());
+
+    let delete_url = format!("{}/data/{shops}/Shops?key={}", server.root, server.master_key);
+    assert_eq!(server.client.delete(&delete_url).send().unwrap().status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while output_file.exists() {
+        assert!(std::time::Instant::now() < deadline, "the deleted data source's download output is still there");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let info = server.get(&format!("/REST/v1/data/{shops}/Shops?key={}", server.master_key));
+    assert_eq!(info.status(), 404, "the output went with its data source");
+}
+
+#[test]
+fn expired_download_outputs_are_removed_and_answer_404() {
+    let mut server = TestServer::start_with(&["--download-retention-days", "2"]);
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let (old_job, old_output) = completed_download(&server, &shops);
+    let (new_job, new_output) = completed_download(&server, &shops);
+    let downloads = server.data_dir().join("downloads");
+    // Written three days ago: past the two-day retention.
+    let three_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86_400);
+    let old_file = std::fs::File::options().write(true).open(downloads.join(format!("{old_job}.xml"))).unwrap();
+    old_file.set_modified(three_days_ago).unwrap();
+    drop(old_file);
+
+    // The engine sweeps before it serves, then hourly.
+    server.restart_with(&["--download-retention-days", "2"]);
+    let (old_output, new_output) = (rebase(&server, &old_output), rebase(&server, &new_output));
+    let expired = server.get(&old_output);
+    assert_eq!(expired.status(), 404);
+    let body = expired.json_value();
+    assert!(body["errorDetails"][0].as_str().unwrap().contains("no longer available"), "{body}");
+    assert_eq!(server.get(&new_output).status(), 200);
+    assert!(!downloads.join(format!("{old_job}.xml")).exists());
+    assert!(downloads.join(format!("{new_job}.xml")).exists(), "a fresh output stays");
+}
+
+/// The same URL on the restarted server's port.
+fn rebase(server: &TestServer, url: &str) -> String {
+    let path = &url[url.find("/REST/").expect("a REST URL")..];
+    format!("{}{path}", server.base)
+}
