@@ -18,9 +18,13 @@ pub struct ServeConfig {
     /// behind a TLS-terminating proxy. Default: the request's scheme and host.
     #[arg(long, env = "SDS_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Threads serving HTTP; 0 means one per core.
+    /// Threads serving HTTP (shards); 0 means one per core.
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
+    /// Connections open at once; further ones wait in the listen backlog
+    /// until one closes.
+    #[arg(long, env = "SDS_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
     /// Jobs that run at once across all accounts.
     #[arg(long, env = "SDS_JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,

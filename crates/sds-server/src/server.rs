@@ -75,8 +75,11 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
     let engine = JobEngine::start(Arc::clone(&store), settings)?;
     let query_cache = Arc::new(crate::query_cache::QueryCache::new(config.query_cached_versions));
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
-    let shards = crate::shards::count(state.config.worker_threads);
-    crate::shards::serve(listener, app(state), shards, shutdown_signal()).await?;
+    let limits = crate::shards::ShardLimits {
+        shards: crate::shards::count(state.config.worker_threads),
+        max_connections: state.config.max_connections,
+    };
+    crate::shards::serve(listener, app(state), limits, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -17,9 +17,12 @@
 //! being stolen by an idle core. The acceptor gives each new connection to
 //! the shard with the fewest open ones, which keeps that rare.
 //!
-//! Blocking work (store reads, jobs) still goes through `spawn_blocking`,
-//! whose pool each shard runtime has; the job engine and the acceptor run
-//! on the main runtime.
+//! At `--max-connections` open connections the acceptor stops accepting;
+//! new ones wait in the kernel's listen backlog until one closes.
+//!
+//! Blocking work (store reads, file reads) still goes through
+//! `spawn_blocking`, whose pool each shard runtime has (bounded per shard);
+//! the job engine and the acceptor run on the main runtime.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,33 +35,53 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
 /// How long open connections get to finish their requests after a shutdown
 /// signal before the shard stops anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Blocking threads per shard (store calls, file reads of downloads).
+const BLOCKING_THREADS_PER_SHARD: usize = 64;
+
+pub struct ShardLimits {
+    pub shards: usize,
+    /// Connections open at once, across shards.
+    pub max_connections: usize,
+}
+
+/// An accepted connection and its place under the connection limit, held
+/// until the connection ends.
+type Accepted = (std::net::TcpStream, OwnedSemaphorePermit);
+
 struct Shard {
-    connections: mpsc::UnboundedSender<std::net::TcpStream>,
+    connections: mpsc::UnboundedSender<Accepted>,
     open: Arc<AtomicUsize>,
     thread: std::thread::JoinHandle<()>,
 }
 
-/// Serves `app` on `listener` with `count` shards until `shutdown`
-/// completes, then lets open requests finish.
+/// Serves `app` on `listener` until `shutdown` completes, then lets open
+/// requests finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    count: usize,
+    limits: ShardLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let (stop_sender, stop) = watch::channel(false);
-    let shards = (0..count.max(1))
+    let shards = (0..limits.shards.max(1))
         .map(|index| start_shard(index, app.clone(), stop.clone()))
         .collect::<std::io::Result<Vec<_>>>()?;
+    let connection_slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // At the limit, stop accepting: new connections wait in the
+        // kernel's backlog, and nothing here grows.
+        let slot = tokio::select! {
+            slot = Arc::clone(&connection_slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
@@ -77,7 +100,7 @@ pub async fn serve(
         let Ok(stream) = stream.into_std() else { continue };
         let shard = shards.iter().min_by_key(|shard| shard.open.load(Ordering::Relaxed)).expect("at least one shard");
         shard.open.fetch_add(1, Ordering::Relaxed);
-        if shard.connections.send(stream).is_err() {
+        if shard.connections.send((stream, slot)).is_err() {
             shard.open.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -100,13 +123,16 @@ pub async fn serve(
 }
 
 fn start_shard(index: usize, app: Router, stop: watch::Receiver<bool>) -> std::io::Result<Shard> {
-    let (connections, mut incoming) = mpsc::unbounded_channel::<std::net::TcpStream>();
+    let (connections, mut incoming) = mpsc::unbounded_channel::<Accepted>();
     let open = Arc::new(AtomicUsize::new(0));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(BLOCKING_THREADS_PER_SHARD)
+        .enable_all()
+        .build()?;
     let shard_open = Arc::clone(&open);
     let thread = std::thread::Builder::new().name(format!("sds-http-{index}")).spawn(move || {
         runtime.block_on(async move {
-            while let Some(stream) = incoming.recv().await {
+            while let Some((stream, slot)) = incoming.recv().await {
                 let open = Arc::clone(&shard_open);
                 let app = app.clone();
                 let stop = stop.clone();
@@ -115,6 +141,7 @@ fn start_shard(index: usize, app: Router, stop: watch::Receiver<bool>) -> std::i
                         tracing::debug!(%error, "connection ended with an error");
                     }
                     open.fetch_sub(1, Ordering::Relaxed);
+                    drop(slot);
                 });
             }
             // The acceptor is gone: wait for open connections to finish.

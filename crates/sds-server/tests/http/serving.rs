@@ -101,3 +101,28 @@ fn sigterm_closes_idle_connections_and_exits_cleanly() {
     }
     assert!(TcpStream::connect(&address).is_err(), "nothing listens after the exit");
 }
+
+#[test]
+fn connections_past_the_limit_wait_until_one_closes() {
+    let server = TestServer::start_with(&["--max-connections", "2"]);
+    let address = address(&server);
+    let request = b"GET /nowhere HTTP/1.1\r\nHost: sds\r\n\r\n";
+    let mut first = TcpStream::connect(&address).unwrap();
+    first.write_all(request).unwrap();
+    assert!(read_response(&mut first).starts_with("HTTP/1.1 404"));
+    let mut second = TcpStream::connect(&address).unwrap();
+    second.write_all(request).unwrap();
+    assert!(read_response(&mut second).starts_with("HTTP/1.1 404"));
+
+    // The third connection is queued by the kernel, not served...
+    let mut third = TcpStream::connect(&address).unwrap();
+    third.write_all(request).unwrap();
+    third.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+    let mut buffer = [0u8; 64];
+    let waiting = third.read(&mut buffer);
+    assert!(waiting.is_err(), "the third connection was served at once: {waiting:?}");
+    // ...until one of the first two closes.
+    drop(first);
+    let response = read_response(&mut third);
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+}
