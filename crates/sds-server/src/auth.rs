@@ -18,9 +18,15 @@ pub async fn authenticate(state: &AppState, params: &Params) -> Result<KeyRecord
 
 /// Finds a key by its text. The store looks the hash up by index; the
 /// final comparison runs in constant time, so response timing does not
-/// reveal how much of a guessed key was right.
+/// reveal how much of a guessed key was right. A revoked key is a 401
+/// `CredentialsExpired`.
 pub async fn lookup_key(state: &AppState, key: &str) -> Result<Option<KeyRecord>, ApiError> {
     let hash = hash_key(key);
     let record = state.store_call(move |store| store.key_by_hash(&hash)).await?;
-    Ok(record.filter(|record| hashes_equal(&record.hash, &hash)))
+    match record.filter(|record| hashes_equal(&record.hash, &hash)) {
+        Some(record) if record.revoked.is_some() => {
+            Err(ApiError::new(ErrorKind::CredentialsExpired, "the key was revoked"))
+        }
+        found => Ok(found),
+    }
 }

@@ -21,6 +21,10 @@ pub struct ServeConfig {
     /// Threads serving HTTP (shards); 0 means one per core.
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
+    /// Seconds the Query API trusts a key or data source it read from the
+    /// store; `sds keys revoke` takes effect on queries within this time.
+    #[arg(long, env = "SDS_AUTH_CACHE_SECONDS", default_value_t = 10)]
+    pub auth_cache_seconds: u64,
     /// Connections open at once; further ones wait in the listen backlog
     /// until one closes.
     #[arg(long, env = "SDS_MAX_CONNECTIONS", default_value_t = 10_000)]

@@ -12,6 +12,8 @@ pub enum ErrorKind {
     NoCredentials,
     /// A key that no account has.
     InvalidCredentials,
+    /// A key that was revoked (`sds keys revoke`).
+    CredentialsExpired,
     /// A valid key without rights on the resource.
     NotAuthorized,
     /// A data source, job, version or entity that does not exist.

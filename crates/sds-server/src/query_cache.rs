@@ -5,17 +5,21 @@
 //!   immutable and named by [`VersionId`], so an entry never goes stale; a
 //!   data source's newly queried published version replaces its older one,
 //!   and beyond `capacity` versions the least recently used is dropped.
-//! - Keys: resolved keys by hash. Keys are never changed or deleted by the
-//!   store, so a positive lookup stays true; unknown keys are not cached.
-//!   This saves a store round trip per query, which at tens of thousands of
-//!   queries per second dominates their cost.
+//! - Keys: resolved keys by hash, trusted for `--auth-cache-seconds`;
+//!   unknown keys are not cached. This saves a store round trip per query,
+//!   which at tens of thousands of queries per second dominates their cost.
+//!   A key is only ever changed by `sds keys revoke`, another process that
+//!   cannot reach this cache, so the time limit is what bounds how long a
+//!   revoked key keeps opening queries.
 //! - Data sources by access id, each stamped with the job engine's
 //!   generation when it was read. Every finished job bumps the generation,
 //!   so an entry read before a publish, rollback, visibility change or
-//!   delete is read again; misses are not cached.
+//!   delete is read again; misses are not cached. The same time limit
+//!   covers a change of master key by `sds keys revoke`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use sds_core::{AccessId, DataSource, DataSourceId, VersionId};
 use sds_query::Table;
@@ -24,14 +28,18 @@ use tokio::sync::OnceCell;
 
 /// Versions kept by default.
 pub const DEFAULT_CAPACITY: usize = 4;
+/// How long cached keys and data sources are trusted by default.
+pub const DEFAULT_TRUST: Duration = Duration::from_secs(10);
 /// Keys remembered at most (the cache is cleared when full).
 const MAX_KEYS: usize = 10_000;
 
 pub struct QueryCache {
     capacity: usize,
+    /// How long a key or data source read from the store is trusted.
+    trust_for: Duration,
     tables: Mutex<TableSlots>,
-    keys: RwLock<HashMap<KeyHash, KeyRecord>>,
-    sources: RwLock<HashMap<AccessId, (u64, DataSource)>>,
+    keys: RwLock<HashMap<KeyHash, (Instant, KeyRecord)>>,
+    sources: RwLock<HashMap<AccessId, (u64, Instant, DataSource)>>,
 }
 
 #[derive(Default)]
@@ -50,9 +58,10 @@ struct Slot {
 }
 
 impl QueryCache {
-    pub fn new(capacity: usize) -> QueryCache {
+    pub fn new(capacity: usize, trust_for: Duration) -> QueryCache {
         QueryCache {
             capacity: capacity.max(1),
+            trust_for,
             tables: Mutex::default(),
             keys: RwLock::default(),
             sources: RwLock::default(),
@@ -94,7 +103,10 @@ impl QueryCache {
     /// A data source read at `generation`, if it was.
     pub fn data_source(&self, access_id: &AccessId, generation: u64) -> Option<DataSource> {
         let sources = self.sources.read().unwrap_or_else(PoisonError::into_inner);
-        sources.get(access_id).filter(|(read_at, _)| *read_at == generation).map(|(_, source)| source.clone())
+        sources
+            .get(access_id)
+            .filter(|(read_at, read_when, _)| *read_at == generation && read_when.elapsed() < self.trust_for)
+            .map(|(_, _, source)| source.clone())
     }
 
     /// Remembers a data source read at `generation` (taken before the read,
@@ -104,11 +116,12 @@ impl QueryCache {
         if sources.len() >= MAX_KEYS {
             sources.clear();
         }
-        sources.insert(source.access_id.clone(), (generation, source));
+        sources.insert(source.access_id.clone(), (generation, Instant::now(), source));
     }
 
     pub fn key(&self, hash: &KeyHash) -> Option<KeyRecord> {
-        self.keys.read().unwrap_or_else(PoisonError::into_inner).get(hash).cloned()
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        keys.get(hash).filter(|(read_when, _)| read_when.elapsed() < self.trust_for).map(|(_, record)| record.clone())
     }
 
     pub fn remember_key(&self, record: KeyRecord) {
@@ -116,13 +129,13 @@ impl QueryCache {
         if keys.len() >= MAX_KEYS {
             keys.clear();
         }
-        keys.insert(record.hash, record);
+        keys.insert(record.hash, (Instant::now(), record));
     }
 }
 
 impl Default for QueryCache {
     fn default() -> Self {
-        QueryCache::new(DEFAULT_CAPACITY)
+        QueryCache::new(DEFAULT_CAPACITY, DEFAULT_TRUST)
     }
 }
 
@@ -148,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_data_source_is_served_only_for_the_generation_it_was_read_at() {
-        let cache = QueryCache::new(2);
+        let cache = QueryCache::default();
         let access_id = AccessId::generate();
         let read = source(&access_id);
         assert_eq!(cache.data_source(&access_id, 7), None);
@@ -158,8 +171,30 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_data_sources_are_trusted_only_for_a_while() {
+        let cache = QueryCache::new(2, Duration::from_millis(50));
+        let access_id = AccessId::generate();
+        cache.remember_data_source(source(&access_id), 7);
+        let key = KeyRecord {
+            id: sds_core::KeyId(1),
+            account_id: sds_core::AccountId(1),
+            account_name: "default".into(),
+            hash: [9; 32],
+            hint: "abc".into(),
+            created: chrono::Utc::now(),
+            revoked: None,
+        };
+        cache.remember_key(key.clone());
+        assert_eq!(cache.key(&[9; 32]), Some(key));
+        assert!(cache.data_source(&access_id, 7).is_some());
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(cache.key(&[9; 32]), None, "read the key again: it may have been revoked");
+        assert_eq!(cache.data_source(&access_id, 7), None, "read it again: its master key may have changed");
+    }
+
+    #[test]
     fn a_new_version_replaces_the_old_and_capacity_evicts_the_least_recent() {
-        let cache = QueryCache::new(2);
+        let cache = QueryCache::new(2, DEFAULT_TRUST);
         let first = cache.table_cell(DataSourceId(1), VersionId(10), false);
         assert!(Arc::ptr_eq(&first, &cache.table_cell(DataSourceId(1), VersionId(10), false)));
         let staged = cache.table_cell(DataSourceId(1), VersionId(12), true);

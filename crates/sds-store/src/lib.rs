@@ -35,6 +35,18 @@ pub struct KeyRecord {
     /// The key's first characters, to tell keys apart in listings.
     pub hint: String,
     pub created: DateTime<Utc>,
+    /// When the key was revoked; a revoked key opens nothing.
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+/// What revoking a key did to the data sources it administered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Revocation {
+    /// Data sources whose master or query key is now the replacement key.
+    pub transferred: u64,
+    /// Data sources left with a revoked master key (no replacement given):
+    /// they can still be queried, but no longer managed.
+    pub without_master: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +122,10 @@ pub trait Store: Send + Sync + 'static {
     fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId>;
     fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>>;
     fn key(&self, id: KeyId) -> StoreResult<Option<KeyRecord>>;
+    /// Revokes a key. With `replacement` (another active key of the same
+    /// account), the data sources it was the master or query key of pass
+    /// to that key, in the same transaction.
+    fn revoke_key(&self, key: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation>;
     /// Every account with its keys, by name.
     fn accounts(&self) -> StoreResult<Vec<AccountRecord>>;
 

@@ -192,6 +192,40 @@ fn accounts_and_keys_round_trip() {
 }
 
 #[test]
+fn revoking_a_key_can_hand_its_data_sources_to_another() {
+    let f = fixture();
+    let (_, _, shops) = f.load("Shops", &[upsert("1", "a")]);
+    let (_, _, cafes) = f.load("Cafes", &[upsert("1", "a")]);
+    assert_eq!(f.store.key(f.key).unwrap().unwrap().revoked, None);
+    let replacement = f.store.add_key(f.account, &[5; 32], "rep").unwrap();
+    let stranger_account = f.store.ensure_account("Adatum").unwrap();
+    let stranger = f.store.add_key(stranger_account, &[6; 32], "str").unwrap();
+
+    // A key of another account, or the key itself, cannot take over; nothing changes.
+    for refused in [stranger, f.key] {
+        assert!(matches!(f.store.revoke_key(f.key, Some(refused)), Err(StoreError::Conflict(_))));
+        assert_eq!(f.store.key(f.key).unwrap().unwrap().revoked, None, "a refused revocation rolls back");
+    }
+    assert!(matches!(f.store.revoke_key(KeyId(999), None), Err(StoreError::NotFound(_))));
+
+    let outcome = f.store.revoke_key(f.key, Some(replacement)).unwrap();
+    assert_eq!((outcome.transferred, outcome.without_master), (2, 0));
+    let record = f.store.key_by_hash(&[1; 32]).unwrap().unwrap();
+    assert!(record.revoked.is_some(), "the revoked key is still found, marked revoked");
+    for source in [&shops, &cafes] {
+        let now = f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap();
+        assert_eq!(now.master_key, replacement);
+    }
+
+    // Revoking the replacement without a successor leaves both data sources without a master.
+    let outcome = f.store.revoke_key(replacement, None).unwrap();
+    assert_eq!((outcome.transferred, outcome.without_master), (0, 2));
+    // A revoked key cannot take over.
+    let third = f.store.add_key(f.account, &[7; 32], "thr").unwrap();
+    assert!(matches!(f.store.revoke_key(third, Some(replacement)), Err(StoreError::Conflict(_))));
+}
+
+#[test]
 fn jobs_round_trip_and_order() {
     let f = fixture();
     let first = f.job(JobKind::LoadComplete, "Shops");
@@ -466,7 +500,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 1);
+    assert_eq!(schema_version, 2);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

@@ -50,6 +50,19 @@ enum KeysCommand {
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
     },
+    /// Revoke a key (by the id `keys list` shows). A running server refuses
+    /// it at once for management calls and within `--auth-cache-seconds`
+    /// for queries.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+        /// Another key of the same account that becomes the master (and
+        /// query) key of the data sources the revoked key held.
+        #[arg(long)]
+        transfer_to: Option<i64>,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,8 +86,25 @@ fn main() -> anyhow::Result<()> {
             for account in store.accounts()? {
                 println!("account {} (created {})", account.name, account.created.to_rfc3339());
                 for key in account.keys {
-                    println!("  key {}… (id {}, created {})", key.hint, key.id, key.created.to_rfc3339());
+                    let revoked =
+                        key.revoked.map(|when| format!(", revoked {}", when.to_rfc3339())).unwrap_or_default();
+                    println!("  key {}… (id {}, created {}{revoked})", key.hint, key.id, key.created.to_rfc3339());
                 }
+            }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Revoke { id, transfer_to, data_dir } } => {
+            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let outcome = store.revoke_key(sds_core::KeyId(id), transfer_to.map(sds_core::KeyId))?;
+            println!("revoked key {id}");
+            if let Some(successor) = transfer_to {
+                println!("{} data source(s) now belong to key {successor}", outcome.transferred);
+            }
+            if outcome.without_master > 0 {
+                println!(
+                    "{} data source(s) still have key {id} as their master key: they can be queried but no longer managed (revoke again with --transfer-to to hand them over)",
+                    outcome.without_master
+                );
             }
             Ok(())
         }

@@ -163,7 +163,11 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
 /// The query key must be another key of the same account.
 async fn check_query_key(state: &AppState, key: &KeyRecord, text: &str) -> Result<sds_core::KeyId, ApiError> {
     let query_key = lookup_key(state, text)
-        .await?
+        .await
+        .map_err(|error| match error.kind {
+            ErrorKind::CredentialsExpired => ApiError::bad_request("the 'queryKey' parameter is a revoked key"),
+            _ => error,
+        })?
         .filter(|candidate| candidate.account_id == key.account_id)
         .ok_or_else(|| ApiError::bad_request("the 'queryKey' parameter is not a key of the same account"))?;
     if query_key.id == key.id {

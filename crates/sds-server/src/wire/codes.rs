@@ -9,7 +9,10 @@ use crate::error::ErrorKind;
 pub fn http_status(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorKind::NoCredentials | ErrorKind::InvalidCredentials | ErrorKind::NotAuthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::NoCredentials
+        | ErrorKind::InvalidCredentials
+        | ErrorKind::CredentialsExpired
+        | ErrorKind::NotAuthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::NotFound | ErrorKind::UnknownResource => StatusCode::NOT_FOUND,
         ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -25,6 +28,7 @@ pub fn authentication_result_code(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::NoCredentials => "NoCredentials",
         ErrorKind::InvalidCredentials => "InvalidCredentials",
+        ErrorKind::CredentialsExpired => "CredentialsExpired",
         ErrorKind::NotAuthorized => "NotAuthorized",
         ErrorKind::BadRequest
         | ErrorKind::NotFound
@@ -48,6 +52,8 @@ mod tests {
     fn the_table_matches_the_sds_error_codes() {
         assert_eq!(http_status(ErrorKind::NoCredentials), StatusCode::UNAUTHORIZED);
         assert_eq!(authentication_result_code(ErrorKind::InvalidCredentials), "InvalidCredentials");
+        assert_eq!(http_status(ErrorKind::CredentialsExpired), StatusCode::UNAUTHORIZED);
+        assert_eq!(authentication_result_code(ErrorKind::CredentialsExpired), "CredentialsExpired");
         assert_eq!(http_status(ErrorKind::QuotaExceeded), StatusCode::FORBIDDEN);
         assert_eq!(http_status(ErrorKind::TooManyJobs), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(authentication_result_code(ErrorKind::NotFound), "ValidCredentials");

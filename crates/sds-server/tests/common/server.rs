@@ -126,6 +126,14 @@ impl TestServer {
         self.root = fresh.root.clone();
     }
 
+    /// Runs `sds keys ARGS --data-dir DIR`; returns its stdout.
+    pub fn keys_command(&self, args: &[&str]) -> String {
+        let output =
+            Command::new(binary()).arg("keys").args(args).arg("--data-dir").arg(&self.data_dir).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     /// Runs `sds keys create` on this data dir; returns the new key.
     pub fn create_key(&self, account: &str) -> String {
         let output = Command::new(binary())

@@ -11,6 +11,7 @@ mod envelopes;
 mod errors;
 mod fixtures;
 mod formats;
+mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;
 mod load;

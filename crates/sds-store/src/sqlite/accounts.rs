@@ -5,9 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use sds_core::{AccountId, KeyId};
 
 use super::codec::{instant_at, nanos};
-use crate::{AccountRecord, KeyHash, KeyRecord, StoreError, StoreResult};
+use crate::{AccountRecord, KeyHash, KeyRecord, Revocation, StoreError, StoreResult};
 
-const KEY_COLUMNS: &str = "k.id, k.account_id, a.name AS account_name, k.hash, k.hint, k.created
+const KEY_COLUMNS: &str = "k.id, k.account_id, a.name AS account_name, k.hash, k.hint, k.created, k.revoked
      FROM keys k JOIN accounts a ON a.id = k.account_id";
 
 pub(super) fn ensure_account(connection: &Connection, name: &str) -> StoreResult<AccountId> {
@@ -48,6 +48,43 @@ pub(super) fn key_by_hash(connection: &Connection, hash: &KeyHash) -> StoreResul
     Ok(found.filter(|record| constant_time_eq(&record.hash, hash)))
 }
 
+pub(super) fn revoke_key(connection: &Connection, id: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation> {
+    let revoked = key(connection, id)?.ok_or_else(|| StoreError::NotFound(format!("key {id}")))?;
+    if revoked.revoked.is_none() {
+        connection
+            .prepare_cached("UPDATE keys SET revoked = ?2 WHERE id = ?1")?
+            .execute(params![id.0, nanos(Utc::now())?])?;
+    }
+    let mut outcome = Revocation::default();
+    if let Some(replacement_id) = replacement {
+        let replacement =
+            key(connection, replacement_id)?.ok_or_else(|| StoreError::NotFound(format!("key {replacement_id}")))?;
+        if replacement.id == revoked.id || replacement.account_id != revoked.account_id || replacement.revoked.is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "key {replacement_id} cannot replace key {id}: it must be another active key of account '{}'",
+                revoked.account_name
+            )));
+        }
+        outcome.transferred = connection
+            .prepare_cached("SELECT COUNT(*) FROM data_sources WHERE master_key_id = ?1 OR query_key_id = ?1")?
+            .query_row([id.0], |row| row.get::<_, i64>(0))? as u64;
+        connection
+            .prepare_cached("UPDATE data_sources SET master_key_id = ?2 WHERE master_key_id = ?1")?
+            .execute(params![id.0, replacement_id.0])?;
+        // Even where the replacement is also the master key: clearing the
+        // query key instead would open the data source to every key of
+        // the account.
+        connection
+            .prepare_cached("UPDATE data_sources SET query_key_id = ?2 WHERE query_key_id = ?1")?
+            .execute(params![id.0, replacement_id.0])?;
+    }
+    outcome.without_master = connection
+        .prepare_cached("SELECT COUNT(*) FROM data_sources WHERE master_key_id = ?1")?
+        .query_row([id.0], |row| row.get::<_, i64>(0))? as u64;
+    Ok(outcome)
+}
+
 pub(super) fn key(connection: &Connection, id: KeyId) -> StoreResult<Option<KeyRecord>> {
     let found = connection
         .prepare_cached(&format!("SELECT {KEY_COLUMNS} WHERE k.id = ?1"))?
@@ -86,6 +123,10 @@ fn key_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         hash: row.get("hash")?,
         hint: row.get("hint")?,
         created: instant_at(row, "created")?,
+        revoked: match row.get::<_, Option<i64>>("revoked")? {
+            Some(_) => Some(instant_at(row, "revoked")?),
+            None => None,
+        },
     })
 }
 

@@ -113,6 +113,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (version_id, entity_key)
     ) WITHOUT ROWID;
     "#,
+    // 2: revoked keys (`sds keys revoke`): when, in Unix nanoseconds.
+    r#"
+    ALTER TABLE keys ADD COLUMN revoked INTEGER;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

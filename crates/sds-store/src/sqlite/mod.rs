@@ -30,7 +30,8 @@ use sds_core::{
 };
 
 use crate::{
-    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Store, StoreError, StoreResult,
+    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Revocation, Store, StoreError,
+    StoreResult,
 };
 
 /// How long a statement waits for a lock held by another process (another
@@ -192,6 +193,10 @@ impl Store for SqliteStore {
 
     fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>> {
         self.read(|tx| accounts::key_by_hash(tx, hash))
+    }
+
+    fn revoke_key(&self, key: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation> {
+        self.write(Durability::Full, |tx| accounts::revoke_key(tx, key, replacement))
     }
 
     fn key(&self, id: KeyId) -> StoreResult<Option<KeyRecord>> {
