@@ -23,6 +23,8 @@
 use std::io::Read;
 
 use encoding_rs::Encoding;
+use oem_cp::code_table::DECODING_TABLE_CP_MAP;
+use oem_cp::code_table_type::TableType;
 use sds_core::EdmType;
 
 use crate::FormatError;
@@ -34,8 +36,8 @@ pub(crate) enum CodePage {
     Encoding(&'static Encoding),
     /// UTF-8 if valid, else Windows-1252.
     Unspecified,
-    /// An OEM (DOS) code page that `oem_cp` has a table for.
-    Oem(u16),
+    /// An OEM (DOS) code page, by its `oem_cp` table.
+    Oem(&'static TableType),
     /// A language driver byte nothing here knows: ASCII only.
     UnknownDriver(u8),
 }
@@ -45,13 +47,15 @@ impl CodePage {
     pub(crate) fn from_cpg(text: &str) -> Result<CodePage, FormatError> {
         let label = text.trim_start_matches('\u{FEFF}').trim();
         let upper = label.to_ascii_uppercase();
+        if let Some(table) = oem_table(&upper) {
+            return Ok(CodePage::Oem(table));
+        }
         let page = match upper.as_str() {
             "" => CodePage::Unspecified,
             "UTF-8" | "UTF8" | "65001" => CodePage::Utf8,
             "ISO-8859-1" | "ISO8859-1" | "ISO_8859_1" | "8859_1" | "88591" | "28591" | "LATIN1" | "LATIN-1" => {
                 CodePage::Latin1
             }
-            _ if oem_page(&upper).is_some() => CodePage::Oem(oem_page(&upper).unwrap_or_default()),
             _ => {
                 let digits = upper.trim_start_matches("ANSI ").trim_start_matches("CP").trim_start_matches("OEM ");
                 let numbered = match digits {
@@ -91,15 +95,15 @@ impl CodePage {
         match id {
             0x00 => CodePage::Unspecified,
             // The DOS (OEM) drivers, by the code page they name.
-            0x01 | 0x09 | 0x0B | 0x0D | 0x0F | 0x11 | 0x15 | 0x18 | 0x19 | 0x1B => CodePage::Oem(437),
-            0x02 | 0x0A | 0x0E | 0x10 | 0x12 | 0x14 | 0x16 | 0x1A | 0x1D | 0x25 | 0x37 => CodePage::Oem(850),
-            0x1F | 0x22 | 0x23 | 0x40 | 0x64 | 0x87 => CodePage::Oem(852),
-            0x08 | 0x17 | 0x66 => CodePage::Oem(865),
-            0x6A | 0x86 => CodePage::Oem(737),
-            0x6B | 0x88 => CodePage::Oem(857),
-            0x1C | 0x6C => CodePage::Oem(863),
-            0x24 => CodePage::Oem(860),
-            0x67 => CodePage::Oem(861),
+            0x01 | 0x09 | 0x0B | 0x0D | 0x0F | 0x11 | 0x15 | 0x18 | 0x19 | 0x1B => oem(437),
+            0x02 | 0x0A | 0x0E | 0x10 | 0x12 | 0x14 | 0x16 | 0x1A | 0x1D | 0x25 | 0x37 => oem(850),
+            0x1F | 0x22 | 0x23 | 0x40 | 0x64 | 0x87 => oem(852),
+            0x08 | 0x17 | 0x66 => oem(865),
+            0x6A | 0x86 => oem(737),
+            0x6B | 0x88 => oem(857),
+            0x1C | 0x6C => oem(863),
+            0x24 => oem(860),
+            0x67 => oem(861),
             0x03 | 0x57 | 0x58 | 0x59 => encoding(encoding_rs::WINDOWS_1252),
             0x26 | 0x65 => encoding(encoding_rs::IBM866),
             0x13 | 0x7B => encoding(encoding_rs::SHIFT_JIS),
@@ -127,10 +131,7 @@ impl CodePage {
                 Ok(text) => text.to_owned(),
                 Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
             },
-            CodePage::Oem(page) => match oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&page) {
-                Some(table) => table.decode_string_lossy(bytes),
-                None => String::from_utf8_lossy(bytes).into_owned(),
-            },
+            CodePage::Oem(table) => table.decode_string_lossy(bytes),
             CodePage::UnknownDriver(id) => {
                 if !bytes.is_ascii() {
                     return Err(format!(
@@ -143,13 +144,18 @@ impl CodePage {
     }
 }
 
-/// `437`, `CP850`, `IBM852`, `OEM 866`…: an OEM code page `oem_cp` can
-/// decode. (866 is also in `encoding_rs`; either decodes it the same.)
-fn oem_page(upper_label: &str) -> Option<u16> {
+/// `437`, `CP850`, `IBM852`, `OEM 866`…: the table of an OEM code page
+/// `oem_cp` can decode. (866 is also in `encoding_rs`; either decodes it
+/// the same.)
+fn oem_table(upper_label: &str) -> Option<&'static TableType> {
     let digits =
         ["IBM", "CP", "OEM ", "OEM"].iter().fold(upper_label, |label, prefix| label.trim_start_matches(prefix));
-    let page: u16 = digits.parse().ok()?;
-    oem_cp::code_table::DECODING_TABLE_CP_MAP.contains_key(&page).then_some(page)
+    DECODING_TABLE_CP_MAP.get(&digits.parse::<u16>().ok()?)
+}
+
+/// The table of an OEM code page a DBF language driver names.
+fn oem(page: u16) -> CodePage {
+    CodePage::Oem(DECODING_TABLE_CP_MAP.get(&page).expect("oem_cp has a table for every page the driver table names"))
 }
 
 #[derive(Clone, Debug)]

@@ -274,6 +274,10 @@ fn oem_code_pages_are_decoded() {
     assert_eq!(name_of(b"Z\x81rich", 0x00, Some("CP437")).unwrap(), "Zürich");
     assert_eq!(name_of(b"\x9d\xa2d\xab", 0x64, None).unwrap(), "Łódź");
     assert_eq!(name_of(b"\x9d\xa2d\xab", 0x00, Some("852")).unwrap(), "Łódź");
+    // Every driver byte maps to something (the OEM ones to a table oem_cp has).
+    for id in 0..=u8::MAX {
+        super::dbf::CodePage::from_language_driver(id);
+    }
     // A driver byte nobody documents: ASCII reads, anything else fails the row.
     assert_eq!(name_of(b"Zurich", 0xF0, None).unwrap(), "Zurich");
     let error = name_of(b"Z\x81rich", 0xF0, None).unwrap_err();
