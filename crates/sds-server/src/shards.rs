@@ -69,7 +69,7 @@ pub async fn serve(
     limits: ShardLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let (stop_sender, stop) = watch::channel(false);
+    let (stop_sender, stop) = watch::channel(());
     let shards = (0..limits.shards.max(1))
         .map(|index| start_shard(index, app.clone(), stop.clone()))
         .collect::<std::io::Result<Vec<_>>>()?;
@@ -105,7 +105,7 @@ pub async fn serve(
         }
     }
     drop(listener);
-    let _ = stop_sender.send(true);
+    let _ = stop_sender.send(());
     let threads: Vec<_> = shards
         .into_iter()
         .map(|shard| {
@@ -122,7 +122,7 @@ pub async fn serve(
     .map_err(std::io::Error::other)
 }
 
-fn start_shard(index: usize, app: Router, stop: watch::Receiver<bool>) -> std::io::Result<Shard> {
+fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io::Result<Shard> {
     let (connections, mut incoming) = mpsc::unbounded_channel::<Accepted>();
     let open = Arc::new(AtomicUsize::new(0));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -157,7 +157,7 @@ fn start_shard(index: usize, app: Router, stop: watch::Receiver<bool>) -> std::i
 async fn serve_connection(
     stream: std::net::TcpStream,
     app: Router,
-    mut stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<()>,
 ) -> Result<(), hyper::Error> {
     let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return Ok(()) };
     let service = TowerToHyperService::new(app.map_request(|request: Request<Incoming>| request.map(Body::new)));
@@ -165,15 +165,12 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    loop {
-        tokio::select! {
-            result = connection.as_mut() => return result,
-            changed = stop.changed() => {
-                connection.as_mut().graceful_shutdown();
-                if changed.is_err() || *stop.borrow() {
-                    return connection.await;
-                }
-            }
+    tokio::select! {
+        result = connection.as_mut() => result,
+        // Stop: the one change ever sent (a dropped sender means it too).
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
     }
 }

@@ -49,6 +49,10 @@ pub(super) fn run(inner: &EngineInner, job: &Job) -> Result<(), EngineError> {
     match store.commit_change(&job.id, source.id, &change, &outcome(JobStatus::Completed, None)) {
         Ok(()) => {
             tracing::info!(access_id = %source.access_id, ?change, "data source changed");
+            if matches!(change, DataSourceChange::Delete) {
+                // Its download outputs can no longer be fetched.
+                super::retention::sweep_downloads(inner);
+            }
             Ok(())
         }
         // The state moved on since the job was accepted (say, the staged

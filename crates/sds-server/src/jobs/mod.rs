@@ -224,12 +224,6 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         match &worker_job.params {
             JobParams::Load(params) => load::run(&worker, &worker_job, params, &progress),
             JobParams::Download(params) => download::run(&worker, &worker_job, params),
-            JobParams::Delete { staged_only: false, .. } => {
-                let result = lifecycle::run(&worker, &worker_job);
-                // The data source's download outputs can no longer be fetched.
-                retention::sweep_downloads(&worker);
-                result
-            }
             _ => lifecycle::run(&worker, &worker_job),
         }
     })

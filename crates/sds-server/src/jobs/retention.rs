@@ -57,17 +57,18 @@ fn remove_stale_downloads(
         if extension == "part" {
             continue;
         }
-        let orphaned = match store.job(&job_id)? {
-            Some(job) => match &job.params {
-                JobParams::Download(params) => store.data_source_by_access_id(&params.access_id)?.is_none(),
-                _ => true,
-            },
-            None => true,
-        };
         let expired = expired_before.is_some_and(|cutoff| {
             entry.metadata().and_then(|metadata| metadata.modified()).is_ok_and(|written| written < cutoff)
         });
-        if (orphaned || expired) && std::fs::remove_file(entry.path()).is_ok() {
+        let stale = expired
+            || match store.job(&job_id)? {
+                Some(job) => match &job.params {
+                    JobParams::Download(params) => store.data_source_by_access_id(&params.access_id)?.is_none(),
+                    _ => true,
+                },
+                None => true,
+            };
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
     }

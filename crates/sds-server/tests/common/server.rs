@@ -149,6 +149,13 @@ impl TestServer {
         self.client.get(self.url(path_and_query)).send().expect("GET")
     }
 
+    /// A URL an earlier run of this server handed out, on the current port
+    /// (a restart changes it).
+    pub fn on_current_port(&self, url: &str) -> String {
+        let path = &url[url.find("/REST/").expect("a REST URL")..];
+        format!("{}{path}", self.base)
+    }
+
     pub fn url(&self, path_and_query: &str) -> String {
         if path_and_query.starts_with("http") {
             path_and_query.to_owned()

@@ -156,7 +156,7 @@ fn expired_download_outputs_are_removed_and_answer_404() {
 
     // The engine sweeps before it serves, then hourly.
     server.restart_with(&["--download-retention-days", "2"]);
-    let (old_output, new_output) = (rebase(&server, &old_output), rebase(&server, &new_output));
+    let (old_output, new_output) = (server.on_current_port(&old_output), server.on_current_port(&new_output));
     let expired = server.get(&old_output);
     assert_eq!(expired.status(), 404);
     let body = expired.json_value();
@@ -164,10 +164,4 @@ fn expired_download_outputs_are_removed_and_answer_404() {
     assert_eq!(server.get(&new_output).status(), 200);
     assert!(!downloads.join(format!("{old_job}.xml")).exists());
     assert!(downloads.join(format!("{new_job}.xml")).exists(), "a fresh output stays");
-}
-
-/// The same URL on the restarted server's port.
-fn rebase(server: &TestServer, url: &str) -> String {
-    let path = &url[url.find("/REST/").expect("a REST URL")..];
-    format!("{}{path}", server.base)
 }

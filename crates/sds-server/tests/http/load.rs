@@ -153,7 +153,7 @@ fn status_shows_description_parameter_and_data_survives_restart() {
     let before = server.download(&access_id, "Shops");
 
     server.restart();
-    let moved = status_url.replace(status_url.split("/REST").next().unwrap(), &server.base);
+    let moved = server.on_current_port(&status_url);
     let job = server.wait_job(&moved, &server.master_key);
     assert_eq!(job["status"], "Completed");
     assert_eq!(server.download(&access_id, "Shops"), before);
