@@ -30,15 +30,19 @@
 //!   `TOWGS84` is taken as WGS 84 (D_WGS_1984, D_North_American_1983,
 //!   D_ETRS_1989, CGCS2000, ...: within about a metre, as PROJ's null
 //!   transformations say); a `TOWGS84[dx,dy,dz(,rx,ry,rz,ds)]` is applied
-//!   (position vector, as PROJ does); any other datum (ESRI `.prj` files
-//!   never carry a `TOWGS84`, e.g. `D_OSGB_1936`, `D_North_American_1927`)
-//!   is refused naming it, because converting it as if it were WGS 84
-//!   would put every shape tens to hundreds of metres off without a word;
+//!   (position vector, as PROJ does); ESRI `.prj` files never carry a
+//!   `TOWGS84`, so a few datums get the shift PROJ itself would use
+//!   (`datums`: OSGB 1936, TM65/TM75, Amersfoort); any other datum (e.g.
+//!   `D_North_American_1927`, `D_Deutsches_Hauptdreiecksnetz`) is refused
+//!   naming it, because converting it as if it were WGS 84 would put every
+//!   shape tens to hundreds of metres off without a word;
 //! - otherwise (an unknown projection, a broken `.prj`) the upload fails
 //!   with a message naming the projection and asking for WGS 84 data.
 //!
 //! Accuracy: checked against PROJ 9.5 (pyproj) on the `.prj` files of
 //! `tests/data/prj` (see `generate.py` there): within 1e-10 degree.
+
+mod datums;
 
 use proj4rs::proj::Proj;
 
@@ -131,16 +135,28 @@ pub(crate) fn reprojection(prj: &str) -> Result<Option<Reprojection>, FormatErro
     // proj4wkt writes a +towgs84 for a datum on the WGS 84 or GRS 1980
     // ellipsoid and for one with a TOWGS84; without one proj4rs would
     // skip the datum shift silently.
+    let mut proj_string = proj_string;
     if !proj_string.contains("+towgs84=") {
         let datum = quoted_after(text, &["DATUM", "GEODETICDATUM", "TRF"]).unwrap_or("unnamed");
-        return Err(refuse(format!(
-            "the datum \"{datum}\" is not WGS 84 and the .prj gives no TOWGS84 shift to WGS 84"
-        )));
+        let semi_major_axis = proj_parameter(&proj_string, "a").unwrap_or(f64::NAN);
+        let Some(towgs84) = datums::known_towgs84(datum, semi_major_axis) else {
+            return Err(refuse(format!(
+                "the datum \"{datum}\" is not WGS 84 and the .prj gives no TOWGS84 shift to WGS 84"
+            )));
+        };
+        proj_string = format!("{proj_string} +towgs84={towgs84}");
     }
     let from = Proj::from_proj_string(&proj_string).map_err(|error| refuse(format!("{proj_string}: {error}")))?;
     let to = Proj::from_proj_string(WGS84).map_err(|error| refuse(error.to_string()))?;
     let source_is_geographic = from.is_latlong();
     Ok(Some(Reprojection { from, to, source_is_geographic, description: proj_string }))
+}
+
+/// The value of `+name=` in a PROJ string.
+fn proj_parameter(proj_string: &str, name: &str) -> Option<f64> {
+    proj_string
+        .split_whitespace()
+        .find_map(|token| token.strip_prefix('+')?.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
 }
 
 /// The first quoted name after the first of `keywords` (`KEYWORD["name"`).

@@ -99,6 +99,13 @@ fn finding_6_towgs84_datum_shift_is_applied() {
     check("osgb36_british_national_grid_towgs84");
 }
 
+#[test]
+fn finding_6_esri_datums_without_towgs84_get_the_shift_proj_uses() {
+    check("osgb36_british_national_grid_esri");
+    check("tm75_irish_grid_esri");
+    check("amersfoort_rd_new_double_stereographic_esri");
+}
+
 /// Every fixture is checked (a case added to `generate.py` cannot be left
 /// out), and the largest difference from PROJ is printed.
 #[test]
@@ -109,7 +116,7 @@ fn finding_6_every_prj_fixture_agrees_with_proj() {
         .filter_map(|name| name.strip_suffix(".prj").map(str::to_owned))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 12, "{cases:?}");
+    assert!(cases.len() >= 15, "{cases:?}");
     for case in cases {
         let worst = check(&case);
         println!("{case}: largest difference from PROJ {worst:.1e} degree");
@@ -126,10 +133,16 @@ fn finding_6_unsupported_projections_and_datums_are_refused_by_name() {
     assert!(error.contains("the projection \"Imaginary_Projection\" is not supported"), "{error}");
     assert!(error.contains("reproject the data to WGS 84"), "{error}");
 
-    // ArcGIS's British National Grid: ESRI .prj files carry no TOWGS84, and
-    // OSGB 1936 is about 100 m from WGS 84.
-    let british_national_grid = r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#;
-    let error = reprojection(british_national_grid).unwrap_err().to_string();
+    // ArcGIS's DHDN Gauss-Krueger zone 3: ESRI .prj files carry no TOWGS84,
+    // and PROJ's shift for DHDN differs by region.
+    let dhdn = r#"PROJCS["DHDN_3_Degree_Gauss_Zone_3",GEOGCS["GCS_Deutsches_Hauptdreiecksnetz",DATUM["D_Deutsches_Hauptdreiecksnetz",SPHEROID["Bessel_1841",6377397.155,299.1528128]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",3500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",9.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+    let error = reprojection(dhdn).unwrap_err().to_string();
+    assert!(error.contains("the datum \"D_Deutsches_Hauptdreiecksnetz\" is not WGS 84"), "{error}");
+    // A known datum name on another ellipsoid is not trusted.
+    let misnamed = std::fs::read_to_string(fixtures().join("osgb36_british_national_grid_esri.prj"))
+        .unwrap()
+        .replace("6377563.396", "6378388.0");
+    let error = reprojection(&misnamed).unwrap_err().to_string();
     assert!(error.contains("the datum \"D_OSGB_1936\" is not WGS 84"), "{error}");
     let nad27 = r#"GEOGCS["GCS_North_American_1927",DATUM["D_North_American_1927",SPHEROID["Clarke_1866",6378206.4,294.9786982]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]"#;
     let error = reprojection(nad27).unwrap_err().to_string();

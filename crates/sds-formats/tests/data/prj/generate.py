@@ -16,7 +16,10 @@ The expected longitude/latitude are on the `.prj`'s own datum when it is
 WGS 84 or one of the datums `sds` takes as WGS 84 (NAD83, CGCS2000: PROJ's
 own NAD83 -> WGS 84 default is the null transformation EPSG:1188, and both
 are within about a metre of WGS 84), and on WGS 84 through the TOWGS84 when
-the `.prj` carries one.
+the `.prj` carries one. For the ESRI `.prj` files on other datums (which
+never carry a TOWGS84) the expected values are on WGS 84 through the
+transformation PROJ itself picks from the EPSG database (named at each
+case; no grid is installed, so it is a Helmert transformation).
 """
 
 import csv
@@ -34,7 +37,7 @@ GCS_WGS84 = ('GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",'
              'UNIT["Degree",0.0174532925199433]]')
 
 # name -> (.prj text, points as (lon, lat), whether the expected values are
-# shifted to WGS 84 through the .prj's TOWGS84)
+# shifted to WGS 84, through the .prj's TOWGS84 or PROJ's choice)
 CASES = {
     # EPSG:2285 as ArcGIS writes it: ESRI "Lambert_Conformal_Conic" with two
     # standard parallels, US survey feet.
@@ -158,6 +161,41 @@ CASES = {
         [(-0.1276, 51.5072), (-3.1883, 55.9533), (-5.7150, 50.0657)],
         True,
     ),
+    # ArcGIS's EPSG:27700: an ESRI .prj on OSGB 1936 without a TOWGS84; the
+    # expected values use the transformation PROJ picks (EPSG:1314).
+    "osgb36_british_national_grid_esri": (
+        'PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",'
+        'SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],'
+        'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+        'PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],'
+        'PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],'
+        'PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]',
+        [(-0.1276, 51.5072), (-3.1883, 55.9533), (-5.7150, 50.0657), (-1.2577, 60.1546)],
+        True,
+    ),
+    # EPSG:29903 TM75 / Irish Grid, ESRI spelling (PROJ picks EPSG:1954).
+    "tm75_irish_grid_esri": (
+        'PROJCS["TM75_Irish_Grid",GEOGCS["GCS_TM75",DATUM["D_TM75",'
+        'SPHEROID["Airy_Modified",6377340.189,299.3249646]],PRIMEM["Greenwich",0.0],'
+        'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+        'PARAMETER["False_Easting",200000.0],PARAMETER["False_Northing",250000.0],'
+        'PARAMETER["Central_Meridian",-8.0],PARAMETER["Scale_Factor",1.000035],'
+        'PARAMETER["Latitude_Of_Origin",53.5],UNIT["Meter",1.0]]',
+        [(-6.2603, 53.3498), (-8.4756, 51.8985), (-5.9301, 54.5973)],
+        True,
+    ),
+    # EPSG:28992 RD New, ESRI "Double_Stereographic" on Amersfoort (PROJ
+    # picks EPSG:4833).
+    "amersfoort_rd_new_double_stereographic_esri": (
+        'PROJCS["RD_New",GEOGCS["GCS_Amersfoort",DATUM["D_Amersfoort",'
+        'SPHEROID["Bessel_1841",6377397.155,299.1528128]],PRIMEM["Greenwich",0.0],'
+        'UNIT["Degree",0.0174532925199433]],PROJECTION["Double_Stereographic"],'
+        'PARAMETER["False_Easting",155000.0],PARAMETER["False_Northing",463000.0],'
+        'PARAMETER["Central_Meridian",5.38763888888889],PARAMETER["Scale_Factor",0.9999079],'
+        'PARAMETER["Latitude_Of_Origin",52.1561605555556],UNIT["Meter",1.0]]',
+        [(4.9041, 52.3676), (5.3872, 52.1552), (6.5665, 53.2194), (5.6970, 50.8514)],
+        True,
+    ),
 }
 
 
@@ -167,8 +205,6 @@ def main():
         (HERE / f"{name}.prj").write_text(prj)
         crs = CRS.from_wkt(prj)
         target = CRS.from_epsg(4326) if shifted else crs.geodetic_crs
-        if shifted:
-            assert crs.is_bound, name
         forward = Transformer.from_crs(target, crs, always_xy=True)
         inverse = Transformer.from_crs(crs, target, always_xy=True)
         for lon, lat in points:
