@@ -15,6 +15,7 @@ mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
+mod projected_shapefiles;
 mod query;
 mod query_golden;
 mod serving;
