@@ -123,7 +123,7 @@ pub(crate) fn reprojection(prj: &str) -> Result<Option<Reprojection>, FormatErro
             description: "Web Mercator".into(),
         }));
     }
-    let proj_string = proj4wkt::wkt_to_projstring(text).map_err(|error| {
+    let mut proj_string = proj4wkt::wkt_to_projstring(text).map_err(|error| {
         let error = error.to_string();
         match quoted_after(text, &["PROJECTION", "METHOD"]) {
             Some(projection) if error.contains("No projection mapping") => {
@@ -135,7 +135,6 @@ pub(crate) fn reprojection(prj: &str) -> Result<Option<Reprojection>, FormatErro
     // proj4wkt writes a +towgs84 for a datum on the WGS 84 or GRS 1980
     // ellipsoid and for one with a TOWGS84; without one proj4rs would
     // skip the datum shift silently.
-    let mut proj_string = proj_string;
     if !proj_string.contains("+towgs84=") {
         let datum = quoted_after(text, &["DATUM", "GEODETICDATUM", "TRF"]).unwrap_or("unnamed");
         let semi_major_axis = proj_parameter(&proj_string, "a").unwrap_or(f64::NAN);
