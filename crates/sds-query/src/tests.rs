@@ -161,6 +161,16 @@ fn filter_errors_name_the_problem() {
     assert!(error(&table, QueryOptions { filter: Some(&text), ..Default::default() }).contains("limit is 50"));
 }
 
+/// `SDS/query-api/query-by-property.md`: with `nearby`, entities whose
+/// `$orderby` keys are equal come nearest first, not in entity-ID order.
+#[test]
+fn orderby_ties_follow_the_nearby_distance() {
+    let table = shops();
+    let options =
+        QueryOptions { spatial_filter: Some("nearby(89.9,180,50)"), orderby: Some("Rating"), ..Default::default() };
+    assert_eq!(run(&table, options), ["d2", "d1"], "both have Rating 4.0; d2 is nearer");
+}
+
 #[test]
 fn ordering_paging_and_counts() {
     let table = shops();
