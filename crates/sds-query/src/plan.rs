@@ -295,7 +295,10 @@ impl Query {
             }
         }
         let total = self.inline_count.then_some(hits.len());
-        let by_distance = matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
+        // nearRoute lists its matches in entity-ID order, as both of the
+        // docs' route examples do (query-near-route.md, and
+        // traffic-incident-data-source.md); only nearby sorts by distance.
+        let by_distance = matches!(self.spatial, Some(SpatialFilter::Nearby { .. }));
         if !self.order.is_empty() {
             let order = &self.order;
             // Equal `$orderby` keys keep the filter's own order: the

@@ -334,6 +334,18 @@ fn find_by_id_ignores_case() {
     assert_eq!(table.find("zz"), None);
 }
 
+/// `SDS/query-api/query-near-route.md`: matches come in entity-ID order
+/// (its example lists Webster, Kemah, then Seabrook, which lies between).
+#[test]
+fn routes_list_matches_in_entity_id_order() {
+    let table = shops();
+    let mut query = Query::compile(table.schema(), &QueryOptions::default(), &QueryLimits::default()).unwrap();
+    // a2 lies on the route, a1 about 0.9 km off its end.
+    query.spatial = Some(SpatialFilter::Route { points: vec![(36.97, -122.03), (37.33, -121.9)] });
+    let hits = query.execute(&table).unwrap().hits;
+    assert_eq!(hits.iter().map(|hit| table.id(hit.row)).collect::<Vec<_>>(), ["a1", "a2"]);
+}
+
 #[test]
 fn routes_match_entities_within_a_mile() {
     let table = shops();
