@@ -252,7 +252,8 @@ const fn shop(
 
 /// Shops around New Jersey (the area pages' bbox and nearby examples),
 /// around Clearwater, FL (the property page's examples), one in Denmark
-/// (the ID page's), and one in Texas (the near-route page's).
+/// (the ID page's), some in Texas (the near-route page's) and Seattle
+/// (the query sample code's).
 pub fn shops() -> Vec<Shop> {
     let mut shops = vec![
         shop(
@@ -458,6 +459,66 @@ pub fn shops() -> Vec<Shop> {
             "United States",
             "Coffee Shop",
             (true, true, false, true),
+        ),
+        shop(
+            "-9510",
+            29.5420,
+            -95.0190,
+            "4 Marina Dr",
+            "Kemah",
+            "TX",
+            "77565",
+            "United States",
+            "Kiosk",
+            (false, true, true, true),
+        ),
+        shop(
+            "-9600",
+            29.5450,
+            -95.0600,
+            "31 Shore Rd",
+            "Seabrook",
+            "TX",
+            "77586",
+            "United States",
+            "Coffee Shop",
+            (true, false, false, true),
+        ),
+        shop(
+            "-9700",
+            29.7000,
+            -95.3000,
+            "8 Main St",
+            "Houston",
+            "TX",
+            "77002",
+            "United States",
+            "Coffee Shop",
+            (true, true, true, true),
+        ),
+        shop(
+            "-9801",
+            47.6400,
+            -122.3100,
+            "20 Boat St",
+            "Seattle",
+            "WA",
+            "98105",
+            "United States",
+            "Coffee Shop",
+            (true, true, true, true),
+        ),
+        shop(
+            "-9802",
+            47.6300,
+            -122.2900,
+            "5 Lake Way",
+            "Seattle",
+            "WA",
+            "98112",
+            "United States",
+            "Kiosk",
+            (false, true, false, true),
         ),
     ];
     let mut denmark = shop(
