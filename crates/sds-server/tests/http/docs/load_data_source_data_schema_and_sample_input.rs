@@ -326,3 +326,38 @@ fn docs_load_data_source_data_schema_and_sample_input_property_name_requirements
     let job = server.load_and_wait("Names", "complete", "csv", with_property("latitude").replace(",x", ",3"));
     assert_eq!(job["status"], "Aborted", "Latitude and latitude collide: {job}");
 }
+
+/// The XML sample's `xs:dateTime` values carry seven fraction digits; the
+/// Atom entry keeps a non-zero fraction (finding 8) and JSON keeps the
+/// milliseconds.
+#[test]
+fn docs_load_data_source_data_schema_and_sample_input_xml_dates_keep_their_fraction() {
+    let server = TestServer::start();
+    let job = server.load_and_wait("FourthCoffeeSample", "complete", "xml", SAMPLE_XML);
+    let access_id = access_id_of(&job);
+    let atom = get(
+        &server,
+        &format!("/REST/v1/data/{access_id}/FourthCoffeeSample/FourthCoffeeShops('-40101')?key={}", server.query_key),
+    );
+    assert!(
+        atom.body.contains("<d:CreatedDate m:type=\"Edm.DateTime\">2012-03-01T04:05:06.1234567</d:CreatedDate>"),
+        "finding 8: {}",
+        atom.body
+    );
+    let json = entity(&server, &access_id, "FourthCoffeeSample", "-40101");
+    let millis = chrono::DateTime::parse_from_rfc3339("2012-03-01T04:05:06.123Z").unwrap().timestamp_millis();
+    assert_eq!(json["CreatedDate"], format!("/Date({millis})/"));
+}
+
+/// The page requires the root element to be named differently from the
+/// IsDataSet element; .NET's `DataSet.WriteXml` names them alike, which
+/// `sds` accepts too (an extension, finding 7).
+#[test]
+fn docs_load_data_source_data_schema_and_sample_input_xml_root_named_like_the_dataset() {
+    let server = TestServer::start();
+    let same = SAMPLE_XML.replace("FourthCoffeeSampleData>", "FourthCoffeeSample>");
+    let job = server.load_and_wait("FourthCoffeeSample", "complete", "xml", same);
+    assert_eq!(job["status"], "Completed", "finding 7: {job}");
+    let access_id = access_id_of(&job);
+    assert_eq!(entity(&server, &access_id, "FourthCoffeeSample", "-40101")["Locality"], "Aarhus");
+}

@@ -40,3 +40,4 @@ mod query_options;
 mod query_response_description;
 mod rollback_data_source_dataflow;
 mod status_codes_and_error_handling;
+mod traffic_incident_data_source;

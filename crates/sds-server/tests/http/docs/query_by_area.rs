@@ -264,3 +264,35 @@ fn docs_query_by_area_intersects_with_intersection_atom_and_json() {
     assert_eq!(kind, "POLYGON", "a polygon inside is its own intersection");
     assert_eq!(numbers.len(), 10, "{numbers:?}");
 }
+
+const STATES_CSV: &str = "Bing Spatial Data Services, 1.0, States\n\
+EntityID(Edm.String,primaryKey),Name(Edm.String),Boundary(Edm.Geography)\n\
+wide,Wide State,\"POLYGON((-110 40, -100 40, -100 45, -110 45, -110 40))\"\n\
+far,Far State,\"POLYGON((10 10, 11 10, 11 11, 10 11, 10 10))\"\n";
+
+/// `nearby` and `bbox` test an entity's geography when it has one
+/// (SPEC.md §5; the query-options page says so of `intersection`): a point
+/// inside a large polygon, far from its centroid, finds it at `__Distance`
+/// 0, and a box that overlaps its edge finds it (finding 3).
+#[test]
+fn docs_query_by_area_nearby_and_bbox_test_the_geography() {
+    let server = TestServer::start();
+    let access_id = load_ok(&server, "USCensus2010_States", "csv", STATES_CSV);
+    let query = |filter: &str| {
+        get(&server, &format!("/REST/v1/data/{access_id}/USCensus2010_States/States?spatialFilter={filter}&$select=EntityID,__Distance&$format=json&key={}", server.query_key))
+    };
+    // (44.5, -109.5) lies inside "wide", ~560 km from its centroid (42.5, -105).
+    let inside = query("nearby(44.5,-109.5,5)");
+    assert_eq!(inside.status, 200, "{}", inside.body);
+    let feed = inside.json();
+    assert_eq!(result_ids(&feed, "EntityID"), ["wide"], "finding 3: {}", inside.body);
+    assert_eq!(feed["d"]["results"][0]["__Distance"], 0.0, "inside: distance 0");
+    // 10 km west of the western edge (longitude -110): within 20 km.
+    let west = distance_km((42.0, -110.0), (42.0, -110.0 - 10.0 / (111.32 * 42f64.to_radians().cos())));
+    assert!((west - 10.0).abs() < 0.1);
+    let near = query("nearby(42,-110.1211,20)");
+    assert_eq!(result_ids(&near.json(), "EntityID"), ["wide"], "{}", near.body);
+    // A box over the polygon's north-east corner, far from its centroid.
+    let corner = get(&server, &format!("/REST/v1/data/{access_id}/USCensus2010_States/States?spatialFilter=bbox(44,-101,46,-99)&$format=json&key={}", server.query_key));
+    assert_eq!(result_ids(&corner.json(), "EntityID"), ["wide"], "{}", corner.body);
+}

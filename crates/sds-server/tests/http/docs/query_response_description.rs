@@ -93,3 +93,25 @@ fn docs_query_response_description_atom_and_json_examples() {
         assert_eq!(one.json()["d"]["EntityID"], id_of_uri(uri));
     }
 }
+
+/// "Information returned for each entity includes a Query by ID URL that
+/// returns the complete information for that entity": also for IDs with
+/// characters a URL must encode (finding 10).
+#[test]
+fn docs_query_response_description_entry_ids_fetch_their_entity() {
+    let server = TestServer::start();
+    let csv = "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\n\
+        a/b,1,1\na%2Fb,2,2\nit's,3,3\nx y,4,4\nq?k=1,5,5\n";
+    let access_id = load_ok(&server, "Odd", "csv", csv);
+    let feed =
+        get(&server, &format!("/REST/v1/data/{access_id}/Odd/Shops?$format=json&key={}", server.query_key)).json();
+    let entries = feed["d"]["results"].as_array().unwrap();
+    assert_eq!(entries.len(), 5);
+    for entry in entries {
+        let uri = entry["__metadata"]["uri"].as_str().unwrap();
+        let separator = if uri.contains('?') { '&' } else { '?' };
+        let one = get(&server, &format!("{uri}{separator}$format=json&key={}", server.query_key));
+        assert_eq!(one.status, 200, "{uri} (finding 10): {}", one.body);
+        assert_eq!(one.json()["d"]["EntityID"], entry["EntityID"], "{uri} names its own entity (finding 10)");
+    }
+}

@@ -683,6 +683,8 @@ pub const PLACES: &[(&str, f64, f64)] = &[
     ("1 Microsoft Way Redmond WA 98052", 40.8300, -74.3100),
     ("Webster,TX", 29.5386, -95.1194),
     ("Kemah,TX", 29.5431, -95.01831),
+    ("Houston,TX", 29.7604, -95.3698),
+    ("Galveston,Tx", 29.3013, -94.7977),
 ];
 
 /// A stand-in for the geocoder and router `sds` calls (Nominatim's
