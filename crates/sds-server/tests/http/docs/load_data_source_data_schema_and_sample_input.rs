@@ -361,3 +361,17 @@ fn docs_load_data_source_data_schema_and_sample_input_xml_root_named_like_the_da
     let access_id = access_id_of(&job);
     assert_eq!(entity(&server, &access_id, "FourthCoffeeSample", "-40101")["Locality"], "Aarhus");
 }
+
+/// The page's text samples copied from the rendered page keep the two
+/// blanks that end each of its lines (`…, FourthCoffeeShops  `, `…,1800  `);
+/// such a copy loads like the clean text.
+#[test]
+fn docs_load_data_source_data_schema_and_sample_input_text_sample_as_copied() {
+    let server = TestServer::start();
+    let copied: String = sample_text(',').lines().map(|line| format!("{line}  \n")).collect();
+    let job = server.load_and_wait("FourthCoffeeSample", "complete", "csv", copied);
+    assert_eq!(job["status"], "Completed", "{job}");
+    let access_id = access_id_of(&job);
+    let first = entity(&server, &access_id, "FourthCoffeeSample", "-40101");
+    assert_eq!(first["Close"], 1700, "{first}");
+}

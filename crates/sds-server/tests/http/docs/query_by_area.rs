@@ -286,13 +286,39 @@ fn docs_query_by_area_nearby_and_bbox_test_the_geography() {
     assert_eq!(inside.status, 200, "{}", inside.body);
     let feed = inside.json();
     assert_eq!(result_ids(&feed, "EntityID"), ["wide"], "finding 3: {}", inside.body);
-    assert_eq!(feed["d"]["results"][0]["__Distance"], 0.0, "inside: distance 0");
-    // 10 km west of the western edge (longitude -110): within 20 km.
-    let west = distance_km((42.0, -110.0), (42.0, -110.0 - 10.0 / (111.32 * 42f64.to_radians().cos())));
-    assert!((west - 10.0).abs() < 0.1);
+    assert_eq!(feed["d"]["results"][0]["__Distance"].as_f64(), Some(0.0), "inside: distance 0");
+    // About 10 km west of the western edge (longitude -110): within 20 km.
     let near = query("nearby(42,-110.1211,20)");
     assert_eq!(result_ids(&near.json(), "EntityID"), ["wide"], "{}", near.body);
     // A box over the polygon's north-east corner, far from its centroid.
     let corner = get(&server, &format!("/REST/v1/data/{access_id}/USCensus2010_States/States?spatialFilter=bbox(44,-101,46,-99)&$format=json&key={}", server.query_key));
     assert_eq!(result_ids(&corner.json(), "EntityID"), ["wide"], "{}", corner.body);
+}
+
+/// The page's templates: GET and HEAD; `jsonp`/`jsonso` ("the state object
+/// … provided as the second parameter to the callback function");
+/// `isStaging=0` for the published version; `nearby` distances from 0.16
+/// to 1000 km.
+#[test]
+fn docs_query_by_area_template_parameters() {
+    let sample = Sample::start();
+    let key = &sample.server.query_key;
+    let url = format!("{}?spatialFilter=nearby(47.6,-122.3,50.0)&isStaging=0&key={key}", sample.set_path());
+    let head = sample.server.client.head(sample.server.url(&url)).send().unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.text().unwrap().is_empty(), "HEAD has no body");
+
+    let jsonp = get(&sample.server, &format!("{url}&jsonp=MyCallbackFunction&jsonso=abc3144sd"));
+    assert_eq!(jsonp.status, 200, "{}", jsonp.body);
+    assert!(jsonp.content_type.starts_with("application/javascript"), "{}", jsonp.content_type);
+    let inner = jsonp.body.strip_prefix("MyCallbackFunction(").and_then(|rest| rest.strip_suffix(",\"abc3144sd\")"));
+    let inner = inner.unwrap_or_else(|| panic!("callback(json,\"state\"): {}", jsonp.body));
+    let feed: Value = serde_json::from_str(inner).unwrap();
+    let expected = shops().iter().filter(|s| distance_km((47.6, -122.3), (s.lat, s.lon)) <= 50.0).count();
+    assert_eq!(feed["d"]["results"].as_array().unwrap().len(), expected);
+
+    for (radius, status) in [("0.16", 200), ("1000", 200), ("1001", 400)] {
+        let reply = sample.query(&format!("spatialFilter=nearby(47.6,-122.3,{radius})&$format=json&key={key}"));
+        assert_eq!(reply.status, status, "{radius} km: {}", reply.body);
+    }
 }

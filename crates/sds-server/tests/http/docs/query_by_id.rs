@@ -189,6 +189,9 @@ fn docs_query_by_id_template_forms() {
     let fifty: Vec<String> = (0..50).map(|n| format!("'{n}'")).collect();
     let many = sample.query(&format!("$filter=entityId in ({})&$format=json&key={key}", fifty.join(",")));
     assert_eq!(many.status, 200, "{}", many.body);
+    let fifty_one: Vec<String> = (0..51).map(|n| format!("'{n}'")).collect();
+    let too_many = sample.query(&format!("$filter=entityId in ({})&$format=json&key={key}", fifty_one.join(",")));
+    assert_eq!(too_many.status, 400, "up to 50 IDs: {}", too_many.body);
     let missing = get(&sample.server, &format!("{}('nope')?key={key}", sample.set_path()));
     assert_eq!(missing.status, 404, "{}", missing.body);
 }
