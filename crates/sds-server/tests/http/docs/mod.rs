@@ -7,6 +7,8 @@
 //! dates, hosts and trace ids by shape). README "Docs coverage" lists the
 //! pages and the modules that cover them.
 
+mod outside;
+mod sample;
 mod support;
 
 mod create_a_download_job;
