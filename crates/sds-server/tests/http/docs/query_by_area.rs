@@ -322,3 +322,36 @@ fn docs_query_by_area_template_parameters() {
         assert_eq!(reply.status, status, "{radius} km: {}", reply.body);
     }
 }
+
+/// "`__Distance` … the distance from the center of a bounding box", and
+/// "You can use `__Distance` as a `$orderby` value for bounding box
+/// searches".
+#[test]
+fn docs_query_by_area_bbox_distance_from_the_center() {
+    let sample = Sample::start();
+    let (south, west, north, east) = BBOX;
+    let center = ((south + north) / 2.0, (west + east) / 2.0);
+    let reply = sample.query(&format!(
+        "{BBOX_FILTER}&$select=EntityID,__Distance&$orderby=__Distance&$format=json&key={}",
+        sample.server.query_key
+    ));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let mut expected: Vec<(f64, &str)> = Vec::new();
+    let all = shops();
+    for shop in all.iter().filter(|s| s.lat >= south && s.lat <= north && s.lon >= west && s.lon <= east) {
+        expected.push((distance_km(center, (shop.lat, shop.lon)), shop.id));
+    }
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let feed = reply.json();
+    let got: Vec<(f64, String)> = feed["d"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["__Distance"].as_f64().unwrap(), e["EntityID"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(got.len(), expected.len());
+    for ((distance, id), (want, want_id)) in got.iter().zip(&expected) {
+        assert_eq!(id, want_id);
+        assert!((distance - want).abs() < 1e-6, "{id}: {distance} vs {want}");
+    }
+}
