@@ -295,10 +295,22 @@ impl Query {
             }
         }
         let total = self.inline_count.then_some(hits.len());
-        let by_distance = matches!(self.spatial, Some(SpatialFilter::Nearby { .. } | SpatialFilter::Route { .. }));
+        // nearRoute lists its matches in entity-ID order, as both of the
+        // docs' route examples do (query-near-route.md, and
+        // traffic-incident-data-source.md); only nearby sorts by distance.
+        let by_distance = matches!(self.spatial, Some(SpatialFilter::Nearby { .. }));
         if !self.order.is_empty() {
             let order = &self.order;
-            return Ok(self.page(hits, total, |a, b| compare_keys(table, order, a, b)));
+            // Equal `$orderby` keys keep the filter's own order: the
+            // query-by-property page's examples list them nearest first.
+            return Ok(self.page(hits, total, |a, b| {
+                let by_keys = compare_keys(table, order, a, b);
+                if by_distance {
+                    by_keys.then(a.distance.total_cmp(&b.distance))
+                } else {
+                    by_keys
+                }
+            }));
         }
         if by_distance {
             return Ok(self.page(hits, total, |a, b| a.distance.total_cmp(&b.distance)));

@@ -161,6 +161,16 @@ fn filter_errors_name_the_problem() {
     assert!(error(&table, QueryOptions { filter: Some(&text), ..Default::default() }).contains("limit is 50"));
 }
 
+/// `SDS/query-api/query-by-property.md`: with `nearby`, entities whose
+/// `$orderby` keys are equal come nearest first, not in entity-ID order.
+#[test]
+fn orderby_ties_follow_the_nearby_distance() {
+    let table = shops();
+    let options =
+        QueryOptions { spatial_filter: Some("nearby(89.9,180,50)"), orderby: Some("Rating"), ..Default::default() };
+    assert_eq!(run(&table, options), ["d2", "d1"], "both have Rating 4.0; d2 is nearer");
+}
+
 #[test]
 fn ordering_paging_and_counts() {
     let table = shops();
@@ -322,6 +332,18 @@ fn find_by_id_ignores_case() {
     let table = shops();
     assert_eq!(table.find("B2").map(|row| table.id(row)), Some("b2"));
     assert_eq!(table.find("zz"), None);
+}
+
+/// `SDS/query-api/query-near-route.md`: matches come in entity-ID order
+/// (its example lists Webster, Kemah, then Seabrook, which lies between).
+#[test]
+fn routes_list_matches_in_entity_id_order() {
+    let table = shops();
+    let mut query = Query::compile(table.schema(), &QueryOptions::default(), &QueryLimits::default()).unwrap();
+    // a2 lies on the route, a1 about 0.9 km off its end.
+    query.spatial = Some(SpatialFilter::Route { points: vec![(36.97, -122.03), (37.33, -121.9)] });
+    let hits = query.execute(&table).unwrap().hits;
+    assert_eq!(hits.iter().map(|hit| table.id(hit.row)).collect::<Vec<_>>(), ["a1", "a2"]);
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod crash;
+mod docs;
 mod download;
 mod envelopes;
 mod errors;
