@@ -5,15 +5,15 @@ use sds_core::{BuiltRecord, EdmType, Entity, EntityBuilder, Property, Schema, Sc
 use super::{DataSetReader, DataSetWriter};
 use crate::{FormatError, Record, RecordReader, MAX_RECORD_BYTES};
 
-fn input(text: impl Into<Vec<u8>>) -> Box<dyn BufRead + Send> {
+pub(super) fn input(text: impl Into<Vec<u8>>) -> Box<dyn BufRead + Send> {
     Box::new(Cursor::new(text.into()))
 }
 
-fn open(text: &str) -> Result<DataSetReader, FormatError> {
+pub(super) fn open(text: &str) -> Result<DataSetReader, FormatError> {
     DataSetReader::new(input(text))
 }
 
-fn records(reader: &mut DataSetReader) -> Vec<Record> {
+pub(super) fn records(reader: &mut DataSetReader) -> Vec<Record> {
     std::iter::from_fn(|| reader.next_record()).map(Result::unwrap).collect()
 }
 
@@ -28,7 +28,7 @@ fn error_of(text: &str) -> String {
 }
 
 /// A DataSet schema with one table, built the way the toolkit writes it.
-fn toolkit_schema(data_set: &str, table: &str, columns: &[(&str, &str)], key: &str) -> String {
+pub(super) fn toolkit_schema(data_set: &str, table: &str, columns: &[(&str, &str)], key: &str) -> String {
     let mut columns_xml = String::new();
     for (name, xsd_type) in columns {
         columns_xml
@@ -66,7 +66,7 @@ const SHOP_COLUMNS: &[(&str, &str)] = &[
     ("Seats", "xs:long"),
 ];
 
-fn shops_document(rows: &str) -> String {
+pub(super) fn shops_document(rows: &str) -> String {
     let schema = toolkit_schema("Shops", "FourthCoffeeShops", SHOP_COLUMNS, "EntityID");
     format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ShopsData>\n{schema}\n{rows}</ShopsData>\n")
 }
@@ -248,59 +248,6 @@ fn dtds_are_refused() {
     assert_eq!(error_of(&document), "line 2: DTDs are not allowed (<!DOCTYPE ...>)");
 }
 
-/// What .NET's `DataSet.WriteXml(path, XmlWriteMode.WriteSchema)` writes:
-/// the root element is named like the DataSet element, the key column has
-/// no `minOccurs`, the declaration says `standalone="yes"`.
-const DOTNET_WRITE_XML: &str = r#"<?xml version="1.0" standalone="yes"?>
-<FourthCoffeeSample>
-  <xs:schema id="FourthCoffeeSample" xmlns="" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:msdata="urn:schemas-microsoft-com:xml-msdata">
-    <xs:element name="FourthCoffeeSample" msdata:IsDataSet="true" msdata:UseCurrentLocale="true">
-      <xs:complexType>
-        <xs:choice minOccurs="0" maxOccurs="unbounded">
-          <xs:element name="FourthCoffeeShops">
-            <xs:complexType>
-              <xs:sequence>
-                <xs:element name="EntityID" type="xs:string" />
-                <xs:element name="Name" type="xs:string" minOccurs="0" />
-                <xs:element name="Latitude" type="xs:double" minOccurs="0" />
-                <xs:element name="Longitude" type="xs:double" minOccurs="0" />
-              </xs:sequence>
-            </xs:complexType>
-          </xs:element>
-        </xs:choice>
-      </xs:complexType>
-      <xs:unique name="Constraint1" msdata:PrimaryKey="true">
-        <xs:selector xpath=".//FourthCoffeeShops" />
-        <xs:field xpath="EntityID" />
-      </xs:unique>
-    </xs:element>
-  </xs:schema>
-  <FourthCoffeeShops>
-    <EntityID>A1</EntityID>
-    <Name>Harbour kiosk</Name>
-    <Latitude>53.5461</Latitude>
-    <Longitude>9.9665</Longitude>
-  </FourthCoffeeShops>
-  <FourthCoffeeShops>
-    <EntityID>A2</EntityID>
-    <Name>Station kiosk</Name>
-    <Latitude>53.5530</Latitude>
-    <Longitude>10.0069</Longitude>
-  </FourthCoffeeShops>
-</FourthCoffeeSample>"#;
-
-#[test]
-fn finding_7_dotnet_write_xml_with_root_named_like_the_dataset_loads() {
-    let mut reader = open(DOTNET_WRITE_XML).unwrap();
-    assert_eq!(reader.schema().entity_type_name, "FourthCoffeeShops");
-    assert_eq!(reader.schema().key().name, "EntityID");
-    let rows = records(&mut reader);
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[1].cells[0].as_deref(), Some("A2"));
-    assert_eq!(rows[1].cells[3].as_deref(), Some("10.0069"));
-    assert!(rows.iter().all(|row| row.problem.is_none()));
-}
-
 #[test]
 fn schema_errors() {
     let no_key = shops_document("").replace(" msdata:PrimaryKey=\"true\"", "");
@@ -403,7 +350,7 @@ fn round_trip_entities(builder: &EntityBuilder) -> Vec<Entity> {
         .collect()
 }
 
-fn write_download(name: &str, schema: &Schema, entities: &[Entity]) -> Vec<u8> {
+pub(super) fn write_download(name: &str, schema: &Schema, entities: &[Entity]) -> Vec<u8> {
     let mut writer = DataSetWriter::new(Vec::new(), name, schema).unwrap();
     for entity in entities {
         writer.write_entity(entity).unwrap();
@@ -482,115 +429,6 @@ fn the_download_has_the_documented_shape() {
     assert!(clash.contains("\n<MainRootData><xs:schema id=\"mainroot\"") && clash.ends_with("</MainRootData>\n"));
     let reader = DataSetReader::new(input(clash)).unwrap();
     assert_eq!(reader.schema(), &schema);
-}
-
-fn name_schema(entity_type: &str) -> Schema {
-    let properties = vec![
-        Property::new("Id", EdmType::String),
-        Property::new("Phone", EdmType::String),
-        Property::new("Latitude", EdmType::Double),
-        Property::new("Longitude", EdmType::Double),
-        Property::new("Seats", EdmType::Int64),
-    ];
-    Schema::new(entity_type, properties, "Id").unwrap()
-}
-
-fn entity(id: &str, phone: Value, seats: Value) -> Entity {
-    Entity {
-        id: id.into(),
-        latitude: 1.0,
-        longitude: 2.0,
-        bounds: None,
-        values: vec![Value::String(id.into()), phone, Value::Double(1.0), Value::Double(2.0), seats],
-    }
-}
-
-#[test]
-fn finding_4_empty_strings_download_as_empty_elements_and_read_back_as_empty_strings() {
-    let schema = name_schema("Shops");
-    // "b" stands for a version loaded when empty strings were stored as null.
-    let entities = [entity("a", Value::String(String::new()), Value::Null), entity("b", Value::Null, Value::Int64(3))];
-    let document = String::from_utf8(write_download("Shops1", &schema, &entities)).unwrap();
-    assert!(document.contains("<Shops><Id>a</Id><Phone /><Latitude>1</Latitude><Longitude>2</Longitude></Shops>"));
-    assert!(document.contains("<Shops><Id>b</Id><Phone /><Latitude>1</Latitude>"), "{document}");
-    let mut reader = DataSetReader::new(input(document)).unwrap();
-    let rows = records(&mut reader);
-    assert_eq!(rows[0].cells[1].as_deref(), Some(""));
-    assert_eq!(rows[0].cells[4], None, "a null Int64 is left out");
-    let builder = EntityBuilder::for_complete(schema);
-    let BuiltRecord::Upsert(back) = builder.build(&rows[0].cells).unwrap() else { panic!() };
-    assert_eq!(back.values[1], Value::String(String::new()));
-    assert_eq!(back.values[4], Value::Null);
-}
-
-#[test]
-fn finding_4_empty_and_absent_string_elements_are_empty_strings() {
-    let document = shops_document(
-        "<FourthCoffeeShops><EntityID>1</EntityID><Name/><Latitude>1</Latitude><Longitude>2</Longitude></FourthCoffeeShops>\n\
-         <FourthCoffeeShops><EntityID>2</EntityID><Latitude>1</Latitude><Longitude>2</Longitude></FourthCoffeeShops>",
-    );
-    let mut reader = open(&document).unwrap();
-    let builder = EntityBuilder::for_complete(reader.schema().clone());
-    let name = builder.target_schema().property_index("Name").unwrap();
-    for row in records(&mut reader) {
-        let BuiltRecord::Upsert(entity) = builder.build(&row.cells).unwrap() else { panic!() };
-        assert_eq!(entity.values[name], Value::String(String::new()), "row {}", entity.id);
-    }
-}
-
-#[test]
-fn finding_5_hyphenated_entity_type_loads_and_downloads() {
-    let document = format!(
-        "<FilialenData>\n{}\n<Filialdaten-XX><Id>1</Id><Phone>0800</Phone><Latitude>48.1</Latitude><Longitude>11.5</Longitude></Filialdaten-XX>\n</FilialenData>",
-        toolkit_schema(
-            "Filialen",
-            "Filialdaten-XX",
-            &[("Id", "xs:string"), ("Phone", "xs:string"), ("Latitude", "xs:double"), ("Longitude", "xs:double"), ("Seats", "xs:long")],
-            "Id"
-        )
-    );
-    let mut reader = open(&document).unwrap();
-    assert_eq!(reader.schema().entity_type_name, "Filialdaten-XX");
-    let rows = records(&mut reader);
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].cells[1].as_deref(), Some("0800"));
-    let schema = name_schema("Filialdaten-XX");
-    let download = String::from_utf8(write_download(
-        "Filialen",
-        &schema,
-        &[entity("1", Value::String("0800".into()), Value::Null)],
-    ))
-    .unwrap();
-    assert!(download.contains("<xs:element name=\"Filialdaten-XX\">"), "{download}");
-    assert!(download.contains("<xs:selector xpath=\".//Filialdaten-XX\" />"), "{download}");
-    assert!(download.contains("\n<Filialdaten-XX><Id>1</Id><Phone>0800</Phone>"), "{download}");
-    let mut back = DataSetReader::new(input(download)).unwrap();
-    assert_eq!(back.schema(), &schema);
-    assert_eq!(records(&mut back).len(), 1);
-}
-
-#[test]
-fn finding_11_control_characters_fail_their_row_and_downloads_stay_well_formed() {
-    let document = shops_document(
-        "<FourthCoffeeShops><EntityID>1</EntityID><Name>bell&#7;</Name><Latitude>1</Latitude><Longitude>2</Longitude></FourthCoffeeShops>",
-    );
-    let mut reader = open(&document).unwrap();
-    let builder = EntityBuilder::for_complete(reader.schema().clone());
-    let rows = records(&mut reader);
-    let error = builder.build(&rows[0].cells).unwrap_err().to_string();
-    assert!(error.contains("'Name'") && error.contains("U+0007"), "{error}");
-
-    // A value stored before the rule is written as U+FFFD, never as a raw
-    // control character or a character reference XML 1.0 forbids.
-    let schema = name_schema("Shops");
-    let legacy = entity("a", Value::String("nul\u{0} esc\u{1b} one\u{1} \u{fffe}\u{ffff} tab\t".into()), Value::Null);
-    let download = String::from_utf8(write_download("Shops1", &schema, &[legacy])).unwrap();
-    assert!(download.chars().all(sds_core::value::is_xml_char), "{download:?}");
-    assert!(!download.contains("&#0;") && !download.contains("&#1;") && !download.contains("&#27;"));
-    assert!(
-        download.contains("<Phone>nul\u{fffd} esc\u{fffd} one\u{fffd} \u{fffd}\u{fffd} tab\t</Phone>"),
-        "{download:?}"
-    );
 }
 
 #[test]
