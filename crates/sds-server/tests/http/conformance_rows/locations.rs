@@ -165,3 +165,82 @@ a,A,1,1\nb,B,1,1\nc,C,1,1\nd,D,1,1\ne,E,1,1\nf,F,1,1\n";
     incremental(xml.to_owned(), "xml");
     assert_eq!(source.ids("$filter=Id ne 'x'"), ["b", "f", "g"]);
 }
+
+/// A zipped point Shapefile (`.shp`, `.shx`, `.dbf`) written by hand after
+/// the ESRI Shapefile Technical Description: `None` is a null shape
+/// (shape type 0); each record has one character field `NAME`.
+fn point_shapefile(records: &[(Option<(f64, f64)>, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let header = |words: usize| {
+        let mut bytes = vec![0u8; 100];
+        bytes[..4].copy_from_slice(&9994i32.to_be_bytes());
+        bytes[24..28].copy_from_slice(&(words as i32).to_be_bytes());
+        bytes[28..32].copy_from_slice(&1000i32.to_le_bytes());
+        bytes[32..36].copy_from_slice(&1i32.to_le_bytes());
+        bytes
+    };
+    let (mut shp_body, mut shx_body) = (Vec::new(), Vec::new());
+    for (number, (point, _)) in records.iter().enumerate() {
+        let mut content = Vec::new();
+        match point {
+            Some((x, y)) => {
+                content.extend(1i32.to_le_bytes());
+                content.extend(x.to_le_bytes());
+                content.extend(y.to_le_bytes());
+            }
+            None => content.extend(0i32.to_le_bytes()),
+        }
+        shx_body.extend((((100 + shp_body.len()) / 2) as i32).to_be_bytes());
+        shx_body.extend(((content.len() / 2) as i32).to_be_bytes());
+        shp_body.extend((number as i32 + 1).to_be_bytes());
+        shp_body.extend(((content.len() / 2) as i32).to_be_bytes());
+        shp_body.extend(content);
+    }
+    let mut shp = header((100 + shp_body.len()) / 2);
+    shp.extend(shp_body);
+    let mut shx = header((100 + shx_body.len()) / 2);
+    shx.extend(shx_body);
+    let mut dbf = vec![0u8; 32];
+    dbf[0] = 3;
+    dbf[4..8].copy_from_slice(&(records.len() as u32).to_le_bytes());
+    dbf[8..10].copy_from_slice(&65u16.to_le_bytes());
+    dbf[10..12].copy_from_slice(&21u16.to_le_bytes());
+    let mut field = [0u8; 32];
+    field[..4].copy_from_slice(b"NAME");
+    field[11] = b'C';
+    field[16] = 20;
+    dbf.extend(field);
+    dbf.push(0x0D);
+    for (_, name) in records {
+        dbf.push(b' ');
+        let mut cell = name.as_bytes().to_vec();
+        cell.resize(20, b' ');
+        dbf.extend(cell);
+    }
+    dbf.push(0x1A);
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in [("stops.shp", shp), ("stops.shx", shx), ("stops.dbf", dbf)] {
+        writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(&bytes).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[test]
+fn finding_1_shapefile_records_need_a_shape() {
+    // A Shapefile declares no Latitude/Longitude either: a null shape fails
+    // its record alone; the others are located by their points.
+    let server = TestServer::start();
+    let body = point_shapefile(&[(Some((12.5, 55.6)), "Pier"), (None, "Nowhere"), (Some((12.6, 55.7)), "")]);
+    let job = server.load_and_wait("Stops", "complete", "shp", body);
+    assert_eq!(job["status"], "Completed", "{job}");
+    assert_eq!((job["processedEntityCount"].clone(), job["failedEntityCount"].clone()), (3.into(), 1.into()));
+    let failures = failed_rows(&server, &job);
+    assert!(failures.contains("line 2") && failures.contains("null shape"), "{failures}");
+    let source =
+        Source { server: &server, access_id: access_id_of(&job), name: "Stops".into(), entity_type: "Stops".into() };
+    assert_eq!(source.ids("spatialFilter=nearby(55.6,12.5,1)"), ["1"]);
+    let third = source.entity("3");
+    assert_eq!((third["Latitude"].as_f64(), third["Longitude"].as_f64()), (Some(55.7), Some(12.6)), "{third}");
+    assert_eq!(third["NAME"], "", "a blank character field is the empty string: {third}");
+}
