@@ -223,7 +223,14 @@ c1,C1 controls \u{85}\u{9f} are XML characters,1,1\n";
     let status_url = location(&response);
     server.wait_job(&status_url, &server.master_key);
     let status = server.get(&format!("{status_url}?output=xml&key={}", server.master_key)).text().unwrap();
+    assert!(status.contains("bell\u{fffd}here"), "{status}");
     assert_well_formed(&status);
+    // An error repeating a control character of the request (Atom queries answer errors in XML).
+    let error = server.get(&source.path("", "$filter=Text%20eq%20%01%1B"));
+    assert_eq!(error.status(), 400);
+    let error = error.text().unwrap();
+    assert!(error.contains('\u{fffd}'), "the request's control characters are echoed as U+FFFD: {error}");
+    assert_well_formed(&error);
     let service_document = server.get(&format!("/REST/v1/data?key={}", server.master_key)).text().unwrap();
     assert_well_formed(&service_document);
     assert!(service_document.contains("Described"), "{service_document}");
