@@ -107,6 +107,24 @@ m2,Markt Süd,48.10,11.57\n";
     assert_eq!(copy.ids("$filter=Name eq 'Markt Nord'"), ["m1"]);
     // The entity type in a URL is matched case-insensitively, as before.
     assert_eq!(server.get(&source.path("('m1')", "").replace("Filialdaten-XX", "filialdaten-xx")).status(), 200);
+
+    // Any NCName: non-ASCII letters and dots too, percent-encoded in the URL.
+    let csv = "Bing Spatial Data Services, 1.0, Cafés.v2
+Id(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)
+c1,48.15,11.55
+";
+    let cafes = Source::load(&server, "Cafes", "csv", csv, "Caf%C3%A9s.v2");
+    assert_eq!(cafes.entity("c1")["Latitude"], 48.15);
+    let parsed = dataset::parse(&cafes.download());
+    assert_eq!((parsed.entity_type.as_str(), parsed.rows.len()), ("Cafés.v2", 1));
+    // A name that is no NCName is refused with the reason.
+    let csv = "Bing Spatial Data Services, 1.0, -Shops
+Id(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)
+x,1,1
+";
+    let job = server.load_and_wait("Dashed", "complete", "csv", csv);
+    assert_eq!(job["status"], "Aborted", "{job}");
+    assert!(job["errorMessage"].as_str().unwrap().contains("entity type name '-Shops' is invalid"), "{job}");
 }
 
 #[test]
