@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geography::{Bounds, Geography};
-use crate::schema::{Schema, SchemaError};
+use crate::schema::{EdmType, Schema, SchemaError};
 use crate::value::{excerpt, parse_boolean, Value, ValueError};
 
 /// Longest entity ID, in characters.
@@ -44,10 +44,14 @@ pub enum EntityError {
     DuplicateId(String),
     #[error("property '{property}': {error}")]
     InvalidValue { property: String, error: ValueError },
-    #[error("Latitude and Longitude are required when the entity has no geography")]
-    MissingLocation,
+    #[error("Latitude and Longitude are required")]
+    MissingLatLon,
     #[error("property '{0}' (the entity's geography) is required")]
     MissingGeography(String),
+    #[error("the entity has no location: give Latitude and Longitude, or a geography in '{0}'")]
+    MissingLocation(String),
+    #[error("Latitude and Longitude must be given together")]
+    IncompleteLatLon,
     #[error("Latitude {0} is out of range: it must be within -90 and 90")]
     LatitudeOutOfRange(f64),
     #[error("Longitude {0} is out of range: it must be within -180 and 180")]
@@ -107,7 +111,8 @@ impl EntityBuilder {
     }
 
     /// Types one row. `cells` follow the upload schema's columns; a missing
-    /// trailing cell, like an empty one, is null.
+    /// cell, like an empty one, is the empty string for Edm.String and null
+    /// for other types.
     pub fn build<S: AsRef<str>>(&self, cells: &[Option<S>]) -> Result<BuiltRecord, EntityError> {
         if cells.len() > self.upload.properties.len() {
             return Err(EntityError::TooManyCells { cells: cells.len(), columns: self.upload.properties.len() });
@@ -129,7 +134,8 @@ impl EntityBuilder {
             }
         }
 
-        let mut values = vec![Value::Null; self.target.properties.len()];
+        let mut values: Vec<Value> =
+            self.target.properties.iter().map(|property| empty_value(property.edm_type)).collect();
         for (column, target) in self.mapping.iter().enumerate() {
             let Some(target) = *target else { continue };
             let Some(text) = cell(column) else { continue };
@@ -142,36 +148,57 @@ impl EntityBuilder {
         Ok(BuiltRecord::Upsert(Entity { id, latitude, longitude, bounds, values }))
     }
 
-    /// Applies the location rules: geography wins and fills in missing
-    /// Latitude/Longitude from its centroid; without one, both are required.
+    /// Applies the location rules of the schema page ("Location
+    /// properties"): an entity is located by its geography, or by
+    /// Latitude and Longitude, or both.
+    ///
+    /// - Lat/lon only schema: both values are required.
+    /// - Geography only schema: the geography is required; lat/lon are its
+    ///   centroid.
+    /// - Both: a geography or both lat and lon. The page says the geography
+    ///   is required, but its own sample inputs (XML, CSV, TAB, PIPE) have a
+    ///   row with lat/lon and an empty geography; such a row loads without a
+    ///   geography. A row with a geography and no lat/lon gets the centroid;
+    ///   one with both keeps the given lat/lon.
+    ///
+    /// A lone Latitude or Longitude is an error in every schema rather than
+    /// being overwritten by the centroid: the uploader meant a point.
     fn locate(&self, values: &mut [Value]) -> Result<(f64, f64, Option<Bounds>), EntityError> {
         let latitude_index = self.target.latitude_index();
         let longitude_index = self.target.longitude_index();
         let given = |index: Option<usize>| index.and_then(|index| values[index].as_f64());
-        let (mut latitude, mut longitude) = (given(latitude_index), given(longitude_index));
-        let mut bounds = None;
-
-        if let Some(geography_index) = self.target.geography_index() {
-            let Value::Geography(text) = &values[geography_index] else {
-                return Err(EntityError::MissingGeography(self.target.properties[geography_index].name.clone()));
-            };
-            let geography = Geography::parse(text).map_err(|error| EntityError::InvalidValue {
-                property: self.target.properties[geography_index].name.clone(),
-                error: ValueError::Geography(error.to_string()),
-            })?;
-            bounds = Some(geography.bounds());
-            if latitude.is_none() || longitude.is_none() {
+        let (latitude, longitude) = (given(latitude_index), given(longitude_index));
+        let geography_index = self.target.geography_index();
+        let mut geography = None;
+        if let Some(index) = geography_index {
+            if let Value::Geography(text) = &values[index] {
+                let parsed = Geography::parse(text).map_err(|error| EntityError::InvalidValue {
+                    property: self.target.properties[index].name.clone(),
+                    error: ValueError::Geography(error.to_string()),
+                })?;
+                geography = Some(parsed);
+            }
+        }
+        let (latitude, longitude, bounds) = match (latitude, longitude, geography) {
+            (Some(latitude), Some(longitude), geography) => {
+                (latitude, longitude, geography.map(|shape| shape.bounds()))
+            }
+            (Some(_), None, _) | (None, Some(_), _) => return Err(EntityError::IncompleteLatLon),
+            (None, None, Some(geography)) => {
                 let (centroid_latitude, centroid_longitude) = geography.centroid();
-                latitude = Some(centroid_latitude);
-                longitude = Some(centroid_longitude);
                 if let (Some(lat_index), Some(lon_index)) = (latitude_index, longitude_index) {
                     values[lat_index] = Value::Double(centroid_latitude);
                     values[lon_index] = Value::Double(centroid_longitude);
                 }
+                (centroid_latitude, centroid_longitude, Some(geography.bounds()))
             }
-        }
-        let (Some(latitude), Some(longitude)) = (latitude, longitude) else {
-            return Err(EntityError::MissingLocation);
+            (None, None, None) => {
+                return Err(match (geography_index, latitude_index) {
+                    (Some(index), None) => EntityError::MissingGeography(self.target.properties[index].name.clone()),
+                    (Some(index), Some(_)) => EntityError::MissingLocation(self.target.properties[index].name.clone()),
+                    (None, _) => EntityError::MissingLatLon,
+                })
+            }
         };
         if !(-90.0..=90.0).contains(&latitude) {
             return Err(EntityError::LatitudeOutOfRange(latitude));
@@ -180,6 +207,18 @@ impl EntityBuilder {
             return Err(EntityError::LongitudeOutOfRange(longitude));
         }
         Ok((latitude, longitude, bounds))
+    }
+}
+
+/// A property's value when its cell is absent or empty: Edm.String
+/// values are never null (the query-by-ID example returns an empty one as
+/// `""` and `<d:SecondaryCity />`, and clients compare with `""`); other
+/// types are null. The toolkit omits empty strings from its XML uploads,
+/// so an absent string element must mean the empty string too.
+fn empty_value(edm_type: EdmType) -> Value {
+    match edm_type {
+        EdmType::String => Value::String(String::new()),
+        _ => Value::Null,
     }
 }
 
@@ -235,7 +274,8 @@ mod tests {
         let error = builder.build(&cells(&["1", "x", "north", "-122"])).unwrap_err();
         assert!(error.to_string().contains("Latitude"), "{error}");
         assert_eq!(builder.build(&cells(&["1", "x", "91", "0"])), Err(EntityError::LatitudeOutOfRange(91.0)));
-        assert_eq!(builder.build(&cells(&["1", "x", "", "0"])), Err(EntityError::MissingLocation));
+        assert_eq!(builder.build(&cells(&["1", "x", "", ""])), Err(EntityError::MissingLatLon));
+        assert_eq!(builder.build(&cells(&["1", "x", "", "0"])), Err(EntityError::IncompleteLatLon));
         assert!(matches!(builder.build(&cells(&[&"i".repeat(51), "x", "1", "1"])), Err(EntityError::IdTooLong { .. })));
         assert!(matches!(builder.build(&cells(&["", "x", "1", "1"])), Err(EntityError::MissingId(_))));
         assert!(matches!(
@@ -245,10 +285,22 @@ mod tests {
     }
 
     #[test]
-    fn missing_trailing_cells_are_null() {
-        let builder = EntityBuilder::for_complete(shops_schema(&[Property::new("Note", EdmType::String)]));
-        let BuiltRecord::Upsert(entity) = builder.build(&cells(&["1", "x", "1", "2"])).unwrap() else { panic!() };
-        assert_eq!(entity.values[4], Value::Null);
+    fn finding_4_missing_and_empty_string_cells_are_empty_strings() {
+        let builder = EntityBuilder::for_complete(shops_schema(&[
+            Property::new("Note", EdmType::String),
+            Property::new("Seats", EdmType::Int64),
+        ]));
+        let BuiltRecord::Upsert(short) = builder.build(&cells(&["1", "x", "1", "2"])).unwrap() else { panic!() };
+        assert_eq!(short.values[4], Value::String(String::new()));
+        assert_eq!(short.values[5], Value::Null);
+        let BuiltRecord::Upsert(empty) = builder.build(&cells(&["2", "", "1", "2", "", ""])).unwrap() else { panic!() };
+        assert_eq!(empty.values[1], Value::String(String::new()));
+        assert_eq!(empty.values[4], Value::String(String::new()));
+        assert_eq!(empty.values[5], Value::Null);
+        let absent: Vec<Option<String>> = vec![Some("3".into()), None, Some("1".into()), Some("2".into()), None, None];
+        let BuiltRecord::Upsert(absent) = builder.build(&absent).unwrap() else { panic!() };
+        assert_eq!(absent.values[1], Value::String(String::new()));
+        assert_eq!(absent.values[5], Value::Null);
     }
 
     #[test]
@@ -259,10 +311,111 @@ mod tests {
         assert_eq!((entity.latitude, entity.longitude), (1.0, 1.0));
         assert_eq!(entity.values[2], Value::Double(1.0));
         assert_eq!(entity.bounds.unwrap().max_longitude, 2.0);
-        let missing = builder.build(&cells(&["2", "x", "1", "1", ""]));
-        assert_eq!(missing, Err(EntityError::MissingGeography("Shape".into())));
         let bad = builder.build(&cells(&["3", "x", "1", "1", "POLYGON((0 0, 1 1))"])).unwrap_err();
         assert!(bad.to_string().contains("Shape"), "{bad}");
+    }
+
+    const SQUARE: &str = "POLYGON((0 0, 2 0, 2 2, 0 2, 0 0))";
+
+    fn located(record: Result<BuiltRecord, EntityError>) -> Result<(f64, f64, bool), EntityError> {
+        match record? {
+            BuiltRecord::Upsert(entity) => Ok((entity.latitude, entity.longitude, entity.bounds.is_some())),
+            BuiltRecord::Delete { .. } => panic!("expected an upsert"),
+        }
+    }
+
+    #[test]
+    fn finding_1_lat_lon_row_with_empty_geography_loads() {
+        // The schema page's samples: Latitude, Longitude and StoreLayout,
+        // the second row without a StoreLayout.
+        let builder = EntityBuilder::for_complete(shops_schema(&[Property::new("StoreLayout", EdmType::Geography)]));
+        let row = builder.build(&cells(&["-22066", "x", "56.16946722222", "9.54552166667", ""]));
+        assert_eq!(located(row), Ok((56.16946722222, 9.54552166667, false)));
+        // A missing trailing cell is the same as an empty one.
+        let short: Vec<Option<String>> = cells(&["-22065", "x", "56.1", "9.5"]);
+        assert_eq!(located(builder.build(&short)), Ok((56.1, 9.5, false)));
+    }
+
+    #[test]
+    fn finding_1_every_combination_of_the_location_rules() {
+        let both = EntityBuilder::for_complete(shops_schema(&[Property::new("Shape", EdmType::Geography)]));
+        let lat_lon_only = EntityBuilder::for_complete(shops_schema(&[]));
+        let geography_only = EntityBuilder::for_complete(
+            Schema::new(
+                "Areas",
+                vec![Property::new("EntityID", EdmType::String), Property::new("Shape", EdmType::Geography)],
+                "EntityID",
+            )
+            .unwrap(),
+        );
+        // Schema with lat/lon and a geography: lat/lon + shape, lat/lon
+        // alone, shape alone (centroid) load; nothing fails; a half point fails.
+        assert_eq!(located(both.build(&cells(&["1", "x", "5", "6", SQUARE]))), Ok((5.0, 6.0, true)));
+        assert_eq!(located(both.build(&cells(&["2", "x", "5", "6", ""]))), Ok((5.0, 6.0, false)));
+        assert_eq!(located(both.build(&cells(&["3", "x", "", "", SQUARE]))), Ok((1.0, 1.0, true)));
+        assert_eq!(
+            located(both.build(&cells(&["4", "x", "", "", ""]))),
+            Err(EntityError::MissingLocation("Shape".into()))
+        );
+        assert_eq!(located(both.build(&cells(&["5", "x", "5", "", SQUARE]))), Err(EntityError::IncompleteLatLon));
+        assert_eq!(located(both.build(&cells(&["6", "x", "", "6", ""]))), Err(EntityError::IncompleteLatLon));
+        // An invalid geography fails even with a valid point.
+        assert!(matches!(
+            both.build(&cells(&["7", "x", "5", "6", "POLYGON((0 0, 1 1))"])),
+            Err(EntityError::InvalidValue { .. })
+        ));
+        // Lat/lon only.
+        assert_eq!(located(lat_lon_only.build(&cells(&["1", "x", "5", "6"]))), Ok((5.0, 6.0, false)));
+        assert_eq!(located(lat_lon_only.build(&cells(&["2", "x", "", ""]))), Err(EntityError::MissingLatLon));
+        assert_eq!(located(lat_lon_only.build(&cells(&["3", "x", "5", ""]))), Err(EntityError::IncompleteLatLon));
+        // Geography only.
+        assert_eq!(located(geography_only.build(&cells(&["1", SQUARE]))), Ok((1.0, 1.0, true)));
+        assert_eq!(
+            located(geography_only.build(&cells(&["2", ""]))),
+            Err(EntityError::MissingGeography("Shape".into()))
+        );
+        // The messages name what is missing.
+        assert!(EntityError::MissingLocation("Shape".into()).to_string().contains("Latitude and Longitude"));
+        assert!(EntityError::MissingLocation("Shape".into()).to_string().contains("'Shape'"));
+    }
+
+    #[test]
+    fn finding_1_incremental_rows_follow_the_same_rules() {
+        let stored = shops_schema(&[Property::new("Shape", EdmType::Geography)]);
+        let mut properties = stored.properties.clone();
+        properties.push(Property::new("__deleteEntity", EdmType::Boolean));
+        let builder =
+            EntityBuilder::for_incremental(Schema::new("Shops", properties, "EntityID").unwrap(), stored).unwrap();
+        assert_eq!(located(builder.build(&cells(&["1", "x", "5", "6", "", "0"]))), Ok((5.0, 6.0, false)));
+        assert_eq!(located(builder.build(&cells(&["2", "x", "", "", SQUARE, ""]))), Ok((1.0, 1.0, true)));
+        assert!(matches!(builder.build(&cells(&["3", "x", "", "", "", ""])), Err(EntityError::MissingLocation(_))));
+        // A deletion needs no location.
+        assert_eq!(builder.build(&cells(&["4", "", "", "", "", "1"])), Ok(BuiltRecord::Delete { id: "4".into() }));
+    }
+
+    #[test]
+    fn finding_2_delete_marker_of_any_declared_type_reads_as_a_boolean() {
+        for edm_type in [EdmType::String, EdmType::Int64, EdmType::Boolean, EdmType::Double, EdmType::DateTime] {
+            let mut properties = shops_schema(&[]).properties;
+            properties.push(Property::new("__deleteEntity", edm_type));
+            let upload = Schema::new("Shops", properties, "EntityID").unwrap();
+            let builder = EntityBuilder::for_incremental(upload, shops_schema(&[])).unwrap();
+            for text in ["1", "true", "True", "TRUE"] {
+                let record = builder.build(&cells(&["7", "", "", "", text])).unwrap();
+                assert_eq!(record, BuiltRecord::Delete { id: "7".into() }, "{edm_type} {text}");
+            }
+            for text in ["0", "false", "False", ""] {
+                let record = builder.build(&cells(&["7", "x", "1", "2", text])).unwrap();
+                assert!(matches!(record, BuiltRecord::Upsert(_)), "{edm_type} {text:?}");
+            }
+            assert!(
+                matches!(
+                    builder.build(&cells(&["7", "x", "1", "2", "2"])),
+                    Err(EntityError::InvalidDeleteMarker { .. })
+                ),
+                "{edm_type}"
+            );
+        }
     }
 
     #[test]

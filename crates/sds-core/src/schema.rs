@@ -130,8 +130,6 @@ pub enum SchemaError {
     LocationNotDouble { name: String, edm_type: EdmType },
     #[error("the schema declares more than one Edm.Geography property ('{0}' and '{1}')")]
     MultipleGeography(String, String),
-    #[error("{DELETE_MARKER} must be Edm.Boolean")]
-    DeleteMarkerNotBoolean,
     #[error("the schema differs from the data source's schema: {0}")]
     Mismatch(String),
 }
@@ -154,7 +152,7 @@ impl Schema {
         key_name: &str,
     ) -> Result<Schema, SchemaError> {
         let entity_type_name = entity_type_name.into();
-        if let Err(reason) = check_name(&entity_type_name) {
+        if let Err(reason) = check_entity_type_name(&entity_type_name) {
             return Err(SchemaError::InvalidEntityTypeName { name: entity_type_name, reason });
         }
         for (index, property) in properties.iter().enumerate() {
@@ -204,17 +202,18 @@ impl Schema {
         if self.latitude_index().is_some() != self.longitude_index().is_some() {
             return Err(SchemaError::IncompleteLatLon);
         }
-        let mut geographies = self.properties.iter().filter(|property| property.edm_type == EdmType::Geography);
+        let marker = self.delete_marker_index();
+        let mut geographies = self
+            .properties
+            .iter()
+            .enumerate()
+            .filter(|&(index, property)| property.edm_type == EdmType::Geography && Some(index) != marker)
+            .map(|(_, property)| property);
         if let (Some(first), Some(second)) = (geographies.next(), geographies.next()) {
             return Err(SchemaError::MultipleGeography(first.name.clone(), second.name.clone()));
         }
         if self.latitude_index().is_none() && self.geography_index().is_none() {
             return Err(SchemaError::NoLocation);
-        }
-        if let Some(index) = self.delete_marker_index() {
-            if self.properties[index].edm_type != EdmType::Boolean {
-                return Err(SchemaError::DeleteMarkerNotBoolean);
-            }
         }
         Ok(())
     }
@@ -236,8 +235,12 @@ impl Schema {
         self.property_index("Longitude")
     }
 
+    /// The entity's geography: the one Edm.Geography property (never the
+    /// `__deleteEntity` marker, whatever type an upload declares it with).
     pub fn geography_index(&self) -> Option<usize> {
-        self.properties.iter().position(|property| property.edm_type == EdmType::Geography)
+        let marker = self.delete_marker_index();
+        (0..self.properties.len())
+            .find(|&index| self.properties[index].edm_type == EdmType::Geography && Some(index) != marker)
     }
 
     pub fn delete_marker_index(&self) -> Option<usize> {
@@ -293,8 +296,8 @@ impl Schema {
     }
 }
 
-/// The name rule shared by properties and entity types: at most 50 of
-/// `[A-Za-z0-9_]`, starting with a letter or `_`.
+/// The property name rule (the schema page's "Property name
+/// requirements"): at most 50 of `[A-Za-z0-9_]`, starting with a letter or `_`.
 fn check_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
         return Err("it is empty");
@@ -309,6 +312,43 @@ fn check_name(name: &str) -> Result<(), &'static str> {
         return Err("it must start with a letter or '_'");
     }
     Ok(())
+}
+
+/// Entity type names are XML NCNames (XML Namespaces 1.0 §3, built from
+/// XML 1.0 §2.3 `NameStartChar`/`NameChar` without `:`), at most 50
+/// characters: the name is an element name in the DataSet, SDS documented
+/// no narrower rule, and live SDS data sources used hyphens
+/// (`Filialdaten-XX`).
+fn check_entity_type_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("it is empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err("it is longer than 50 characters");
+    }
+    let mut chars = name.chars();
+    if !chars.next().is_some_and(is_name_start_char) {
+        return Err("it must start with a letter or '_'");
+    }
+    if !chars.all(is_name_char) {
+        return Err("it must be an XML name: letters, digits, '_', '-' and '.' only");
+    }
+    Ok(())
+}
+
+/// XML 1.0 (fifth edition) §2.3 `NameStartChar`, without `:`.
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) §2.3 `NameChar`, without `:`.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 fn check_property_name(name: &str) -> Result<(), SchemaError> {
@@ -390,6 +430,36 @@ mod tests {
         assert_eq!(stored.properties, shops());
         assert_eq!(stored.key_index, 0);
         assert_eq!(upload.map_onto(&stored).unwrap(), vec![None, Some(0), Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn finding_2_delete_marker_declared_with_any_type_is_accepted() {
+        for edm_type in EdmType::ALL {
+            let mut properties = shops();
+            properties.push(property("__deleteEntity", edm_type));
+            let upload = Schema::new("T", properties, "EntityID").unwrap_or_else(|error| panic!("{edm_type}: {error}"));
+            assert_eq!(upload.delete_marker_index(), Some(4), "{edm_type}");
+            assert_eq!(upload.geography_index(), None, "{edm_type}: the marker is never the geography");
+            assert_eq!(upload.stored().properties, shops(), "{edm_type}");
+        }
+    }
+
+    #[test]
+    fn finding_5_entity_type_names_are_xml_ncnames() {
+        for name in ["Filialdaten-XX", "Shops.v2", "_x", "Cafés", "店舗", "a-1.b_c"] {
+            let schema = Schema::new(name, shops(), "EntityID").unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert_eq!(schema.entity_type_name, name);
+        }
+        for name in ["-Shops", ".Shops", "1Shops", "Bad Type", "a:b", "a/b", "a<b", "a&b", "", &"n".repeat(51)] {
+            assert!(
+                matches!(Schema::new(name, shops(), "EntityID"), Err(SchemaError::InvalidEntityTypeName { .. })),
+                "{name} must be refused"
+            );
+        }
+        // Property names keep the narrower rule of the schema page.
+        let mut hyphenated = shops();
+        hyphenated.push(property("Opening-Hours", EdmType::String));
+        assert!(matches!(Schema::new("T", hyphenated, "EntityID"), Err(SchemaError::InvalidPropertyName { .. })));
     }
 
     #[test]

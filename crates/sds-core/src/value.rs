@@ -17,7 +17,8 @@ use crate::schema::EdmType;
 /// Longest Edm.String value, in characters.
 pub const MAX_STRING_CHARS: usize = 2560;
 
-/// A property value. `Null` is an absent or empty cell.
+/// A property value. `Null` is an absent or empty cell of a non-string
+/// type; an Edm.String value is never null (an empty cell is `String("")`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Null,
@@ -77,6 +78,16 @@ impl Timestamp {
 
     /// ISO 8601 UTC with `Z`, and only as many fraction digits as needed.
     pub fn to_iso8601(self) -> String {
+        let mut text = self.to_iso8601_unzoned();
+        text.push('Z');
+        text
+    }
+
+    /// ISO 8601 UTC without a zone, as the Atom query feed writes it
+    /// (`2010-11-03T23:31:37`, the query-by-ID example), with the fraction
+    /// of a second when it is not zero (`2021-03-28T05:06:09.952`), trailing
+    /// zeros dropped, as .NET's round-trip form writes it.
+    pub fn to_iso8601_unzoned(self) -> String {
         let datetime = self.to_datetime();
         let mut text = datetime.format("%Y-%m-%dT%H:%M:%S").to_string();
         if self.nanos != 0 {
@@ -84,13 +95,7 @@ impl Timestamp {
             text.push('.');
             text.push_str(fraction.trim_end_matches('0'));
         }
-        text.push('Z');
         text
-    }
-
-    /// ISO 8601 UTC without zone or fraction, as the Atom query feed writes it.
-    pub fn to_iso8601_seconds_unzoned(self) -> String {
-        self.to_datetime().format("%Y-%m-%dT%H:%M:%S").to_string()
     }
 }
 
@@ -103,20 +108,45 @@ pub enum ValueError {
     StringTooLong { chars: usize },
     #[error("invalid WKT: {0}")]
     Geography(String),
+    #[error("the text contains U+{code:04X}, a control character that XML cannot carry")]
+    NotXmlCharacter { code: u32 },
+}
+
+/// Refuses the characters XML 1.0 (§2.2 `Char`) excludes: C0 controls
+/// other than tab, line feed and carriage return, U+FFFE and U+FFFF. Every
+/// SDS response that carries values can be XML (Atom, the DataSet
+/// download), and a document holding one of these is not well-formed, so
+/// such a value fails its row at load, with this reason, as a control
+/// character in an entity ID does.
+pub fn check_xml_chars(text: &str) -> Result<(), ValueError> {
+    // Fast path: the excluded characters are bytes below 0x20 or start with 0xEF.
+    if !text.bytes().any(|byte| byte < 0x20 || byte == 0xEF) {
+        return Ok(());
+    }
+    match text.chars().find(|&c| !is_xml_char(c)) {
+        Some(c) => Err(ValueError::NotXmlCharacter { code: u32::from(c) }),
+        None => Ok(()),
+    }
+}
+
+/// Whether XML 1.0 (§2.2 `Char`) allows the character in a document.
+pub fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\0'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 impl Value {
-    /// Types a cell. Empty text (after trimming, for non-strings) is null.
+    /// Types a cell. For Edm.String, empty text is the empty string (the
+    /// query-by-ID example returns such a value as `""`, never null); for
+    /// every other type, empty text (after trimming) is null. Text with a
+    /// character XML 1.0 cannot carry is refused (see [`check_xml_chars`]).
     pub fn parse(edm_type: EdmType, text: &str) -> Result<Value, ValueError> {
         let malformed = || ValueError::Malformed { edm_type, text: excerpt(text) };
         if edm_type == EdmType::String {
-            if text.is_empty() {
-                return Ok(Value::Null);
-            }
             let chars = text.chars().count();
             if chars > MAX_STRING_CHARS {
                 return Err(ValueError::StringTooLong { chars });
             }
+            check_xml_chars(text)?;
             return Ok(Value::String(text.to_owned()));
         }
         let trimmed = text.trim();
@@ -228,11 +258,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_cells_are_null_for_every_type() {
+    fn finding_4_empty_cells_are_empty_strings_and_null_for_other_types() {
         for edm_type in EdmType::ALL {
-            assert_eq!(Value::parse(edm_type, "").unwrap(), Value::Null, "{edm_type}");
+            let expected = if edm_type == EdmType::String { Value::String(String::new()) } else { Value::Null };
+            assert_eq!(Value::parse(edm_type, "").unwrap(), expected, "{edm_type}");
         }
         assert_eq!(Value::parse(EdmType::Int64, "  ").unwrap(), Value::Null);
+        assert_eq!(Value::parse(EdmType::String, "  ").unwrap(), Value::String("  ".into()));
+    }
+
+    #[test]
+    fn finding_11_text_xml_cannot_carry_is_refused() {
+        for (text, code) in
+            [("a\u{1}b", 1), ("\u{1b}[31m", 0x1B), ("nul\0", 0), ("x\u{FFFE}", 0xFFFE), ("\u{FFFF}", 0xFFFF)]
+        {
+            assert_eq!(Value::parse(EdmType::String, text), Err(ValueError::NotXmlCharacter { code }), "{text:?}");
+        }
+        let error = Value::parse(EdmType::String, "a\u{1}").unwrap_err().to_string();
+        assert!(error.contains("U+0001"), "{error}");
+        // Tab, line feed, carriage return and the other characters XML allows stay.
+        for text in ["a\tb\nc\rd", "\u{7F}\u{85}\u{9F}", "\u{FFFD}\u{EFFF}", "Zürich ☕ \u{1F600}"] {
+            assert_eq!(Value::parse(EdmType::String, text), Ok(Value::String(text.into())), "{text:?}");
+        }
     }
 
     #[test]
@@ -280,6 +327,19 @@ mod tests {
         assert!(Value::parse(EdmType::DateTime, "yesterday").is_err());
         for value in [with_ticks, offset, date_only] {
             assert_eq!(Value::parse(EdmType::DateTime, &value.to_string()).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn finding_8_unzoned_dates_keep_a_non_zero_fraction() {
+        let with_fraction = Timestamp::parse("2021-03-28T05:06:09.952Z").unwrap();
+        assert_eq!(with_fraction.to_iso8601_unzoned(), "2021-03-28T05:06:09.952");
+        let ticks = Timestamp::parse("2010-11-11T01:19:36.4350494Z").unwrap();
+        assert_eq!(ticks.to_iso8601_unzoned(), "2010-11-11T01:19:36.4350494");
+        let whole = Timestamp::parse("2010-11-03T23:31:37Z").unwrap();
+        assert_eq!(whole.to_iso8601_unzoned(), "2010-11-03T23:31:37");
+        for timestamp in [with_fraction, ticks, whole] {
+            assert_eq!(Timestamp::parse(&timestamp.to_iso8601_unzoned()), Some(timestamp));
         }
     }
 

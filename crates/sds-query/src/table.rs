@@ -64,7 +64,10 @@ impl Column {
             (Column::Boolean(cells), Value::Boolean(flag)) => cells.push(Some(flag)),
             (Column::DateTime(cells), Value::DateTime(timestamp)) => cells.push(Some(timestamp)),
             (Column::Geography(cells), Value::Geography(text)) => cells.push(Some(text.into_boxed_str())),
-            (Column::String(cells), _) | (Column::Geography(cells), _) => cells.push(None),
+            // Edm.String is never null; versions loaded before that rule
+            // may still hold nulls, which read as the empty string.
+            (Column::String(cells), _) => cells.push(Some(Box::default())),
+            (Column::Geography(cells), _) => cells.push(None),
             (Column::Int64(cells), _) => cells.push(None),
             (Column::Double(cells), _) => cells.push(None),
             (Column::Boolean(cells), _) => cells.push(None),

@@ -6,7 +6,7 @@ use sds_core::{EdmType, Entity, Property, Schema, Timestamp, Value};
 
 use crate::plan::{Query, QueryLimits, QueryOptions};
 use crate::spatial::sphere::distance_km;
-use crate::table::{Table, TableBuilder};
+use crate::table::{Cell, Table, TableBuilder};
 use crate::{Field, SpatialFilter};
 
 fn shops_schema() -> Schema {
@@ -111,11 +111,25 @@ fn comparisons_on_every_type() {
 #[test]
 fn nulls_match_only_eq_null_and_ne_null() {
     let table = shops();
-    assert_eq!(filter(&table, "Name eq null"), ["c1"]);
     assert_eq!(filter(&table, "Seats eq null"), ["b1"]);
     assert_eq!(filter(&table, "Rating ne null").len(), 7);
     assert!(!filter(&table, "Seats ne 10").contains(&"b1".to_owned()));
     assert!(filter(&table, "not (Seats eq 10)").contains(&"b1".to_owned()));
+}
+
+#[test]
+fn finding_4_strings_are_never_null_and_empty_ones_match_eq_empty() {
+    // c1's Name is a null Value, as a version loaded before strings were
+    // never null holds: it reads as "".
+    let table = shops();
+    assert_eq!(filter(&table, "Name eq null"), Vec::<String>::new());
+    assert_eq!(filter(&table, "Name ne null").len(), 8);
+    assert_eq!(filter(&table, "Name eq ''"), ["c1"]);
+    assert!(!filter(&table, "Name ne ''").contains(&"c1".to_owned()));
+    assert_eq!(filter(&table, "Name in ('', 'new york deli')"), ["b2", "c1"]);
+    assert_eq!(filter(&table, "startswith(Name, '') eq true").len(), 8);
+    let row = table.find("c1").unwrap();
+    assert_eq!(table.cell(1, row), Cell::String(""));
 }
 
 #[test]
@@ -134,7 +148,8 @@ fn wildcards_and_in_lists() {
     assert_eq!(filter(&table, "startswith(Name,'san') eq true"), ["a1", "a2"]);
     assert_eq!(filter(&table, "StartsWith(Name,'San Jose')"), ["a1"]);
     assert_eq!(filter(&table, "endswith(Name,'DELI') eq true"), ["b2"]);
-    assert_eq!(filter(&table, "startswith(Name,'San') eq false"), ["b1", "b2", "c2", "d1", "d2"]);
+    // c1's Name is "" (never null), which does not start with 'San'.
+    assert_eq!(filter(&table, "startswith(Name,'San') eq false"), ["b1", "b2", "c1", "c2", "d1", "d2"]);
     assert_eq!(filter(&table, "startswith(Name,'San') and Seats lt 5"), ["a2"]);
     assert_eq!(filter(&table, "entityId in ('B2','a1','zz')"), ["a1", "b2"]);
     assert_eq!(filter(&table, "Seats in (1,2,null)"), ["b1", "d1", "d2"]);

@@ -51,7 +51,12 @@ impl<W: Write> GeoJsonWriter<W> {
             first = false;
             serde_json::to_writer(&mut *out, &property.name)?;
             out.write_all(b":")?;
-            write_value(out, value)?;
+            // Edm.String is never null; a version loaded before that rule
+            // may hold nulls, which are the empty string.
+            match value {
+                Value::Null if property.edm_type == sds_core::EdmType::String => out.write_all(b"\"\"")?,
+                _ => write_value(out, value)?,
+            }
         }
         out.write_all(b"}}")
     }

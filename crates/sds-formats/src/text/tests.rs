@@ -237,3 +237,63 @@ fn throughput() {
     assert_eq!(count, rows);
     println!("{count} rows in {elapsed:?}: {:.0} rows/s", count as f64 / elapsed.as_secs_f64());
 }
+
+/// The schema page's text sample in its shape (same columns, the second
+/// row with an empty StoreLayout), with our own values; `{d}` is the delimiter.
+fn schema_page_sample(delimiter: char) -> String {
+    let d = delimiter;
+    let polygon = "POLYGON((10.1 56.2,10.3 56.2,10.3 56.1,10.1 56.1,10.1 56.2))";
+    let polygon = if d == ',' { format!("\"{polygon}\"") } else { polygon.to_owned() };
+    format!(
+        "Bing Spatial Data Services, 1.0, FourthCoffeeShops\n\
+Phone(Edm.String){d}EntityID(Edm.String,primaryKey){d}Longitude(Edm.Double){d}Latitude(Edm.Double){d}StoreLayout(Edm.Geography){d}CountryRegion(Edm.String){d}Open(Edm.Int64){d}Close(Edm.Int64)\n\
+555-0100{d}-9001{d}10.2{d}56.15{d}{polygon}{d}Danmark{d}800{d}1700\n\
+555-0101{d}-9002{d}9.9{d}57.05{d}{d}Danmark{d}900{d}2100\n"
+    )
+}
+
+fn build_all(reader: &mut TextReader) -> Vec<Result<sds_core::BuiltRecord, sds_core::EntityError>> {
+    let builder = sds_core::EntityBuilder::for_complete(reader.schema().clone());
+    records(reader).iter().map(|row| builder.build(&row.cells)).collect()
+}
+
+#[test]
+fn finding_1_lat_lon_row_with_empty_geography_loads_in_csv_tab_and_pipe() {
+    for (delimiter, character) in [(Delimiter::Comma, ','), (Delimiter::Tab, '\t'), (Delimiter::Pipe, '|')] {
+        let mut reader = open(&schema_page_sample(character), delimiter).unwrap();
+        let built = build_all(&mut reader);
+        assert_eq!(built.len(), 2, "{character:?}");
+        let sds_core::BuiltRecord::Upsert(second) = built[1].clone().unwrap() else { panic!() };
+        assert_eq!((second.latitude, second.longitude, second.bounds), (57.05, 9.9, None), "{character:?}");
+        let sds_core::BuiltRecord::Upsert(first) = built[0].clone().unwrap() else { panic!() };
+        assert!(first.bounds.is_some(), "{character:?}");
+    }
+}
+
+#[test]
+fn finding_4_empty_and_quoted_empty_cells_are_empty_strings() {
+    let csv = "Bing Spatial Data Services, 1.0, Shops\n\
+Id(Edm.String,primaryKey),Phone(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double),Seats(Edm.Int64),Note(Edm.String)\n\
+1,,1,2,,\n\
+2,\"\",1,2,\"\",\"\"\n\
+3,x,1,2\n";
+    let mut reader = open(csv, Delimiter::Comma).unwrap();
+    for record in build_all(&mut reader) {
+        let sds_core::BuiltRecord::Upsert(entity) = record.unwrap() else { panic!() };
+        if entity.id != "3" {
+            assert_eq!(entity.values[1], sds_core::Value::String(String::new()), "{}", entity.id);
+        }
+        assert_eq!(entity.values[4], sds_core::Value::Null, "{}", entity.id);
+        assert_eq!(entity.values[5], sds_core::Value::String(String::new()), "{}", entity.id);
+    }
+}
+
+#[test]
+fn finding_5_hyphenated_entity_type_in_the_version_line() {
+    let csv = "Bing Spatial Data Services, 1.0, Filialdaten-XX\n\
+Id(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\n\
+1,48.1,11.5\n";
+    let mut reader = open(csv, Delimiter::Comma).unwrap();
+    assert_eq!(reader.schema().entity_type_name, "Filialdaten-XX");
+    assert_eq!(records(&mut reader).len(), 1);
+}

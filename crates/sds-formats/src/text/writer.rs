@@ -5,7 +5,8 @@
 //! typed header (`Name(Edm.Type)`, the key `Name(Edm.String,primaryKey)`,
 //! unquoted, as the toolkit writes it), then one line per entity with the
 //! canonical text of each value (`Value`'s `Display`) and empty cells for
-//! nulls. A cell is quoted (`"`, with `""` for a quote) when it holds a
+//! nulls and empty strings (an empty cell reads back as the empty string
+//! for Edm.String and as null for other types, so both survive). A cell is quoted (`"`, with `""` for a quote) when it holds a
 //! comma, a quote, CR or LF, or starts with a blank (the reader drops
 //! blanks before unquoted data). Lines end with CRLF.
 

@@ -12,6 +12,8 @@ mod schema;
 mod writer;
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use reader::resolve_reference;

@@ -6,14 +6,16 @@
 //!   a target namespace puts its rows in it).
 //! - Other elements directly under the root are skipped, as is stray text
 //!   there: a DataSet may carry tables SDS has no use for.
-//! - The root's name must differ from the DataSet element's; the two are
-//!   compared exactly, as XML names are case-sensitive.
+//! - The root's name may equal the DataSet element's (an extension: the
+//!   docs ask for different names, .NET's `DataSet.WriteXml` writes equal ones).
 //! - An empty property element is `Some("")`, which the builder takes as
-//!   null. Values are never trimmed; line ends inside them are normalized
-//!   as XML requires, so a CR survives only as `&#13;`.
+//!   the empty string for Edm.String and null for other types; an absent
+//!   one is `None`, the same for Edm.String and null otherwise. Values are
+//!   never trimmed; line ends inside them are normalized as XML requires,
+//!   so a CR survives only as `&#13;`.
 //! - Character references are resolved without XML 1.0's character range
-//!   check, so `&#1;` (which our writer emits for control characters) reads
-//!   back; raw bytes are only checked to be UTF-8.
+//!   check, so that `&#1;` reaches the builder, which fails the row with a
+//!   reason naming the character; raw bytes are only checked to be UTF-8.
 //! - A problem inside one row (unknown or repeated property, markup inside
 //!   a value, an unknown entity reference) fails that row only; anything
 //!   that leaves the document unreadable ends it.
@@ -60,14 +62,11 @@ impl DataSetReader {
         if !schema_start.is_xsd("schema") {
             return Err(no_schema(xml.get_ref().line(), &root));
         }
-        let declared = interpret(&read_tree(&mut xml, &mut buf, schema_start, empty)?)?;
-        if declared.data_set_name == root {
-            return Err(at_line(
-                declared.data_set_line,
-                format!("the root element and the DataSet element are both named '{root}'; they must differ"),
-            ));
-        }
-        Ok(DataSetReader { xml, buf, schema: declared.schema, finished: false })
+        // The root may share the DataSet element's name: the docs ask for
+        // different names, but .NET's `DataSet.WriteXml(…, WriteSchema)`
+        // names both alike, and nothing here depends on the root's name.
+        let schema = interpret(&read_tree(&mut xml, &mut buf, schema_start, empty)?)?;
+        Ok(DataSetReader { xml, buf, schema, finished: false })
     }
 
     fn line(&self) -> u64 {

@@ -118,13 +118,6 @@ pub(super) fn read_tree(
     Ok(nodes)
 }
 
-/// What the schema declares: the DataSet's name and the entity schema.
-pub(super) struct Declared {
-    pub data_set_name: String,
-    pub data_set_line: u64,
-    pub schema: Schema,
-}
-
 /// Navigation over the flat element tree.
 #[derive(Clone, Copy)]
 struct Tree<'a> {
@@ -151,7 +144,8 @@ impl<'a> Tree<'a> {
     }
 }
 
-pub(super) fn interpret(nodes: &[Node]) -> Result<Declared, FormatError> {
+/// The entity schema the `xs:schema` tree declares.
+pub(super) fn interpret(nodes: &[Node]) -> Result<Schema, FormatError> {
     let tree = Tree { nodes };
     let root = &nodes[0];
 
@@ -159,10 +153,9 @@ pub(super) fn interpret(nodes: &[Node]) -> Result<Declared, FormatError> {
         .children(root)
         .find(|child| child.is_xsd("element") && child.msdata_flag("IsDataSet"))
         .ok_or_else(|| at_line(root.line, "xs:schema declares no xs:element with msdata:IsDataSet=\"true\""))?;
-    let data_set_name = data_set
-        .plain("name")
-        .ok_or_else(|| at_line(data_set.line, "the DataSet's xs:element has no name"))?
-        .to_owned();
+    if data_set.plain("name").is_none() {
+        return Err(at_line(data_set.line, "the DataSet's xs:element has no name"));
+    }
 
     let tables = tree.particles(data_set);
     let [table] = tables.as_slice() else {
@@ -203,8 +196,7 @@ pub(super) fn interpret(nodes: &[Node]) -> Result<Declared, FormatError> {
     }
 
     let key = primary_key(tree, data_set)?;
-    let schema = Schema::new(entity_type, properties, &key)?;
-    Ok(Declared { data_set_name, data_set_line: data_set.line, schema })
+    Ok(Schema::new(entity_type, properties, &key)?)
 }
 
 /// A column's type: its `type` attribute, else the base of an inline

@@ -5,15 +5,15 @@ use sds_core::{BuiltRecord, EdmType, Entity, EntityBuilder, Property, Schema, Sc
 use super::{DataSetReader, DataSetWriter};
 use crate::{FormatError, Record, RecordReader, MAX_RECORD_BYTES};
 
-fn input(text: impl Into<Vec<u8>>) -> Box<dyn BufRead + Send> {
+pub(super) fn input(text: impl Into<Vec<u8>>) -> Box<dyn BufRead + Send> {
     Box::new(Cursor::new(text.into()))
 }
 
-fn open(text: &str) -> Result<DataSetReader, FormatError> {
+pub(super) fn open(text: &str) -> Result<DataSetReader, FormatError> {
     DataSetReader::new(input(text))
 }
 
-fn records(reader: &mut DataSetReader) -> Vec<Record> {
+pub(super) fn records(reader: &mut DataSetReader) -> Vec<Record> {
     std::iter::from_fn(|| reader.next_record()).map(Result::unwrap).collect()
 }
 
@@ -28,7 +28,7 @@ fn error_of(text: &str) -> String {
 }
 
 /// A DataSet schema with one table, built the way the toolkit writes it.
-fn toolkit_schema(data_set: &str, table: &str, columns: &[(&str, &str)], key: &str) -> String {
+pub(super) fn toolkit_schema(data_set: &str, table: &str, columns: &[(&str, &str)], key: &str) -> String {
     let mut columns_xml = String::new();
     for (name, xsd_type) in columns {
         columns_xml
@@ -66,7 +66,7 @@ const SHOP_COLUMNS: &[(&str, &str)] = &[
     ("Seats", "xs:long"),
 ];
 
-fn shops_document(rows: &str) -> String {
+pub(super) fn shops_document(rows: &str) -> String {
     let schema = toolkit_schema("Shops", "FourthCoffeeShops", SHOP_COLUMNS, "EntityID");
     format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ShopsData>\n{schema}\n{rows}</ShopsData>\n")
 }
@@ -250,11 +250,6 @@ fn dtds_are_refused() {
 
 #[test]
 fn schema_errors() {
-    let same_name = format!("<Shops>\n{}\n</Shops>", toolkit_schema("Shops", "T", SHOP_COLUMNS, "EntityID"));
-    assert_eq!(
-        error_of(&same_name),
-        "line 3: the root element and the DataSet element are both named 'Shops'; they must differ"
-    );
     let no_key = shops_document("").replace(" msdata:PrimaryKey=\"true\"", "");
     assert!(matches!(open(&no_key), Err(FormatError::Schema(SchemaError::NoPrimaryKey))));
     let unknown_key = shops_document("").replace("<xs:field xpath=\"EntityID\"", "<xs:field xpath=\"Id\"");
@@ -324,7 +319,7 @@ fn round_trip_entities(builder: &EntityBuilder) -> Vec<Entity> {
         ],
         [
             "b",
-            "control \u{0}\u{1}\u{1f} and \u{fffe}\u{ffff} and tab\t",
+            "C1 \u{7f}\u{85}\u{9f} and \u{fffd} and tab\t",
             "-90",
             "180",
             "-9223372036854775808",
@@ -355,7 +350,7 @@ fn round_trip_entities(builder: &EntityBuilder) -> Vec<Entity> {
         .collect()
 }
 
-fn write_download(name: &str, schema: &Schema, entities: &[Entity]) -> Vec<u8> {
+pub(super) fn write_download(name: &str, schema: &Schema, entities: &[Entity]) -> Vec<u8> {
     let mut writer = DataSetWriter::new(Vec::new(), name, schema).unwrap();
     for entity in entities {
         writer.write_entity(entity).unwrap();

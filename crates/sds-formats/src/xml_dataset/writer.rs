@@ -4,11 +4,15 @@
 //!
 //! Text escaping keeps strings byte-exact through a reader that follows
 //! XML: `&`, `<` and `>` are escaped; CR becomes `&#13;` because a literal
-//! CR would be normalized to LF; other control characters, and U+FFFE and
-//! U+FFFF, cannot appear literally in XML 1.0 and are written as character
-//! references. Strict XML 1.0 parsers refuse those references (they are
-//! XML 1.1), but our reader accepts them and SDS never refuses to store
-//! such strings from a CSV upload, so a download must not lose them.
+//! CR would be normalized to LF. The characters XML 1.0 excludes (C0
+//! controls besides tab, LF and CR; U+FFFE, U+FFFF) fail their row at load
+//! (`sds_core::value::check_xml_chars`), so only a version loaded before
+//! that rule can hold one; it is written as U+FFFD, so that the document
+//! stays well-formed for every XML parser.
+//!
+//! An empty Edm.String is written as an empty element (`<Phone />`), which
+//! a .NET DataSet reads as `""`; a null of another type is left out, which
+//! it reads as null. Both read back the same through `input=xml`.
 
 use std::io::{self, Write};
 
@@ -27,6 +31,8 @@ pub struct DataSetWriter<W: Write> {
     row_tags: (String, String),
     /// `<Name>` and `</Name>` for each property, in schema order.
     property_tags: Vec<(String, String)>,
+    /// `<Name />` for each Edm.String property (`None` for other types).
+    empty_tags: Vec<Option<String>>,
 }
 
 impl<W: Write> DataSetWriter<W> {
@@ -65,25 +71,42 @@ impl<W: Write> DataSetWriter<W> {
         write_attribute(&mut out, &schema.key().name)?;
         out.write_all(b"\" /></xs:unique></xs:element></xs:schema>")?;
 
-        // Names are checked by Schema::new to be [A-Za-z0-9_], so they are
-        // valid element names as they are.
+        // Schema::new checks property names to be [A-Za-z0-9_] and entity
+        // type names to be XML NCNames, so they are element names as they are.
         let tags = |name: &str| (format!("<{name}>"), format!("</{name}>"));
+        let empty_tags = schema
+            .properties
+            .iter()
+            .map(|property| (property.edm_type == sds_core::EdmType::String).then(|| format!("<{} />", property.name)))
+            .collect();
         Ok(DataSetWriter {
             out,
             root,
             row_tags: tags(entity_type),
             property_tags: schema.properties.iter().map(|property| tags(&property.name)).collect(),
+            empty_tags,
         })
     }
 
-    /// Writes one entity on its own line; null values are left out.
+    /// Writes one entity on its own line; null values are left out, empty
+    /// strings are empty elements.
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
         crate::check_value_count(entity, self.property_tags.len())?;
         let out = &mut self.out;
         out.write_all(b"\n")?;
         out.write_all(self.row_tags.0.as_bytes())?;
-        for (value, (open, close)) in entity.values.iter().zip(&self.property_tags) {
-            if value.is_null() {
+        for ((value, (open, close)), empty_tag) in entity.values.iter().zip(&self.property_tags).zip(&self.empty_tags) {
+            let empty = match value {
+                Value::Null => true,
+                Value::String(text) => text.is_empty(),
+                _ => false,
+            };
+            if empty {
+                // A null Edm.String (from a version loaded before strings
+                // were never null) is the empty string too.
+                if let Some(tag) = empty_tag {
+                    out.write_all(tag.as_bytes())?;
+                }
                 continue;
             }
             out.write_all(open.as_bytes())?;
@@ -141,6 +164,9 @@ pub(super) fn write_timestamp(out: &mut impl Write, timestamp: Timestamp) -> io:
     out.write_all(&text[..=end])
 }
 
+/// U+FFFD in UTF-8: what a character XML cannot carry is written as.
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
 /// Element content: see the module comment for what is escaped and why.
 fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
     let bytes = text.as_bytes();
@@ -154,14 +180,14 @@ fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
             b'\t' | b'\n' => continue,
             0..=0x1F => {
                 out.write_all(&bytes[clean_from..at])?;
-                write!(out, "&#{byte};")?;
+                out.write_all(REPLACEMENT)?;
                 clean_from = at + 1;
                 continue;
             }
             // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
             0xEF if bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)) => {
                 out.write_all(&bytes[clean_from..at])?;
-                out.write_all(if bytes[at + 2] == 0xBE { b"&#65534;" } else { b"&#65535;" })?;
+                out.write_all(REPLACEMENT)?;
                 clean_from = at + 3;
                 continue;
             }

@@ -2,7 +2,8 @@
 //! prefixes are written literally: the docs' sample clients match
 //! `m:properties` and `d:Name` by prefixed name. Every non-string property
 //! carries `m:type`, and nulls carry it too (the toolkit reads `m:type` on
-//! any property with attributes).
+//! any property with attributes). Dates are UTC without a zone, with the
+//! fraction of a second when it is not zero.
 
 use std::fmt::Write;
 
@@ -68,11 +69,17 @@ fn entry_body(out: &mut String, page: &EntityPage<'_>, hit: &sds_query::Hit, upd
                 let _ = write!(out, r#"<d:{name} m:type="{}" m:null="true"/>"#, edm_type.edm_name());
                 continue;
             }
+            // An empty string is `<d:Name />`, as in the query-by-ID example,
+            // never `m:null`: Edm.String values are never null.
+            FieldValue::Cell(Cell::String("")) => {
+                let _ = write!(out, "<d:{name} />");
+                continue;
+            }
             FieldValue::Cell(Cell::String(text) | Cell::Geography(text)) => escape(text).into_owned(),
             FieldValue::Cell(Cell::Int64(number)) => number.to_string(),
             FieldValue::Cell(Cell::Double(number)) => sds_core::Value::Double(number).to_string(),
             FieldValue::Cell(Cell::Boolean(flag)) => (if flag { "1" } else { "0" }).to_owned(),
-            FieldValue::Cell(Cell::DateTime(timestamp)) => timestamp.to_iso8601_seconds_unzoned(),
+            FieldValue::Cell(Cell::DateTime(timestamp)) => timestamp.to_iso8601_unzoned(),
             FieldValue::Wkt(text) => escape(&text).into_owned(),
         };
         let _ = write!(out, "<d:{name}");

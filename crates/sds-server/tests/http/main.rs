@@ -5,6 +5,7 @@
 mod common;
 
 mod bad_input;
+mod conformance_rows;
 mod crash;
 mod docs;
 mod download;
