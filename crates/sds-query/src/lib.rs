@@ -25,6 +25,8 @@ pub mod table;
 #[cfg(test)]
 mod crosscheck;
 #[cfg(test)]
+mod geography_tests;
+#[cfg(test)]
 mod tests;
 
 pub use fields::Field;

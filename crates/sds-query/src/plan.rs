@@ -2,10 +2,12 @@
 //! compiled against a schema once ([`Query::compile`]), then run on a
 //! [`Table`] ([`Query::execute`]).
 //!
-//! Execution picks its candidates from the cheapest source (the R-tree for
-//! a spatial filter, a string index for an `eq`/`in`/`startswith` conjunct
-//! of the filter, else every row), tests the rest of the filter on each,
-//! then orders and pages. With the default entity-ID order, rows streamed
+//! Execution picks its candidates from the cheapest source (for a spatial
+//! filter, the point grid for entities without a geography and the R-tree
+//! for those with one, which are tested through their geography, SPEC §5;
+//! a string index for an `eq`/`in`/`startswith` conjunct of the filter;
+//! else every row), tests the rest of the filter on each, then orders and
+//! pages. With the default entity-ID order, rows streamed
 //! in row order stop as soon as a page is full (unless a count is wanted).
 
 use std::cmp::Ordering;
@@ -17,6 +19,8 @@ use crate::eval::{compile, Predicate};
 use crate::fields::{self, Field};
 use crate::filter;
 use crate::rowfilter::{RowFilter, Source};
+use crate::spatial::reach;
+pub use crate::spatial::reach::distance_to_route;
 use crate::spatial::sphere::{circle_boxes, distance_km, lon_range_boxes, LonLatBox};
 use crate::spatial::{Shape, SpatialFilter, ROUTE_BUFFER_KM};
 use crate::table::{Cell, Table};
@@ -186,8 +190,9 @@ impl Query {
                 }
             }
             Some(SpatialFilter::Nearby { latitude, longitude, radius_km }) => {
-                for area in circle_boxes(*latitude, *longitude, *radius_km) {
-                    table.point_cells(&area, |cell| {
+                let boxes = circle_boxes(*latitude, *longitude, *radius_km);
+                for area in &boxes {
+                    table.point_cells(area, |cell| {
                         for index in 0..cell.rows.len() {
                             let (lon, lat) = (cell.longitudes[index], cell.latitudes[index]);
                             if !cell.inside && !area.contains(lon, lat) {
@@ -200,14 +205,23 @@ impl Query {
                         }
                     });
                 }
+                // Entities with a geography: 0 inside it, else to its nearest edge.
+                for row in table.shapes_meeting_any(&boxes) {
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    let distance = reach::point_distance_km(geometry, *latitude, *longitude);
+                    if distance <= *radius_km && filter.matches(row) {
+                        hits.push(Hit { row, distance });
+                    }
+                }
             }
             Some(SpatialFilter::Bbox { south, west, north, east }) => {
                 let east = if west > east { east + 360.0 } else { *east };
                 let origin = self.spatial.as_ref().and_then(SpatialFilter::distance_origin);
                 let wants_distance = self.uses_distance();
                 let mut collector = self.collector(row_order, wanted);
-                for area in lon_range_boxes(*west, east, *south, *north) {
-                    table.point_cells(&area, |cell| {
+                let boxes = lon_range_boxes(*west, east, *south, *north);
+                for area in &boxes {
+                    table.point_cells(area, |cell| {
                         for index in 0..cell.rows.len() {
                             let (lon, lat, row) = (cell.longitudes[index], cell.latitudes[index], cell.rows[index]);
                             // A cell's rows ascend: none after this one can enter.
@@ -226,10 +240,27 @@ impl Query {
                         }
                     });
                 }
+                // Entities with a geography that touches the box; `__Distance`
+                // from the box's centre to it.
+                for row in table.shapes_meeting_any(&boxes) {
+                    // Candidates ascend: none after this one can enter.
+                    if !collector.admits(row) {
+                        break;
+                    }
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    if reach::touches_boxes(geometry, &boxes) && filter.matches(row) {
+                        let distance = match origin {
+                            Some((origin_lat, origin_lon)) if wants_distance => {
+                                reach::point_distance_km(geometry, origin_lat, origin_lon)
+                            }
+                            _ => f64::NAN,
+                        };
+                        collector.push(Hit { row, distance });
+                    }
+                }
                 hits = collector.into_hits();
             }
             Some(SpatialFilter::Intersects(shape)) => {
-                let has_geometries = table.has_geometries();
                 let mut collector = self.collector(row_order, wanted);
                 // Each part's own box: a country with islands on both sides
                 // of the antimeridian would otherwise span the whole globe.
@@ -256,8 +287,8 @@ impl Query {
                             if !collector.admits(row) {
                                 break;
                             }
-                            // Entities with a geography are tested through it below.
-                            if !owns(lon, lat) || (has_geometries && table.geometry(row).is_some()) {
+                            // (Entities with a geography are not in the grid: see below.)
+                            if !owns(lon, lat) {
                                 continue;
                             }
                             let touches = class == Some(true) || shape.intersects_point(lon, lat);
@@ -278,13 +309,21 @@ impl Query {
                 hits = collector.into_hits();
             }
             Some(SpatialFilter::Route { points }) => {
-                for area in route_boxes(points) {
-                    table.points_in(&area, &mut |row| {
+                let boxes = route_boxes(points);
+                for area in &boxes {
+                    table.points_in(area, &mut |row| {
                         let distance = distance_to_route(points, table.latitude(row), table.longitude(row));
                         if distance <= ROUTE_BUFFER_KM && filter.matches(row) {
                             hits.push(Hit { row, distance });
                         }
                     });
+                }
+                for row in table.shapes_meeting_any(&boxes) {
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    let distance = reach::route_distance_km(geometry, points);
+                    if distance <= ROUTE_BUFFER_KM && filter.matches(row) {
+                        hits.push(Hit { row, distance });
+                    }
                 }
                 // Boxes may overlap: keep one hit per row.
                 hits.sort_unstable_by_key(|hit| hit.row);
@@ -509,37 +548,4 @@ fn route_boxes(points: &[(f64, f64)]) -> Vec<LonLatBox> {
         boxes.extend(lon_range_boxes(lon_a.min(lon_b) - pad_lon, lon_a.max(lon_b) + pad_lon, south, north));
     }
     boxes
-}
-
-/// Shortest distance in km from a point to a polyline, on the sphere
-/// (cross-track distance where the foot falls inside a segment).
-pub fn distance_to_route(points: &[(f64, f64)], latitude: f64, longitude: f64) -> f64 {
-    let mut best = f64::INFINITY;
-    for (index, &(lat, lon)) in points.iter().enumerate() {
-        best = best.min(distance_km(lat, lon, latitude, longitude));
-        if let Some(&(next_lat, next_lon)) = points.get(index + 1) {
-            best = best.min(segment_distance((lat, lon), (next_lat, next_lon), (latitude, longitude)));
-        }
-    }
-    best
-}
-
-fn segment_distance(a: (f64, f64), b: (f64, f64), p: (f64, f64)) -> f64 {
-    use crate::spatial::sphere::EARTH_RADIUS_KM as R;
-    let d_ap = distance_km(a.0, a.1, p.0, p.1) / R;
-    let d_ab = distance_km(a.0, a.1, b.0, b.1) / R;
-    if d_ab == 0.0 {
-        return d_ap * R;
-    }
-    let bearing = |from: (f64, f64), to: (f64, f64)| {
-        let (phi1, phi2) = (from.0.to_radians(), to.0.to_radians());
-        let d_lambda = (to.1 - from.1).to_radians();
-        (d_lambda.sin() * phi2.cos()).atan2(phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * d_lambda.cos())
-    };
-    let cross_track = (d_ap.sin() * (bearing(a, p) - bearing(a, b)).sin()).asin();
-    let along_track = (d_ap.cos() / cross_track.cos()).clamp(-1.0, 1.0).acos();
-    if (bearing(a, p) - bearing(a, b)).cos() < 0.0 || along_track > d_ab {
-        return f64::INFINITY;
-    }
-    cross_track.abs() * R
 }
