@@ -16,6 +16,8 @@ mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
 mod query;
+mod query_findings;
 mod query_golden;
 mod serving;
 mod toolkit;
+mod toolkit_query;
