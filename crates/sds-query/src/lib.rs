@@ -17,6 +17,7 @@ pub mod fields;
 pub mod filter;
 mod fold;
 pub mod grid;
+mod options;
 pub mod plan;
 mod rowfilter;
 pub mod spatial;
