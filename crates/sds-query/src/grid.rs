@@ -1,4 +1,5 @@
-//! The entities' points in a flat uniform grid over their bounding box:
+//! The points of the entities without a geography (SPEC §5: the others
+//! are tested through their geography) in a flat uniform grid over their bounding box:
 //! each cell's points stored contiguously (longitudes, latitudes and rows
 //! in three arrays, each cell in row order). A box query visits the few
 //! cells it overlaps and scans them linearly; cells wholly inside the box
@@ -40,15 +41,23 @@ pub struct GridCell<'a> {
 impl PointGrid {
     /// Indexes points given in row order.
     pub fn build(longitudes: &[f64], latitudes: &[f64]) -> PointGrid {
-        let count = longitudes.len();
+        PointGrid::build_where(longitudes, latitudes, |_| true)
+    }
+
+    /// Indexes the points of the rows `include` accepts (the others are
+    /// found elsewhere: entities with a geography are in the table's R-tree).
+    pub fn build_where(longitudes: &[f64], latitudes: &[f64], include: impl Fn(usize) -> bool) -> PointGrid {
+        let included: Vec<u32> = (0..longitudes.len()).filter(|&row| include(row)).map(|row| row as u32).collect();
+        let count = included.len();
         let finite = |value: &f64| value.is_finite();
         let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         if count > 0 {
             let bounds = |values: &[f64]| {
-                values
+                included
                     .iter()
-                    .filter(|value| finite(value))
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+                    .map(|&row| values[row as usize])
+                    .filter(finite)
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
             };
             (min_lon, max_lon) = bounds(longitudes);
             (min_lat, max_lat) = bounds(latitudes);
@@ -76,7 +85,10 @@ impl PointGrid {
             latitudes: Vec::with_capacity(count),
             rows: Vec::with_capacity(count),
         };
-        let cell_of: Vec<u32> = (0..count).map(|row| grid.cell_of(longitudes[row], latitudes[row]) as u32).collect();
+        let cell_of: Vec<u32> = included
+            .iter()
+            .map(|&row| grid.cell_of(longitudes[row as usize], latitudes[row as usize]) as u32)
+            .collect();
         for &cell in &cell_of {
             grid.offsets[cell as usize + 1] += 1;
         }
@@ -86,8 +98,8 @@ impl PointGrid {
         // Counting sort: stable, so each cell keeps row order.
         let mut next = grid.offsets.clone();
         let mut order = vec![0u32; count];
-        for (row, &cell) in cell_of.iter().enumerate() {
-            order[next[cell as usize] as usize] = row as u32;
+        for (&row, &cell) in included.iter().zip(&cell_of) {
+            order[next[cell as usize] as usize] = row;
             next[cell as usize] += 1;
         }
         for row in order {
@@ -220,6 +232,17 @@ mod tests {
                 (0..lons.len()).filter(|&row| area.contains(lons[row], lats[row])).map(|row| row as u32).collect();
             assert_eq!(found, expected, "{area:?}");
         }
+    }
+
+    #[test]
+    fn rows_left_out_are_never_visited() {
+        let (lons, lats) = points();
+        let grid = PointGrid::build_where(&lons, &lats, |row| row % 2 == 0);
+        let world = LonLatBox { min_lon: -180.0, min_lat: -90.0, max_lon: 180.0, max_lat: 90.0 };
+        let mut found = Vec::new();
+        grid.points_in(&world, &mut |row| found.push(row));
+        found.sort_unstable();
+        assert_eq!(found, (0..lons.len() as u32).step_by(2).collect::<Vec<_>>());
     }
 
     #[test]

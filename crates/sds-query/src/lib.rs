@@ -17,6 +17,7 @@ pub mod fields;
 pub mod filter;
 mod fold;
 pub mod grid;
+mod options;
 pub mod plan;
 mod rowfilter;
 pub mod spatial;
@@ -24,6 +25,8 @@ pub mod table;
 
 #[cfg(test)]
 mod crosscheck;
+#[cfg(test)]
+mod geography_tests;
 #[cfg(test)]
 mod tests;
 

@@ -2,10 +2,12 @@
 //! compiled against a schema once ([`Query::compile`]), then run on a
 //! [`Table`] ([`Query::execute`]).
 //!
-//! Execution picks its candidates from the cheapest source (the R-tree for
-//! a spatial filter, a string index for an `eq`/`in`/`startswith` conjunct
-//! of the filter, else every row), tests the rest of the filter on each,
-//! then orders and pages. With the default entity-ID order, rows streamed
+//! Execution picks its candidates from the cheapest source (for a spatial
+//! filter, the point grid for entities without a geography and the R-tree
+//! for those with one, which are tested through their geography, SPEC §5;
+//! a string index for an `eq`/`in`/`startswith` conjunct of the filter;
+//! else every row), tests the rest of the filter on each, then orders and
+//! pages. With the default entity-ID order, rows streamed
 //! in row order stop as soon as a page is full (unless a count is wanted).
 
 use std::cmp::Ordering;
@@ -14,9 +16,12 @@ use sds_core::Schema;
 
 use crate::collect::Collector;
 use crate::eval::{compile, Predicate};
-use crate::fields::{self, Field};
+use crate::fields::Field;
 use crate::filter;
+use crate::options::{parse_count, parse_orderby, parse_select};
 use crate::rowfilter::{RowFilter, Source};
+use crate::spatial::reach;
+pub use crate::spatial::reach::distance_to_route;
 use crate::spatial::sphere::{circle_boxes, distance_km, lon_range_boxes, LonLatBox};
 use crate::spatial::{Shape, SpatialFilter, ROUTE_BUFFER_KM};
 use crate::table::{Cell, Table};
@@ -186,8 +191,9 @@ impl Query {
                 }
             }
             Some(SpatialFilter::Nearby { latitude, longitude, radius_km }) => {
-                for area in circle_boxes(*latitude, *longitude, *radius_km) {
-                    table.point_cells(&area, |cell| {
+                let boxes = circle_boxes(*latitude, *longitude, *radius_km);
+                for area in &boxes {
+                    table.point_cells(area, |cell| {
                         for index in 0..cell.rows.len() {
                             let (lon, lat) = (cell.longitudes[index], cell.latitudes[index]);
                             if !cell.inside && !area.contains(lon, lat) {
@@ -200,14 +206,23 @@ impl Query {
                         }
                     });
                 }
+                // Entities with a geography: 0 inside it, else to its nearest edge.
+                for row in table.shapes_meeting_any(&boxes) {
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    let distance = reach::point_distance_km(geometry, *latitude, *longitude);
+                    if distance <= *radius_km && filter.matches(row) {
+                        hits.push(Hit { row, distance });
+                    }
+                }
             }
             Some(SpatialFilter::Bbox { south, west, north, east }) => {
                 let east = if west > east { east + 360.0 } else { *east };
                 let origin = self.spatial.as_ref().and_then(SpatialFilter::distance_origin);
                 let wants_distance = self.uses_distance();
                 let mut collector = self.collector(row_order, wanted);
-                for area in lon_range_boxes(*west, east, *south, *north) {
-                    table.point_cells(&area, |cell| {
+                let boxes = lon_range_boxes(*west, east, *south, *north);
+                for area in &boxes {
+                    table.point_cells(area, |cell| {
                         for index in 0..cell.rows.len() {
                             let (lon, lat, row) = (cell.longitudes[index], cell.latitudes[index], cell.rows[index]);
                             // A cell's rows ascend: none after this one can enter.
@@ -226,10 +241,27 @@ impl Query {
                         }
                     });
                 }
+                // Entities with a geography that touches the box; `__Distance`
+                // from the box's centre to it.
+                for row in table.shapes_meeting_any(&boxes) {
+                    // Candidates ascend: none after this one can enter.
+                    if !collector.admits(row) {
+                        break;
+                    }
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    if reach::touches_boxes(geometry, &boxes) && filter.matches(row) {
+                        let distance = match origin {
+                            Some((origin_lat, origin_lon)) if wants_distance => {
+                                reach::point_distance_km(geometry, origin_lat, origin_lon)
+                            }
+                            _ => f64::NAN,
+                        };
+                        collector.push(Hit { row, distance });
+                    }
+                }
                 hits = collector.into_hits();
             }
             Some(SpatialFilter::Intersects(shape)) => {
-                let has_geometries = table.has_geometries();
                 let mut collector = self.collector(row_order, wanted);
                 // Each part's own box: a country with islands on both sides
                 // of the antimeridian would otherwise span the whole globe.
@@ -256,8 +288,8 @@ impl Query {
                             if !collector.admits(row) {
                                 break;
                             }
-                            // Entities with a geography are tested through it below.
-                            if !owns(lon, lat) || (has_geometries && table.geometry(row).is_some()) {
+                            // (Entities with a geography are not in the grid: see below.)
+                            if !owns(lon, lat) {
                                 continue;
                             }
                             let touches = class == Some(true) || shape.intersects_point(lon, lat);
@@ -278,13 +310,21 @@ impl Query {
                 hits = collector.into_hits();
             }
             Some(SpatialFilter::Route { points }) => {
-                for area in route_boxes(points) {
-                    table.points_in(&area, &mut |row| {
+                let boxes = route_boxes(points);
+                for area in &boxes {
+                    table.points_in(area, &mut |row| {
                         let distance = distance_to_route(points, table.latitude(row), table.longitude(row));
                         if distance <= ROUTE_BUFFER_KM && filter.matches(row) {
                             hits.push(Hit { row, distance });
                         }
                     });
+                }
+                for row in table.shapes_meeting_any(&boxes) {
+                    let Some(geometry) = table.geometry(row) else { continue };
+                    let distance = reach::route_distance_km(geometry, points);
+                    if distance <= ROUTE_BUFFER_KM && filter.matches(row) {
+                        hits.push(Hit { row, distance });
+                    }
                 }
                 // Boxes may overlap: keep one hit per row.
                 hits.sort_unstable_by_key(|hit| hit.row);
@@ -390,121 +430,6 @@ fn compare_cells(a: Cell<'_>, b: Cell<'_>) -> Ordering {
     }
 }
 
-fn parse_count(text: &str, name: &str) -> Result<usize, QueryError> {
-    text.parse::<u64>()
-        .map(|value| value.min(usize::MAX as u64) as usize)
-        .map_err(|_| invalid(format!("{name} '{text}' is invalid: it must be a whole number of at least 0")))
-}
-
-/// Splits on commas outside quotes and parentheses.
-fn split_top_level(text: &str) -> Vec<&str> {
-    let (mut parts, mut depth, mut quoted, mut start) = (Vec::new(), 0i32, false, 0);
-    for (index, character) in text.char_indices() {
-        match character {
-            '\'' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth -= 1,
-            ',' if !quoted && depth <= 0 => {
-                parts.push(&text[start..index]);
-                start = index + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
-}
-
-fn parse_select(
-    schema: &Schema,
-    select: Option<&str>,
-    has_distance: bool,
-    limits: &QueryLimits,
-) -> Result<(Vec<Field>, Option<Shape>), QueryError> {
-    let Some(text) = select.map(str::trim).filter(|text| !text.is_empty()) else {
-        return Ok((fields::all(schema), None));
-    };
-    let (mut selected, mut intersection) = (Vec::new(), None);
-    for item in split_top_level(text) {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
-        if item == "*" {
-            selected.extend(fields::all(schema));
-            continue;
-        }
-        if item.len() > 12
-            && item[..12].eq_ignore_ascii_case("intersection")
-            && item[12..].trim_start().starts_with('(')
-        {
-            let inner = item[12..].trim_start()[1..].trim_end();
-            let inner = inner.strip_suffix(')').unwrap_or(inner).trim();
-            let wkt = inner.strip_prefix('\'').map_or(inner, |rest| rest.strip_suffix('\'').unwrap_or(rest));
-            intersection =
-                Some(Shape::parse(&wkt.replace("''", "'"), limits.max_shape_points, "$select intersection")?);
-            selected.push(Field::IntersectedGeom);
-            continue;
-        }
-        let field = fields::resolve(schema, item)
-            .ok_or_else(|| invalid(format!("$select: the data source has no property '{item}'")))?;
-        if field == Field::Distance && !has_distance {
-            return Err(invalid("$select: __Distance needs a nearby, bbox or nearRoute spatial filter"));
-        }
-        selected.push(field);
-    }
-    let mut unique = Vec::with_capacity(selected.len());
-    for field in selected {
-        if !unique.contains(&field) {
-            unique.push(field);
-        }
-    }
-    Ok((unique, intersection))
-}
-
-fn parse_orderby(
-    schema: &Schema,
-    orderby: Option<&str>,
-    has_distance: bool,
-    limits: &QueryLimits,
-) -> Result<Vec<OrderKey>, QueryError> {
-    let Some(text) = orderby.map(str::trim).filter(|text| !text.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let items: Vec<&str> = text.split(',').map(str::trim).filter(|item| !item.is_empty()).collect();
-    if items.len() > limits.max_orderby {
-        return Err(invalid(format!("$orderby has {} properties; the limit is {}", items.len(), limits.max_orderby)));
-    }
-    let mut keys = Vec::new();
-    for item in items {
-        let mut words = item.split_whitespace();
-        let name = words.next().unwrap_or_default();
-        let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(other) => {
-                return Err(invalid(format!("$orderby: '{other}' after '{name}' is invalid: use asc or desc")))
-            }
-        };
-        if words.next().is_some() {
-            return Err(invalid(format!("$orderby: '{item}' is invalid: use a property name and asc or desc")));
-        }
-        let field = fields::resolve(schema, name)
-            .ok_or_else(|| invalid(format!("$orderby: the data source has no property '{name}'")))?;
-        if fields::is_coordinate(schema, field) {
-            return Err(invalid(format!("$orderby: results cannot be sorted by '{name}'")));
-        }
-        if field == Field::Distance && !has_distance {
-            return Err(invalid("$orderby: __Distance needs a nearby, bbox or nearRoute spatial filter"));
-        }
-        if fields::edm_type(schema, field) == sds_core::EdmType::Geography {
-            return Err(invalid(format!("$orderby: results cannot be sorted by the geography '{name}'")));
-        }
-        keys.push(OrderKey { field, descending });
-    }
-    Ok(keys)
-}
-
 /// Boxes around each route segment (or the single point), widened by the buffer.
 fn route_boxes(points: &[(f64, f64)]) -> Vec<LonLatBox> {
     let pad_lat = (ROUTE_BUFFER_KM / crate::spatial::sphere::EARTH_RADIUS_KM).to_degrees();
@@ -521,37 +446,4 @@ fn route_boxes(points: &[(f64, f64)]) -> Vec<LonLatBox> {
         boxes.extend(lon_range_boxes(lon_a.min(lon_b) - pad_lon, lon_a.max(lon_b) + pad_lon, south, north));
     }
     boxes
-}
-
-/// Shortest distance in km from a point to a polyline, on the sphere
-/// (cross-track distance where the foot falls inside a segment).
-pub fn distance_to_route(points: &[(f64, f64)], latitude: f64, longitude: f64) -> f64 {
-    let mut best = f64::INFINITY;
-    for (index, &(lat, lon)) in points.iter().enumerate() {
-        best = best.min(distance_km(lat, lon, latitude, longitude));
-        if let Some(&(next_lat, next_lon)) = points.get(index + 1) {
-            best = best.min(segment_distance((lat, lon), (next_lat, next_lon), (latitude, longitude)));
-        }
-    }
-    best
-}
-
-fn segment_distance(a: (f64, f64), b: (f64, f64), p: (f64, f64)) -> f64 {
-    use crate::spatial::sphere::EARTH_RADIUS_KM as R;
-    let d_ap = distance_km(a.0, a.1, p.0, p.1) / R;
-    let d_ab = distance_km(a.0, a.1, b.0, b.1) / R;
-    if d_ab == 0.0 {
-        return d_ap * R;
-    }
-    let bearing = |from: (f64, f64), to: (f64, f64)| {
-        let (phi1, phi2) = (from.0.to_radians(), to.0.to_radians());
-        let d_lambda = (to.1 - from.1).to_radians();
-        (d_lambda.sin() * phi2.cos()).atan2(phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * d_lambda.cos())
-    };
-    let cross_track = (d_ap.sin() * (bearing(a, p) - bearing(a, b)).sin()).asin();
-    let along_track = (d_ap.cos() / cross_track.cos()).clamp(-1.0, 1.0).acos();
-    if (bearing(a, p) - bearing(a, b)).cos() < 0.0 || along_track > d_ab {
-        return f64::INFINITY;
-    }
-    cross_track.abs() * R
 }

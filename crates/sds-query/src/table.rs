@@ -1,7 +1,8 @@
 //! One data source version in memory, ready to query: typed columns (one
 //! vector per property, no per-row allocation besides strings), the
-//! entities' points (in a grid, see `grid`) and geographies (in an R-tree
-//! of their boxes), and lazily built sorted indexes of string columns for
+//! entities' geographies (in an R-tree of their boxes) and the points of
+//! the entities without one (in a grid, see `grid`; each entity is in one
+//! of the two), and lazily built sorted indexes of string columns for
 //! `eq`, `in` and `startswith`.
 //!
 //! Rows are numbered in entity-ID order (the order the store streams a
@@ -232,25 +233,28 @@ impl TableBuilder {
     }
 
     pub fn finish(self) -> Table {
-        let TableBuilder { schema, ids, latitudes, longitudes, columns, geometries, .. } = self;
+        let TableBuilder { schema, ids, latitudes, longitudes, columns, mut geometries, .. } = self;
         debug_assert!(
             ids.windows(2).all(|pair| fold(&pair[0]) <= fold(&pair[1])),
             "entities must come in entity-ID order"
         );
-        let points = PointGrid::build(&longitudes, &latitudes);
-        let shapes = RTree::bulk_load(
-            geometries
-                .iter()
-                .enumerate()
-                .filter_map(|(row, geometry)| {
-                    let rect = geo::BoundingRect::bounding_rect(geometry.as_deref()?)?;
-                    Some(BoxEntry::new(
-                        Rectangle::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
-                        row as u32,
-                    ))
-                })
-                .collect(),
-        );
+        let mut boxes = Vec::new();
+        for (row, geometry) in geometries.iter_mut().enumerate() {
+            match geometry.as_deref().and_then(geo::BoundingRect::bounding_rect) {
+                Some(rect) => boxes.push(BoxEntry::new(
+                    Rectangle::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
+                    row as u32,
+                )),
+                // An empty geography has no place: the entity's point stands for it.
+                None => *geometry = None,
+            }
+        }
+        let shapes = RTree::bulk_load(boxes);
+        // Each entity is in exactly one index: its geography's box in the
+        // R-tree, or else its point in the grid.
+        let points = PointGrid::build_where(&longitudes, &latitudes, |row| {
+            geometries.get(row).is_none_or(|geometry| geometry.is_none())
+        });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
         Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes }
     }
@@ -289,6 +293,8 @@ impl Table {
         self.columns[column].cell(row as usize)
     }
 
+    /// The entity's geography; `None` when it has none (or an empty one),
+    /// and then its point stands for it.
     pub fn geometry(&self, row: u32) -> Option<&geo::Geometry<f64>> {
         self.geometries.get(row as usize).and_then(|geometry| geometry.as_deref())
     }
@@ -312,7 +318,7 @@ impl Table {
         Some(self.text_indexes[column].get_or_init(|| TextIndex::build(cells)))
     }
 
-    /// Visits the rows whose point lies in a box.
+    /// Visits the rows without a geography whose point lies in a box.
     pub fn points_in(&self, area: &LonLatBox, visit: &mut impl FnMut(u32)) {
         self.points.points_in(area, visit);
     }
@@ -328,6 +334,21 @@ impl Table {
         for entry in self.shapes.locate_in_envelope_intersecting(&envelope) {
             visit(entry.data);
         }
+    }
+
+    /// The rows with a geography whose bounding box meets any of the
+    /// boxes, ascending, each once.
+    pub fn shapes_meeting_any(&self, areas: &[LonLatBox]) -> Vec<u32> {
+        let mut rows = Vec::new();
+        if self.shapes.size() == 0 {
+            return rows;
+        }
+        for area in areas {
+            self.shapes_meeting(area, &mut |row| rows.push(row));
+        }
+        rows.sort_unstable();
+        rows.dedup();
+        rows
     }
 
     /// The part of the entity inside a shape (through its geography, else its point), as WKT.

@@ -48,6 +48,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Spanned>, FilterError> {
                 position += 1;
                 Token::Comma
             }
+            b'\'' if wildcard_argument_expected(&tokens) && is_doubly_quoted(text, position) => {
+                let (value, end) = doubly_quoted(text, position)?;
+                position = end;
+                Token::String(value)
+            }
             b'\'' => {
                 let (value, end) = quoted(text, position)?;
                 position = end;
@@ -134,6 +139,66 @@ fn quoted(text: &str, start: usize) -> Result<(String, usize), FilterError> {
         position += 1;
     }
     Err(FilterError::new("the string is not closed: a quote (') is missing", start..text.len()))
+}
+
+/// Whether the next token is the search text of `startswith(Prop,` or
+/// `endswith(Prop,`: the only place the toolkit's doubled quotes occur.
+fn wildcard_argument_expected(tokens: &[Spanned]) -> bool {
+    let [.., function, open, property, comma] = tokens else {
+        return false;
+    };
+    matches!(&function.token, Token::Word(word)
+        if word.eq_ignore_ascii_case("startswith") || word.eq_ignore_ascii_case("endswith"))
+        && open.token == Token::LeftParen
+        && matches!(property.token, Token::Word(_))
+        && comma.token == Token::Comma
+}
+
+/// `''text''`: two quotes where the standard reading fails, that is where
+/// the standard string starting there is not followed by the call's `)`
+/// (`'')` is the empty string and `'''')` the string holding one quote,
+/// both standard, and both kept).
+fn is_doubly_quoted(text: &str, start: usize) -> bool {
+    text.as_bytes()[start..].starts_with(b"''")
+        && quoted(text, start).map_or(true, |(_, end)| !closes_call(text.as_bytes(), end))
+}
+
+/// Whether only blanks come before a `)` at `position`.
+fn closes_call(bytes: &[u8], position: usize) -> bool {
+    bytes[position..].iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b')')
+}
+
+/// The search text as microsoft/BingMapsSDSToolkit writes it: its
+/// `Source/QueryAPI/Models/FilterExpression.cs` quotes the already quoted
+/// value again, so `startsWith(Name,''Caf'')` means the prefix `Caf`.
+/// Inside, `''` is a quote (the toolkit doubles quotes in the value first);
+/// the closing `''` is the one followed by `)`. Returns the value and the
+/// position after the closing quotes.
+fn doubly_quoted(text: &str, start: usize) -> Result<(String, usize), FilterError> {
+    let bytes = text.as_bytes();
+    let mut value = String::new();
+    let mut position = start + 2;
+    let mut chunk_start = position;
+    while position < bytes.len() {
+        if bytes[position] != b'\'' {
+            position += 1;
+            continue;
+        }
+        value.push_str(&text[chunk_start..position]);
+        if bytes.get(position + 1) != Some(&b'\'') {
+            return Err(FilterError::new(
+                "a doubly quoted search text (''text'') must write a quote inside it twice",
+                position..position + 1,
+            ));
+        }
+        if closes_call(bytes, position + 2) {
+            return Ok((value, position + 2));
+        }
+        value.push('\'');
+        position += 2;
+        chunk_start = position;
+    }
+    Err(FilterError::new("the search text is not closed: two quotes ('') and ')' are missing", start..text.len()))
 }
 
 /// `2010-11-03…`: four digits and a dash.

@@ -7,11 +7,12 @@
 //! or         := and ( "or" and )*
 //! and        := unary ( "and" unary )*
 //! unary      := "not" unary | "(" or ")" | wildcard | comparison | membership
-//! wildcard   := ("startswith" | "endswith") "(" name "," string ")" [ ("eq" | "ne") boolean ]
+//! wildcard   := ("startswith" | "endswith") "(" name "," (string | string2) ")" [ ("eq" | "ne") boolean ]
 //! comparison := name ("eq" | "ne" | "gt" | "ge" | "lt" | "le") literal
 //! membership := name "in" "(" literal ( "," literal )* ")"
 //! literal    := string | number | boolean | "null" | datetime
 //! string     := "'" ( any character but "'" | "''" )* "'"
+//! string2    := "''" ( any character but "'" | "''" )* "''"   (the toolkit's form; only where string fails)
 //! number     := [ "-" | "+" ] digits [ "." digits ] [ ("e" | "E") [ "-" | "+" ] digits ] [ "L" | "d" | "m" | "f" ]
 //! boolean    := "true" | "false"          (1 and 0 too, against Boolean properties)
 //! datetime   := "datetime'" iso-8601 "'" | iso-8601    (the toolkit writes the bare form)
@@ -144,6 +145,32 @@ mod tests {
             parsed("cc eq 'US' and startsWith(Name,'San') eq true"),
             "(ccEqString(\"US\") AND StartsWith(Name,String(\"San\"))=true)"
         );
+    }
+
+    /// microsoft/BingMapsSDSToolkit's `FilterExpression` quotes the search
+    /// text of `startsWith`/`endsWith` twice (after doubling its quotes).
+    #[test]
+    fn finding_9_toolkit_doubly_quoted_wildcard_text() {
+        assert_eq!(parsed("startsWith(Name,''Café'') eq true"), "StartsWith(Name,String(\"Café\"))=true");
+        assert_eq!(parsed("endsWith(Name,''York'') eq true"), "EndsWith(Name,String(\"York\"))=true");
+        assert_eq!(parsed("startsWith(Name,''O''Brien'') eq true"), "StartsWith(Name,String(\"O'Brien\"))=true");
+        assert_eq!(parsed("startsWith(Name,''Rock'''') eq true"), "StartsWith(Name,String(\"Rock'\"))=true");
+        assert_eq!(parsed("startsWith(Name,''''quoted'') eq true"), "StartsWith(Name,String(\"'quoted\"))=true");
+        assert_eq!(parsed("startsWith(Name,''a b'' ) eq true"), "StartsWith(Name,String(\"a b\"))=true");
+        assert_eq!(
+            parsed("(startsWith(Name,''San'') eq true And cc eq 'US')"),
+            "(StartsWith(Name,String(\"San\"))=true AND ccEqString(\"US\"))"
+        );
+        // The standard forms keep their meaning.
+        assert_eq!(parsed("startswith(Name,'')"), "StartsWith(Name,String(\"\"))=true");
+        assert_eq!(parsed("startswith(Name,'''')"), "StartsWith(Name,String(\"'\"))=true");
+        assert_eq!(parsed("startswith(Name,'O''Brien')"), "StartsWith(Name,String(\"O'Brien\"))=true");
+        // Only the search text may be doubly quoted, and it must be closed.
+        assert!(parse("Name eq ''abc''").is_err());
+        let error = parse("startsWith(Name,''abc").unwrap_err();
+        assert!(error.to_string().contains("not closed"), "{error}");
+        let error = parse("startsWith(Name,''a'b'')").unwrap_err();
+        assert!(error.to_string().contains("twice"), "{error}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `nearRoute`, parsed and validated; shapes prepared once per query.
 
 pub mod area;
+pub mod reach;
 pub mod shape;
 pub mod sphere;
 

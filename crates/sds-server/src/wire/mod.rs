@@ -8,6 +8,7 @@ pub mod job;
 pub mod metadata;
 pub mod odata;
 pub mod service_doc;
+pub mod uri;
 pub(crate) mod xml;
 
 pub use envelope::{Envelope, OutputFormat};

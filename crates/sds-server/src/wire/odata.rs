@@ -10,6 +10,8 @@ use sds_core::EdmType;
 use sds_query::spatial::Shape;
 use sds_query::{fields, Cell, Field, Hit, Table};
 
+use super::uri;
+
 /// One page of query results and what rendering needs besides.
 pub struct EntityPage<'a> {
     pub table: &'a Table,
@@ -55,11 +57,11 @@ impl<'a> EntityPage<'a> {
         fields::edm_type(self.table.schema(), field)
     }
 
-    /// The entry URI: `{base}('{id}')`, quotes doubled as OData keys write them.
+    /// The entry URI: `{base}('{id}')`, the ID as [`uri::push_key`] writes it.
     pub fn entry_uri(&self, out: &mut String, row: u32) {
         out.push_str(self.entity_base);
         out.push_str("('");
-        push_quoted_key(out, self.table.id(row));
+        uri::push_key(out, self.table.id(row));
         out.push_str("')");
     }
 
@@ -80,18 +82,6 @@ impl<'a> EntityPage<'a> {
             }
         }
         std::hint::black_box(sum);
-    }
-}
-
-/// An entity ID inside `('…')`: quotes doubled, without allocating.
-fn push_quoted_key(out: &mut String, id: &str) {
-    let mut parts = id.split('\'');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    for part in parts {
-        out.push_str("''");
-        out.push_str(part);
     }
 }
 
@@ -160,13 +150,8 @@ pub fn single(page: &EntityPage<'_>) -> String {
 
 fn entry_members(out: &mut String, page: &EntityPage<'_>, parts: &EntryParts, hit: &Hit) {
     out.push_str(&parts.uri_start);
-    let start = out.len();
-    push_quoted_key(out, page.table.id(hit.row));
-    // IDs rarely need JSON escapes: only re-escape the key when one does.
-    if out[start..].bytes().any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20) {
-        let key = out.split_off(start);
-        escape_into(out, &key);
-    }
+    // Percent-encoded, the key holds nothing JSON must escape.
+    uri::push_key(out, page.table.id(hit.row));
     out.push_str("')\"}");
     for (&field, prefix) in page.fields.iter().zip(&parts.field_prefixes) {
         out.push_str(prefix);
@@ -249,12 +234,5 @@ mod tests {
         let timestamp = sds_core::Timestamp::parse("2010-11-03T23:31:37.120Z").unwrap();
         cell_json(&mut out, Cell::DateTime(timestamp));
         assert_eq!(out, "\"\\/Date(1288827097120)\\/\"");
-    }
-
-    #[test]
-    fn keys_double_their_quotes() {
-        let mut out = String::new();
-        push_quoted_key(&mut out, "O'Hara's");
-        assert_eq!(out, "O''Hara''s");
     }
 }

@@ -3,3 +3,5 @@
 pub mod dataset;
 pub mod golden;
 pub mod server;
+pub mod toolkit_client;
+pub mod xdoc;

@@ -262,7 +262,15 @@ pub fn access_id_of(job: &Value) -> String {
     url.split("/data/").nth(1).unwrap().split('/').next().unwrap().to_owned()
 }
 
-/// Path to a file of the shared test data (read-only).
+/// Path to a file of the shared test data (read-only): `shared/data` next
+/// to the checkout (`../shared/data` from the workspace root), found in the
+/// nearest ancestor that has one, so that worktrees nested deeper find it too.
 pub fn shared_data(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(relative)
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = manifest
+        .ancestors()
+        .map(|ancestor| ancestor.join("shared/data"))
+        .find(|candidate| candidate.is_dir())
+        .unwrap_or_else(|| manifest.join("../../../shared/data"));
+    data.join(relative)
 }

@@ -19,6 +19,8 @@ mod lifecycle_envelopes;
 mod load;
 mod projected_shapefiles;
 mod query;
+mod query_findings;
 mod query_golden;
 mod serving;
 mod toolkit;
+mod toolkit_query;

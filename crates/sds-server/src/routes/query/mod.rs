@@ -24,7 +24,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::keys::{hash_key, hashes_equal};
 use crate::state::AppState;
 use crate::wire::odata::EntityPage;
-use crate::wire::{atom, odata, OutputFormat};
+use crate::wire::{atom, odata, uri, OutputFormat};
 use format::{QueryFormat, Rendering};
 
 /// `GET|HEAD data/{accessId}/{dsName}/{entitySegment}`; the segment is the
@@ -79,7 +79,10 @@ async fn answer(
         return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
     }
     check_rights(&key, &source)?;
-    let entity_base = format!("{}/data/{}/{}/{}", context.root, source.access_id, source.name, schema.entity_type_name);
+    let mut entity_base = format!("{}/data/{}/", context.root, source.access_id);
+    uri::push_segment(&mut entity_base, &source.name);
+    entity_base.push('/');
+    uri::push_segment(&mut entity_base, &schema.entity_type_name);
     let copyright = &state.config.copyright;
     let params = &context.params;
     let limits = QueryLimits { max_shape_points: state.config.query_max_shape_points, ..QueryLimits::default() };
