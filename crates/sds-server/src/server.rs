@@ -72,11 +72,11 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
             max_points_per_polygon: config.max_points_per_polygon,
         },
     };
-    let engine = JobEngine::start(Arc::clone(&store), settings)?;
     let query_cache = Arc::new(crate::query_cache::QueryCache::new(
         config.query_cached_versions,
         std::time::Duration::from_secs(config.auth_cache_seconds),
     ));
+    let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let limits = crate::shards::ShardLimits {
         shards: crate::shards::count(state.config.worker_threads),

@@ -75,6 +75,13 @@ pub struct ProgressSnapshot {
     pub failed: u64,
 }
 
+/// Told after a job or a purge changed the store, so that what is kept in
+/// memory about versions and data sources that may be gone goes too (the
+/// query cache). Runs on a blocking thread.
+pub trait StoreWatcher: Send + Sync {
+    fn stored_data_changed(&self, store: &dyn Store);
+}
+
 #[derive(Clone)]
 pub struct JobEngine {
     inner: Arc<EngineInner>,
@@ -87,6 +94,7 @@ struct EngineInner {
     running: Mutex<Running>,
     /// Bumped whenever a job ends: data sources read before may have changed.
     generation: AtomicU64,
+    watcher: Arc<dyn StoreWatcher>,
 }
 
 #[derive(Default)]
@@ -98,7 +106,11 @@ struct Running {
 
 impl JobEngine {
     /// Recovers from any crash, then starts the loop on the current runtime.
-    pub fn start(store: Arc<dyn Store>, settings: EngineSettings) -> Result<JobEngine, EngineError> {
+    pub fn start(
+        store: Arc<dyn Store>,
+        settings: EngineSettings,
+        watcher: Arc<dyn StoreWatcher>,
+    ) -> Result<JobEngine, EngineError> {
         std::fs::create_dir_all(&settings.spool_dir)?;
         std::fs::create_dir_all(&settings.downloads_dir)?;
         let dropped = store.discard_building_versions()?;
@@ -112,6 +124,7 @@ impl JobEngine {
             wake: Notify::new(),
             running: Mutex::default(),
             generation: AtomicU64::new(0),
+            watcher,
         });
         // Before the first request: an expired output is never served.
         retention::sweep_downloads(&inner);
@@ -175,6 +188,7 @@ async fn run_loop(inner: Arc<EngineInner>) {
             let _ = tokio::task::spawn_blocking(move || {
                 retention::drop_expired_staged(&purger);
                 retention::sweep_downloads(&purger);
+                purger.watcher.stored_data_changed(purger.store.as_ref());
             })
             .await;
         }
@@ -243,6 +257,8 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
     }
     inner.generation.fetch_add(1, Ordering::Release);
+    let watched = Arc::clone(&inner);
+    let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
     {
         let mut running = inner.running.lock().expect("the engine lock is never poisoned");
         running.jobs.remove(&job.id);

@@ -11,6 +11,7 @@ mod envelopes;
 mod errors;
 mod fixtures;
 mod formats;
+mod isolation;
 mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;

@@ -22,6 +22,7 @@ use super::params::Params;
 use super::RequestContext;
 use crate::error::{ApiError, ErrorKind};
 use crate::keys::{hash_key, hashes_equal};
+use crate::query_cache::TableKey;
 use crate::state::AppState;
 use crate::wire::odata::EntityPage;
 use crate::wire::{atom, odata, OutputFormat};
@@ -73,12 +74,14 @@ async fn answer(
         .flag("isstaging", "isStaging")?
         .or(context.params.flag("isstaged", "isStaged")?)
         .unwrap_or(false);
+    // Rights first: a key without them learns nothing of the data source's
+    // versions or entity type, and builds no table.
+    check_rights(&key, &source)?;
     let table = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
         return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
     }
-    check_rights(&key, &source)?;
     let entity_base = format!("{}/data/{}/{}/{}", context.root, source.access_id, source.name, schema.entity_type_name);
     let copyright = &state.config.copyright;
     let params = &context.params;
@@ -222,13 +225,17 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
             .published_version
             .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
     };
-    let cell = state.query_cache.table_cell(source.id, version, staging);
+    let key = TableKey { data_source: source.id, version };
+    let cell = state.query_cache.table_cell(key, staging);
     let store = Arc::clone(&state.store);
     let built = cell
         .get_or_try_init(|| async move {
             let table = tokio::task::spawn_blocking(move || -> Result<Table, ApiError> {
+                // Only a version of this very data source: the data source
+                // read may be seconds old.
                 let stored = store
                     .version(version)?
+                    .filter(|stored| stored.data_source_id == Some(key.data_source))
                     .ok_or_else(|| ApiError::not_found("the version was dropped; query again"))?;
                 let mut builder = TableBuilder::new(stored.schema, stored.entity_count as usize);
                 store.for_each_entity(version, &mut |entity| {
@@ -244,7 +251,7 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
     match built {
         Ok(table) => Ok(Arc::clone(table)),
         Err(error) => {
-            state.query_cache.forget(version);
+            state.query_cache.forget(key);
             Err(error)
         }
     }
