@@ -24,8 +24,12 @@ fn rows_marked(entity_type: &str, marker: &str) -> String {
 }
 
 fn load(server: &TestServer, tenant: &Tenant, name: &str, operation: &str, body: String) -> Value {
+    load_with(server, tenant, name, operation, body, "")
+}
+
+fn load_with(server: &TestServer, tenant: &Tenant, name: &str, operation: &str, body: String, extra: &str) -> Value {
     let url = format!(
-        "{}/Dataflows/LoadDataSource?dataSourceName={name}&loadOperation={operation}&input=csv&output=json&key={}",
+        "{}/Dataflows/LoadDataSource?dataSourceName={name}&loadOperation={operation}&input=csv&output=json&key={}{extra}",
         server.root, tenant.key
     );
     let response = server.client.post(url).body(body).send().unwrap();
@@ -248,4 +252,33 @@ fn check_probes(server: &TestServer, accounts: &[Owned; 2], asker: usize, step: 
             }
         }
     }
+}
+
+/// "Public" opens the published version to every account; the staged
+/// version stays with the data source's own keys.
+#[test]
+fn finding_3_a_public_sources_staged_version_stays_with_its_owner() {
+    let server = TestServer::start();
+    let a = Tenant { label: "A", key: server.master_key.clone() };
+    let b = Tenant { label: "B", key: server.create_key("other") };
+    let published = load_with(&server, &a, "Open", "complete", rows_marked("Shops", "published-row"), "&setPublic=1");
+    let access_id = access_id_of(&published);
+    load(&server, &a, "Open", "completeStaging", rows_marked("Shops", "staged-secret"));
+
+    let (status, body) = query(&server, &access_id, "Open", "Shops", &b.key, "");
+    assert_eq!((status, names_in(&body)), (200, vec!["published-row".to_owned(); 2]), "public: any key");
+    for staged in ["&isStaging=1", "&isStaged=1", "&isStaging=true"] {
+        let (status, body) = query(&server, &access_id, "Open", "Shops", &b.key, staged);
+        assert_eq!(status, 401, "{staged}: {body}");
+        assert!(!body.contains("staged-secret"), "{body}");
+        let envelope: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(envelope["authenticationResultCode"], "NotAuthorized", "{body}");
+    }
+    for owner_key in [&a.key, &server.query_key] {
+        let (status, body) = query(&server, &access_id, "Open", "Shops", owner_key, "&isStaging=1");
+        assert_eq!((status, names_in(&body)), (200, vec!["staged-secret".to_owned(); 2]), "the owner's keys");
+    }
+    let download = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Open?isStaging=1&output=json&key={}", b.key));
+    assert_eq!(download.status(), 401);
 }

@@ -76,7 +76,7 @@ async fn answer(
         .unwrap_or(false);
     // Rights first: a key without them learns nothing of the data source's
     // versions or entity type, and builds no table.
-    check_rights(&key, &source)?;
+    check_rights(&key, &source, staging)?;
     let table = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
@@ -172,17 +172,19 @@ async fn authenticate(state: &AppState, context: &RequestContext) -> Result<KeyR
 }
 
 /// The master key, the query key, any key of the account when no query
-/// key was set, or any valid key for a public data source.
-fn check_rights(key: &KeyRecord, source: &DataSource) -> Result<(), ApiError> {
-    let allowed = source.is_public
+/// key was set, or any valid key for a public data source; "public" opens
+/// only the published version, so the staged one takes one of the others.
+fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(), ApiError> {
+    let allowed = (source.is_public && !staging)
         || key.id == source.master_key
         || Some(key.id) == source.query_key
         || (source.query_key.is_none() && key.account_id == source.account_id);
     if allowed {
         Ok(())
     } else {
+        let version = if staging && source.is_public { "the staged version of public " } else { "" };
         Err(ApiError::not_authorized(format!(
-            "the key is neither the master key nor the query key of data source '{}'",
+            "the key is neither the master key nor the query key of {version}data source '{}'",
             source.name
         )))
     }
