@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod crash;
+mod data_dir;
 mod download;
 mod envelopes;
 mod errors;
