@@ -18,7 +18,9 @@
 //!   cannot reach this cache, so the time limit is what bounds how long a
 //!   revoked key keeps opening queries.
 //! - Data sources by access id, each stamped with the job engine's
-//!   generation when it was read. Every finished job bumps the generation,
+//!   generation when it was read. Every finished job bumps the generation
+//!   (and every commit that changes a data source, before and after; none
+//!   is cached or served while one runs),
 //!   so an entry read before a publish, rollback, visibility change or
 //!   delete is read again; misses are not cached, and every entry is
 //!   dropped when a job ends. The same time limit covers a change of master

@@ -98,7 +98,7 @@ impl FetchPolicy {
                 addresses.iter().find_map(|address| addresses::not_public(address.ip()).map(|range| (address, range)))
             {
                 return Err(format!(
-                    "dataLocation host '{host}' resolves to {}, a {range} address this server does not fetch from",
+                    "dataLocation host '{host}' resolves to {}, a loopback, private or reserved address ({range}) this server does not fetch from",
                     private.ip()
                 ));
             }
@@ -238,7 +238,7 @@ mod tests {
         assert!(policy.resolve(&nat64).unwrap_err().contains("NAT64"), "the issue's address");
         let six_to_four = Url::parse("http://[2002:7f00:1::]:9/x").unwrap();
         assert!(policy.resolve(&six_to_four).unwrap_err().contains("6to4"), "the issue's address");
-        assert!(policy.resolve(&url).unwrap_err().contains("loopback (RFC 1122) address"));
+        assert!(policy.resolve(&url).unwrap_err().contains("reserved address (loopback (RFC 1122))"));
         let relaxed = FetchPolicy { allow_private: true, ..policy };
         assert!(relaxed.resolve(&url).is_ok());
     }

@@ -26,7 +26,7 @@ pub mod spool;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -102,8 +102,11 @@ struct EngineInner {
     settings: EngineSettings,
     wake: Notify,
     running: Mutex<Running>,
-    /// Bumped whenever a job ends: data sources read before may have changed.
+    /// Bumped whenever a job ends, and before and after each commit that
+    /// changes a data source: data sources read before may have changed.
     generation: AtomicU64,
+    /// Commits that change data sources under way (see [`JobEngine::generation`]).
+    committing: AtomicUsize,
     watcher: Arc<dyn StoreWatcher>,
 }
 
@@ -201,6 +204,7 @@ impl JobEngine {
             wake: Notify::new(),
             running: Mutex::default(),
             generation: AtomicU64::new(0),
+            committing: AtomicUsize::new(0),
             watcher,
         });
         // Before the first request: an expired output is never served.
@@ -214,10 +218,17 @@ impl JobEngine {
         self.inner.wake.notify_one();
     }
 
-    /// Changes whenever a job ends, so that caches of data sources know
-    /// when to read them again.
-    pub fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
+    /// Changes whenever a job ends or changes a data source, so that caches
+    /// of data sources know when to read them again; `None` while such a
+    /// change is being committed, when nothing read may be trusted or
+    /// cached. A value read before a commit began therefore differs from
+    /// every value after it: a client that saw a delete complete never gets
+    /// the deleted data source from a cache.
+    pub fn generation(&self) -> Option<u64> {
+        if self.inner.committing.load(Ordering::SeqCst) > 0 {
+            return None;
+        }
+        Some(self.inner.generation.load(Ordering::SeqCst))
     }
 
     /// What `dataLocation` may fetch.
@@ -232,6 +243,20 @@ impl JobEngine {
             processed: progress.processed.load(Ordering::Relaxed),
             failed: progress.failed.load(Ordering::Relaxed),
         })
+    }
+}
+
+impl EngineInner {
+    /// Runs a store commit that changes a data source, with the generation
+    /// bumped before and after and readers told not to trust caches while
+    /// it runs (see [`JobEngine::generation`]).
+    fn committing<T>(&self, commit: impl FnOnce() -> T) -> T {
+        self.committing.fetch_add(1, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let result = commit();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.committing.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 }
 

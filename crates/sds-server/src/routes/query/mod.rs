@@ -191,18 +191,20 @@ fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(
 }
 
 /// Looks the data source up by access id and name: from the cache while no
-/// job has finished since it was read, else from the store. That indexed
+/// job has ended or committed a change since it was read (and none is
+/// committing one), else from the store. That indexed
 /// read takes microseconds, so it runs on the request's thread: a hop to
 /// the blocking pool would cost more than the query itself.
 fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
     let generation = state.engine.generation();
-    let source = match state.query_cache.data_source(&access_id, generation) {
+    let cached = generation.and_then(|generation| state.query_cache.data_source(&access_id, generation));
+    let source = match cached {
         Some(source) => Some(source),
         None => {
             let read = state.store.data_source_by_access_id(&access_id)?;
-            if let Some(source) = &read {
+            if let (Some(source), Some(generation)) = (&read, generation) {
                 state.query_cache.remember_data_source(source.clone(), generation);
             }
             read
