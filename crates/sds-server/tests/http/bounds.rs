@@ -99,6 +99,7 @@ fn finding_2_slow_fetches_of_one_account_never_hold_back_another() {
     let waited = started.elapsed();
     assert_eq!(quick["status"], "Completed", "{quick}");
     assert!(waited < Duration::from_secs(5), "B's one-row job waited {waited:?}");
+    eprintln!("B's one-row job, request to Completed: {waited:?}");
     for status_url in &slow {
         assert_eq!(job_now(&server, status_url, &server.master_key)["status"], "Pending", "A's fetches still run");
     }
