@@ -32,6 +32,15 @@ pub struct ServeConfig {
     /// Jobs that run at once across all accounts.
     #[arg(long, env = "SDS_JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,
+    /// Jobs of one account that run at once. Default: every job worker but
+    /// one (at least one), so that another account's job always finds a
+    /// free worker however slow one account's jobs are.
+    #[arg(long, env = "SDS_JOB_WORKERS_PER_ACCOUNT")]
+    pub job_workers_per_account: Option<usize>,
+    /// Seconds a request body may send nothing before the request is given
+    /// up (408) and its partial upload removed.
+    #[arg(long, env = "SDS_BODY_IDLE_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub body_idle_timeout_seconds: u64,
     /// Largest uncompressed upload, in bytes.
     #[arg(long, env = "SDS_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes)]
     pub max_upload_bytes: u64,
@@ -80,6 +89,17 @@ pub struct ServeConfig {
     /// request-forgery risk).
     #[arg(long, env = "SDS_DATA_LOCATION_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     pub data_location_allow_private: bool,
+    /// Seconds a whole `dataLocation` fetch may take, redirects included.
+    #[arg(long, env = "SDS_DATA_LOCATION_TIMEOUT_SECONDS", default_value_t = crate::jobs::fetch::DEFAULT_DEADLINE.as_secs())]
+    pub data_location_timeout_seconds: u64,
+    /// Bytes per second a `dataLocation` fetch must bring, averaged over
+    /// each 10 seconds (the response headers must come within the first 10).
+    #[arg(
+        long,
+        env = "SDS_DATA_LOCATION_MIN_BYTES_PER_SECOND",
+        default_value_t = crate::jobs::fetch::DEFAULT_MIN_BYTES_PER_SECOND
+    )]
+    pub data_location_min_bytes_per_second: u64,
     /// Most polygons in one KML or Shapefile upload (SDS Enterprise: 200,000).
     #[arg(long, env = "SDS_MAX_POLYGONS_PER_FILE", default_value_t = 200_000)]
     pub max_polygons_per_file: u64,
@@ -125,6 +145,12 @@ impl ServeConfig {
             max_data_sources: self.max_data_sources,
             ..Limits::default()
         }
+    }
+
+    /// Jobs of one account that may run at once (see `--job-workers-per-account`).
+    pub fn workers_per_account(&self) -> usize {
+        let workers = self.job_workers.max(1);
+        self.job_workers_per_account.unwrap_or(workers.saturating_sub(1)).clamp(1, workers)
     }
 
     pub fn store_path(&self) -> PathBuf {

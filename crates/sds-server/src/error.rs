@@ -22,6 +22,8 @@ pub enum ErrorKind {
     UnknownResource,
     MethodNotAllowed,
     PayloadTooLarge,
+    /// A request body that stopped arriving (`--body-idle-timeout-seconds`).
+    RequestTimeout,
     /// An account quota (data sources): SDS answers 403.
     QuotaExceeded,
     /// A job quota: SDS answers 503.

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod data_dir;
 pub mod error;
 pub mod jobs;
 pub mod keys;

@@ -1,10 +1,16 @@
 //! What the Query API keeps in memory between requests.
 //!
 //! - Tables: the in-memory form of a data source version (typed columns,
-//!   R-trees), built on the first query of that version. Versions are
-//!   immutable and named by [`VersionId`], so an entry never goes stale; a
-//!   data source's newly queried published version replaces its older one,
-//!   and beyond `capacity` versions the least recently used is dropped.
+//!   R-trees), built on the first query of that version. An entry is keyed
+//!   by its data source and its version ([`TableKey`]), both store ids that
+//!   are never reused (AUTOINCREMENT), so an entry can only ever answer for
+//!   the version it was built from; versions are immutable, so it never goes
+//!   stale. A data source's newly queried published version replaces its
+//!   older one, beyond `capacity` versions the least recently used is
+//!   dropped, and after every job (and purge) the engine has the cache drop
+//!   the tables of versions that are no longer stored
+//!   ([`QueryCache::drop_unstored`]): a deleted data source's rows leave
+//!   memory with it.
 //! - Keys: resolved keys by hash, trusted for `--auth-cache-seconds`;
 //!   unknown keys are not cached. This saves a store round trip per query,
 //!   which at tens of thousands of queries per second dominates their cost.
@@ -12,10 +18,13 @@
 //!   cannot reach this cache, so the time limit is what bounds how long a
 //!   revoked key keeps opening queries.
 //! - Data sources by access id, each stamped with the job engine's
-//!   generation when it was read. Every finished job bumps the generation,
+//!   generation when it was read. Every finished job bumps the generation
+//!   (and every commit that changes a data source, before and after; none
+//!   is cached or served while one runs),
 //!   so an entry read before a publish, rollback, visibility change or
-//!   delete is read again; misses are not cached. The same time limit
-//!   covers a change of master key by `sds keys revoke`.
+//!   delete is read again; misses are not cached, and every entry is
+//!   dropped when a job ends. The same time limit covers a change of master
+//!   key by `sds keys revoke`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -23,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use sds_core::{AccessId, DataSource, DataSourceId, VersionId};
 use sds_query::Table;
-use sds_store::{KeyHash, KeyRecord};
+use sds_store::{KeyHash, KeyRecord, Store};
 use tokio::sync::OnceCell;
 
 /// Versions kept by default.
@@ -48,9 +57,15 @@ struct TableSlots {
     slots: Vec<Slot>,
 }
 
+/// What a cached table is the table of: a version of a data source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TableKey {
+    pub data_source: DataSourceId,
+    pub version: VersionId,
+}
+
 struct Slot {
-    data_source: DataSourceId,
-    version: VersionId,
+    key: TableKey,
     /// Whether this is a staged version (it does not replace the published one).
     staged: bool,
     last_used: u64,
@@ -70,16 +85,16 @@ impl QueryCache {
 
     /// The cell that holds (or will hold, once built) a version's table.
     /// Concurrent first queries share one cell, so the table is built once.
-    pub fn table_cell(&self, data_source: DataSourceId, version: VersionId, staged: bool) -> Arc<OnceCell<Arc<Table>>> {
+    pub fn table_cell(&self, key: TableKey, staged: bool) -> Arc<OnceCell<Arc<Table>>> {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         tables.clock += 1;
         let now = tables.clock;
-        if let Some(slot) = tables.slots.iter_mut().find(|slot| slot.version == version) {
+        if let Some(slot) = tables.slots.iter_mut().find(|slot| slot.key == key) {
             slot.last_used = now;
             return Arc::clone(&slot.table);
         }
         // A newer version of the same kind replaces the older one.
-        tables.slots.retain(|slot| !(slot.data_source == data_source && slot.staged == staged));
+        tables.slots.retain(|slot| !(slot.key.data_source == key.data_source && slot.staged == staged));
         while tables.slots.len() >= self.capacity {
             let oldest = tables.slots.iter().enumerate().min_by_key(|(_, slot)| slot.last_used).map(|(index, _)| index);
             match oldest {
@@ -90,14 +105,36 @@ impl QueryCache {
             }
         }
         let table = Arc::new(OnceCell::new());
-        tables.slots.push(Slot { data_source, version, staged, last_used: now, table: Arc::clone(&table) });
+        tables.slots.push(Slot { key, staged, last_used: now, table: Arc::clone(&table) });
         table
     }
 
     /// Drops a version whose table failed to build, so the next query retries.
-    pub fn forget(&self, version: VersionId) {
+    pub fn forget(&self, key: TableKey) {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-        tables.slots.retain(|slot| slot.version != version);
+        tables.slots.retain(|slot| slot.key != key);
+    }
+
+    /// Drops the tables of versions the store no longer holds for their
+    /// data source (deleted, pruned, or dropped staged versions), and every
+    /// cached data source (a job ended, so each may have changed). Called by
+    /// the job engine after each job and purge, on a blocking thread: one
+    /// indexed read per cached table. A version the store cannot be asked
+    /// about is dropped too; the next query builds it again.
+    pub fn drop_unstored(&self, store: &dyn Store) {
+        self.sources.write().unwrap_or_else(PoisonError::into_inner).clear();
+        let keys: Vec<TableKey> = {
+            let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+            tables.slots.iter().map(|slot| slot.key).collect()
+        };
+        for key in keys {
+            let stored = store.version(key.version);
+            let kept = matches!(&stored, Ok(Some(version)) if version.data_source_id == Some(key.data_source));
+            if !kept {
+                tracing::debug!(data_source = %key.data_source, version = %key.version, "dropping a cached table");
+                self.forget(key);
+            }
+        }
     }
 
     /// A data source read at `generation`, if it was.
@@ -130,6 +167,12 @@ impl QueryCache {
             keys.clear();
         }
         keys.insert(record.hash, (Instant::now(), record));
+    }
+}
+
+impl crate::jobs::StoreWatcher for QueryCache {
+    fn stored_data_changed(&self, store: &dyn Store) {
+        self.drop_unstored(store);
     }
 }
 
@@ -192,22 +235,36 @@ mod tests {
         assert_eq!(cache.data_source(&access_id, 7), None, "read it again: its master key may have changed");
     }
 
+    fn key(data_source: i64, version: i64) -> TableKey {
+        TableKey { data_source: DataSourceId(data_source), version: VersionId(version) }
+    }
+
     #[test]
     fn a_new_version_replaces_the_old_and_capacity_evicts_the_least_recent() {
         let cache = QueryCache::new(2, DEFAULT_TRUST);
-        let first = cache.table_cell(DataSourceId(1), VersionId(10), false);
-        assert!(Arc::ptr_eq(&first, &cache.table_cell(DataSourceId(1), VersionId(10), false)));
-        let staged = cache.table_cell(DataSourceId(1), VersionId(12), true);
-        cache.table_cell(DataSourceId(1), VersionId(11), false);
+        let first = cache.table_cell(key(1, 10), false);
+        assert!(Arc::ptr_eq(&first, &cache.table_cell(key(1, 10), false)));
+        let staged = cache.table_cell(key(1, 12), true);
+        cache.table_cell(key(1, 11), false);
         let slots = |cache: &QueryCache| {
             let tables = cache.tables.lock().unwrap();
-            let mut versions: Vec<i64> = tables.slots.iter().map(|slot| slot.version.0).collect();
+            let mut versions: Vec<i64> = tables.slots.iter().map(|slot| slot.key.version.0).collect();
             versions.sort();
             versions
         };
         assert_eq!(slots(&cache), [11, 12]);
-        assert!(Arc::ptr_eq(&staged, &cache.table_cell(DataSourceId(1), VersionId(12), true)));
-        cache.table_cell(DataSourceId(2), VersionId(20), false);
+        assert!(Arc::ptr_eq(&staged, &cache.table_cell(key(1, 12), true)));
+        cache.table_cell(key(2, 20), false);
         assert_eq!(slots(&cache), [12, 20], "version 11 was the least recently used");
+    }
+
+    #[test]
+    fn a_table_answers_only_for_its_own_data_source() {
+        let cache = QueryCache::default();
+        let theirs = cache.table_cell(key(1, 10), false);
+        let mine = cache.table_cell(key(2, 10), false);
+        assert!(!Arc::ptr_eq(&theirs, &mine), "the same version id under another data source is another table");
+        cache.forget(key(2, 10));
+        assert!(Arc::ptr_eq(&theirs, &cache.table_cell(key(1, 10), false)));
     }
 }

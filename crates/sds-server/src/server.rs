@@ -59,6 +59,7 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         downloads_dir: config.downloads_dir(),
         limits: config.limits(),
         workers: config.job_workers,
+        workers_per_account: config.workers_per_account(),
         staged_retention: chrono::Duration::days(i64::from(config.staged_retention_days)),
         download_retention: (config.download_retention_days > 0)
             .then(|| std::time::Duration::from_secs(u64::from(config.download_retention_days) * 86_400)),
@@ -66,17 +67,19 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
             allowed_hosts: config.data_location_hosts.clone(),
             allow_private: config.data_location_allow_private,
             max_bytes: config.max_upload_bytes,
+            deadline: std::time::Duration::from_secs(config.data_location_timeout_seconds.max(1)),
+            min_bytes_per_second: config.data_location_min_bytes_per_second,
         },
         file_limits: sds_formats::FileLimits {
             max_polygons: config.max_polygons_per_file,
             max_points_per_polygon: config.max_points_per_polygon,
         },
     };
-    let engine = JobEngine::start(Arc::clone(&store), settings)?;
     let query_cache = Arc::new(crate::query_cache::QueryCache::new(
         config.query_cached_versions,
         std::time::Duration::from_secs(config.auth_cache_seconds),
     ));
+    let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let limits = crate::shards::ShardLimits {
         shards: crate::shards::count(state.config.worker_threads),

@@ -500,7 +500,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 2);
+    assert_eq!(schema_version, 3);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
@@ -708,4 +708,20 @@ fn deleting_a_data_source_gives_its_pages_back() {
         .unwrap();
     let deleted = checkpoint_size(&f.path);
     assert!(deleted < loaded / 4, "the file shrinks after a delete: {loaded} -> {deleted} bytes");
+}
+
+/// Deleting the newest data source, with the newest version, frees no id:
+/// what loads next gets new ones (caches and jobs name rows by these ids).
+#[test]
+fn ids_of_deleted_rows_are_never_handed_out_again() {
+    let f = fixture();
+    let (_, version, source) = f.load("Shops", &[upsert("1", "one")]);
+    let delete = f.job(JobKind::Delete, "Shops");
+    f.store
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .unwrap();
+    assert_eq!(f.store.version(version).unwrap(), None);
+    let (_, next_version, next_source) = f.load("Shops", &[upsert("1", "one")]);
+    assert!(next_version > version, "{next_version} after {version}");
+    assert!(next_source.id > source.id, "{} after {}", next_source.id, source.id);
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sds_server::keys::SecretKey;
-use sds_server::{bootstrap, open_store, serve, ServeConfig};
+use sds_server::{bootstrap, data_dir, open_store, serve, ServeConfig};
 use sds_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -73,7 +73,12 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(config) => run_server(config),
         Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
-            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let config = ServeConfig::with_data_dir(data_dir);
+            if data_dir::require_store(&config).is_err() {
+                // Said on stderr: the key stays the last line of stdout.
+                eprintln!("creating a new store in {}", std::path::absolute(&config.data_dir)?.display());
+            }
+            let store = open_store(&config)?;
             let account_id = store.ensure_account(&account)?;
             let key = SecretKey::generate();
             store.add_key(account_id, &key.hash(), &key.hint())?;
@@ -82,7 +87,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command: KeysCommand::List { data_dir } } => {
-            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let store = open_existing_store(data_dir)?;
             for account in store.accounts()? {
                 println!("account {} (created {})", account.name, account.created.to_rfc3339());
                 for key in account.keys {
@@ -94,7 +99,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command: KeysCommand::Revoke { id, transfer_to, data_dir } } => {
-            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let store = open_existing_store(data_dir)?;
             let outcome = store.revoke_key(sds_core::KeyId(id), transfer_to.map(sds_core::KeyId))?;
             println!("revoked key {id}");
             if let Some(successor) = transfer_to {
@@ -111,7 +116,17 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The store of a data dir that must already have one: read-only and
+/// revoking commands never create an empty store in the wrong folder.
+fn open_existing_store(data_dir: PathBuf) -> anyhow::Result<std::sync::Arc<sds_store::SqliteStore>> {
+    let config = ServeConfig::with_data_dir(data_dir);
+    data_dir::require_store(&config)?;
+    Ok(open_store(&config)?)
+}
+
 fn run_server(config: ServeConfig) -> anyhow::Result<()> {
+    // Held until the process ends: a second server on this dir is refused.
+    let _lock = data_dir::lock(&config)?;
     // HTTP connections run on their own shard threads (`shards`); this
     // runtime only accepts connections and drives the job engine, whose
     // work runs on the blocking pool.

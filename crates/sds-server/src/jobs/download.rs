@@ -24,7 +24,10 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         error_message,
     };
     let source = store.data_source_by_access_id(&params.access_id)?;
-    let version = store.version(params.version_id)?;
+    // The version must still belong to that data source.
+    let version = store
+        .version(params.version_id)?
+        .filter(|version| source.as_ref().is_some_and(|source| version.data_source_id == Some(source.id)));
     let (Some(source), Some(version)) = (source, version) else {
         let message = "the data source version to download no longer exists".to_owned();
         store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;

@@ -46,7 +46,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job) -> Result<(), EngineError> {
         JobParams::Delete { staged_only: false, .. } => DataSourceChange::Delete,
         JobParams::Load(_) | JobParams::Download(_) => unreachable!("loads and downloads have their own runners"),
     };
-    match store.commit_change(&job.id, source.id, &change, &outcome(JobStatus::Completed, None)) {
+    match inner.committing(|| store.commit_change(&job.id, source.id, &change, &outcome(JobStatus::Completed, None))) {
         Ok(()) => {
             tracing::info!(access_id = %source.access_id, ?change, "data source changed");
             if matches!(change, DataSourceChange::Delete) {

@@ -83,7 +83,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 outcome: &outcome,
                 failures: &run.failures,
             };
-            let source = store.commit_load(&commit)?;
+            let source = inner.committing(|| store.commit_load(&commit))?;
             tracing::info!(access_id = %source.access_id, entities = run.processed - run.failed, failed = run.failed, "load completed");
         }
         Err(LoadError::Abort(message)) => {

@@ -7,7 +7,15 @@
 //!
 //! Loads of the same data source run one at a time, in order, so an
 //! incremental load always builds on the version before it.
+//!
+//! Accounts share the workers fairly: pending jobs are taken round-robin
+//! by account (each account's first job, then each one's second…), and
+//! one account runs at most `workers_per_account` jobs at once (by default
+//! all workers but one), so however slow one account's jobs are (a
+//! `dataLocation` server that dribbles), another account's job finds a
+//! free worker at once.
 
+mod addresses;
 mod download;
 pub mod fetch;
 pub mod input;
@@ -18,14 +26,14 @@ pub mod spool;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use sds_core::job::JobOutcome;
 use sds_core::limits::Limits;
-use sds_core::{Job, JobId, JobParams, JobStatus};
+use sds_core::{AccountId, Job, JobId, JobParams, JobStatus};
 use sds_store::{Store, StoreError};
 use tokio::sync::Notify;
 
@@ -52,6 +60,8 @@ pub struct EngineSettings {
     pub downloads_dir: PathBuf,
     pub limits: Limits,
     pub workers: usize,
+    /// Jobs of one account that run at once (at least 1).
+    pub workers_per_account: usize,
     /// How long a staged version may wait to be published.
     pub staged_retention: chrono::Duration,
     /// How long a download's output is kept; `None` keeps it.
@@ -75,6 +85,13 @@ pub struct ProgressSnapshot {
     pub failed: u64,
 }
 
+/// Told after a job or a purge changed the store, so that what is kept in
+/// memory about versions and data sources that may be gone goes too (the
+/// query cache). Runs on a blocking thread.
+pub trait StoreWatcher: Send + Sync {
+    fn stored_data_changed(&self, store: &dyn Store);
+}
+
 #[derive(Clone)]
 pub struct JobEngine {
     inner: Arc<EngineInner>,
@@ -85,8 +102,12 @@ struct EngineInner {
     settings: EngineSettings,
     wake: Notify,
     running: Mutex<Running>,
-    /// Bumped whenever a job ends: data sources read before may have changed.
+    /// Bumped whenever a job ends, and before and after each commit that
+    /// changes a data source: data sources read before may have changed.
     generation: AtomicU64,
+    /// Commits that change data sources under way (see [`JobEngine::generation`]).
+    committing: AtomicUsize,
+    watcher: Arc<dyn StoreWatcher>,
 }
 
 #[derive(Default)]
@@ -94,11 +115,82 @@ struct Running {
     jobs: HashMap<JobId, Arc<Progress>>,
     /// Data sources (account and lowercase name) with a load in progress.
     busy_sources: HashSet<String>,
+    /// Running jobs per account.
+    per_account: HashMap<AccountId, usize>,
+}
+
+/// Whether a pending job may start now.
+#[derive(Debug, PartialEq, Eq)]
+enum Admission {
+    Start,
+    /// Not now; a later job may.
+    Skip,
+    /// Every worker is busy.
+    Full,
+}
+
+impl Running {
+    /// Admits `job` (recording it as running) if a worker is free, its
+    /// account is under its share, and its data source is not busy.
+    fn admit(&mut self, job: &Job, progress: &Arc<Progress>, workers: usize, per_account: usize) -> Admission {
+        if self.jobs.contains_key(&job.id) {
+            return Admission::Skip;
+        }
+        if self.jobs.len() >= workers.max(1) {
+            return Admission::Full;
+        }
+        if self.per_account.get(&job.account_id).copied().unwrap_or(0) >= per_account.max(1) {
+            return Admission::Skip;
+        }
+        if let Some(key) = busy_key(job) {
+            if !self.busy_sources.insert(key) {
+                return Admission::Skip;
+            }
+        }
+        *self.per_account.entry(job.account_id).or_default() += 1;
+        self.jobs.insert(job.id.clone(), Arc::clone(progress));
+        Admission::Start
+    }
+
+    fn release(&mut self, job: &Job) {
+        self.jobs.remove(&job.id);
+        if let Some(key) = busy_key(job) {
+            self.busy_sources.remove(&key);
+        }
+        if let Some(count) = self.per_account.get_mut(&job.account_id) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_account.remove(&job.account_id);
+            }
+        }
+    }
+}
+
+/// Pending jobs (oldest first) in round-robin order by account: every
+/// account's oldest job, then every account's second oldest, and so on;
+/// within one account, submission order is kept.
+fn round_robin(pending: Vec<Job>) -> Vec<Job> {
+    let mut taken: HashMap<AccountId, usize> = HashMap::new();
+    let mut ranked: Vec<(usize, usize, Job)> = pending
+        .into_iter()
+        .enumerate()
+        .map(|(position, job)| {
+            let rank = taken.entry(job.account_id).or_default();
+            *rank += 1;
+            (*rank, position, job)
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, position, _)| (*rank, *position));
+    ranked.into_iter().map(|(_, _, job)| job).collect()
 }
 
 impl JobEngine {
     /// Recovers from any crash, then starts the loop on the current runtime.
-    pub fn start(store: Arc<dyn Store>, settings: EngineSettings) -> Result<JobEngine, EngineError> {
+    pub fn start(
+        store: Arc<dyn Store>,
+        settings: EngineSettings,
+        watcher: Arc<dyn StoreWatcher>,
+    ) -> Result<JobEngine, EngineError> {
         std::fs::create_dir_all(&settings.spool_dir)?;
         std::fs::create_dir_all(&settings.downloads_dir)?;
         let dropped = store.discard_building_versions()?;
@@ -112,6 +204,8 @@ impl JobEngine {
             wake: Notify::new(),
             running: Mutex::default(),
             generation: AtomicU64::new(0),
+            committing: AtomicUsize::new(0),
+            watcher,
         });
         // Before the first request: an expired output is never served.
         retention::sweep_downloads(&inner);
@@ -124,10 +218,17 @@ impl JobEngine {
         self.inner.wake.notify_one();
     }
 
-    /// Changes whenever a job ends, so that caches of data sources know
-    /// when to read them again.
-    pub fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
+    /// Changes whenever a job ends or changes a data source, so that caches
+    /// of data sources know when to read them again; `None` while such a
+    /// change is being committed, when nothing read may be trusted or
+    /// cached. A value read before a commit began therefore differs from
+    /// every value after it: a client that saw a delete complete never gets
+    /// the deleted data source from a cache.
+    pub fn generation(&self) -> Option<u64> {
+        if self.inner.committing.load(Ordering::SeqCst) > 0 {
+            return None;
+        }
+        Some(self.inner.generation.load(Ordering::SeqCst))
     }
 
     /// What `dataLocation` may fetch.
@@ -142,6 +243,20 @@ impl JobEngine {
             processed: progress.processed.load(Ordering::Relaxed),
             failed: progress.failed.load(Ordering::Relaxed),
         })
+    }
+}
+
+impl EngineInner {
+    /// Runs a store commit that changes a data source, with the generation
+    /// bumped before and after and readers told not to trust caches while
+    /// it runs (see [`JobEngine::generation`]).
+    fn committing<T>(&self, commit: impl FnOnce() -> T) -> T {
+        self.committing.fetch_add(1, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let result = commit();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.committing.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 }
 
@@ -175,6 +290,7 @@ async fn run_loop(inner: Arc<EngineInner>) {
             let _ = tokio::task::spawn_blocking(move || {
                 retention::drop_expired_staged(&purger);
                 retention::sweep_downloads(&purger);
+                purger.watcher.stored_data_changed(purger.store.as_ref());
             })
             .await;
         }
@@ -193,24 +309,22 @@ fn busy_key(job: &Job) -> Option<String> {
 async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
     let store = Arc::clone(&inner.store);
     let pending = tokio::task::spawn_blocking(move || store.pending_jobs()).await.map_err(std::io::Error::other)??;
-    for job in pending {
+    let settings = &inner.settings;
+    for job in round_robin(pending) {
         let progress = Arc::new(Progress::default());
-        {
-            let mut running = inner.running.lock().expect("the engine lock is never poisoned");
-            if running.jobs.contains_key(&job.id) {
-                continue;
+        let admission = inner.running.lock().expect("the engine lock is never poisoned").admit(
+            &job,
+            &progress,
+            settings.workers,
+            settings.workers_per_account,
+        );
+        match admission {
+            Admission::Start => {
+                tokio::spawn(run_job(Arc::clone(inner), job, progress));
             }
-            if running.jobs.len() >= inner.settings.workers.max(1) {
-                break;
-            }
-            if let Some(key) = busy_key(&job) {
-                if !running.busy_sources.insert(key) {
-                    continue;
-                }
-            }
-            running.jobs.insert(job.id.clone(), Arc::clone(&progress));
+            Admission::Skip => continue,
+            Admission::Full => break,
         }
-        tokio::spawn(run_job(Arc::clone(inner), job, progress));
     }
     Ok(())
 }
@@ -243,13 +357,9 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
     }
     inner.generation.fetch_add(1, Ordering::Release);
-    {
-        let mut running = inner.running.lock().expect("the engine lock is never poisoned");
-        running.jobs.remove(&job.id);
-        if let Some(key) = busy_key(&job) {
-            running.busy_sources.remove(&key);
-        }
-    }
+    let watched = Arc::clone(&inner);
+    let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
+    inner.running.lock().expect("the engine lock is never poisoned").release(&job);
     inner.wake.notify_one();
 }
 
@@ -261,5 +371,57 @@ fn aborted(message: String) -> JobOutcome {
         processed_entity_count: 0,
         failed_entity_count: 0,
         error_message: Some(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sds_core::{AccessId, DownloadParams, JobKind, VersionId};
+
+    fn download(account: i64) -> Job {
+        Job {
+            id: JobId::generate(),
+            account_id: AccountId(account),
+            key_id: sds_core::KeyId(account),
+            kind: JobKind::Download,
+            status: JobStatus::Pending,
+            data_source_name: "Shops".into(),
+            params: JobParams::Download(DownloadParams {
+                access_id: AccessId::generate(),
+                version_id: VersionId(1),
+                format: sds_core::DownloadFormat::Xml,
+            }),
+            created: Utc::now(),
+            completed: None,
+            total_entity_count: 0,
+            processed_entity_count: 0,
+            failed_entity_count: 0,
+            error_message: None,
+            result_access_id: None,
+        }
+    }
+
+    #[test]
+    fn pending_jobs_are_taken_round_robin_by_account() {
+        let jobs = [download(1), download(1), download(1), download(2), download(3), download(2)];
+        let order: Vec<i64> = round_robin(jobs.to_vec()).iter().map(|job| job.account_id.0).collect();
+        assert_eq!(order, [1, 2, 3, 1, 2, 1]);
+        let firsts: Vec<JobId> =
+            round_robin(jobs.to_vec()).into_iter().filter(|job| job.account_id.0 == 1).map(|job| job.id).collect();
+        assert_eq!(firsts, [jobs[0].id.clone(), jobs[1].id.clone(), jobs[2].id.clone()], "order kept within one");
+    }
+
+    #[test]
+    fn one_account_never_takes_the_last_worker() {
+        let mut running = Running::default();
+        let progress = Arc::new(Progress::default());
+        let (first, second, other) = (download(1), download(1), download(2));
+        assert_eq!(running.admit(&first, &progress, 2, 1), Admission::Start);
+        assert_eq!(running.admit(&second, &progress, 2, 1), Admission::Skip, "account 1 has its share");
+        assert_eq!(running.admit(&other, &progress, 2, 1), Admission::Start, "account 2 finds a worker");
+        assert_eq!(running.admit(&download(3), &progress, 2, 1), Admission::Full);
+        running.release(&first);
+        assert_eq!(running.admit(&second, &progress, 2, 1), Admission::Start);
     }
 }

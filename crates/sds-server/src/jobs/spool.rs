@@ -2,6 +2,7 @@
 //! that a restart can run the job again from exactly the same input.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
@@ -30,14 +31,26 @@ pub fn has_body(headers: &HeaderMap) -> bool {
 /// Streams the body to `{job}.part`, syncs it, and renames it to
 /// `{job}.input`. The raw (possibly compressed) body is bounded by the
 /// upload limit too; decompressed size is checked while the job reads it.
-pub async fn receive(spool_dir: &Path, job_id: &JobId, body: Body, max_bytes: u64) -> Result<PathBuf, ApiError> {
+/// A body that sends nothing for `idle` is given up (408): a client that
+/// stalls must not keep its connection and spool file for ever. On any
+/// failure the partial file is removed.
+pub async fn receive(
+    spool_dir: &Path,
+    job_id: &JobId,
+    body: Body,
+    max_bytes: u64,
+    idle: Duration,
+) -> Result<PathBuf, ApiError> {
     tokio::fs::create_dir_all(spool_dir).await?;
     let partial = spool_dir.join(format!("{job_id}.part"));
-    let result = write_body(&partial, body, max_bytes).await;
+    let result = write_body(&partial, body, max_bytes, idle).await;
     let written = match result {
         Ok(written) => written,
         Err(error) => {
             let _ = tokio::fs::remove_file(&partial).await;
+            if error.kind == ErrorKind::RequestTimeout {
+                tracing::warn!(job = %job_id, idle_seconds = idle.as_secs(), "upload stalled; partial spool file removed");
+            }
             return Err(error);
         }
     };
@@ -51,11 +64,21 @@ pub async fn receive(spool_dir: &Path, job_id: &JobId, body: Body, max_bytes: u6
     Ok(input)
 }
 
-async fn write_body(path: &Path, body: Body, max_bytes: u64) -> Result<u64, ApiError> {
+async fn write_body(path: &Path, body: Body, max_bytes: u64, idle: Duration) -> Result<u64, ApiError> {
     let mut file = tokio::fs::File::create(path).await?;
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
-    while let Some(chunk) = stream.next().await {
+    loop {
+        let Ok(next) = tokio::time::timeout(idle, stream.next()).await else {
+            return Err(ApiError::new(
+                ErrorKind::RequestTimeout,
+                format!(
+                    "the request body stalled: nothing arrived for {} seconds after {written} bytes",
+                    idle.as_secs()
+                ),
+            ));
+        };
+        let Some(chunk) = next else { break };
         let chunk =
             chunk.map_err(|error| ApiError::bad_request(format!("reading the request body failed: {error}")))?;
         written += chunk.len() as u64;

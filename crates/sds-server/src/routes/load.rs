@@ -98,7 +98,16 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
     // A dataLocation input is fetched by the job itself, when it runs.
     let spooled = match data_location {
         Some(_) => None,
-        None => Some(spool::receive(&state.config.spool_dir(), &job_id, body, state.config.max_upload_bytes).await?),
+        None => Some(
+            spool::receive(
+                &state.config.spool_dir(),
+                &job_id,
+                body,
+                state.config.max_upload_bytes,
+                std::time::Duration::from_secs(state.config.body_idle_timeout_seconds.max(1)),
+            )
+            .await?,
+        ),
     };
     let job = Job {
         id: job_id,

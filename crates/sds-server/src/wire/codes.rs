@@ -16,6 +16,7 @@ pub fn http_status(kind: ErrorKind) -> StatusCode {
         ErrorKind::NotFound | ErrorKind::UnknownResource => StatusCode::NOT_FOUND,
         ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorKind::QuotaExceeded => StatusCode::FORBIDDEN,
         ErrorKind::TooManyJobs => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -33,6 +34,7 @@ pub fn authentication_result_code(kind: ErrorKind) -> &'static str {
         ErrorKind::BadRequest
         | ErrorKind::NotFound
         | ErrorKind::PayloadTooLarge
+        | ErrorKind::RequestTimeout
         | ErrorKind::QuotaExceeded
         | ErrorKind::TooManyJobs => "ValidCredentials",
         ErrorKind::UnknownResource | ErrorKind::MethodNotAllowed | ErrorKind::Internal => "None",

@@ -88,6 +88,11 @@ impl TestServer {
         }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is running").id()
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -5,14 +5,17 @@
 mod common;
 
 mod bad_input;
+mod bounds;
 mod conformance_rows;
 mod crash;
+mod data_dir;
 mod docs;
 mod download;
 mod envelopes;
 mod errors;
 mod fixtures;
 mod formats;
+mod isolation;
 mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;

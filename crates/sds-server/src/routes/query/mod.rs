@@ -22,6 +22,7 @@ use super::params::Params;
 use super::RequestContext;
 use crate::error::{ApiError, ErrorKind};
 use crate::keys::{hash_key, hashes_equal};
+use crate::query_cache::TableKey;
 use crate::state::AppState;
 use crate::wire::odata::EntityPage;
 use crate::wire::{atom, odata, uri, OutputFormat};
@@ -73,12 +74,14 @@ async fn answer(
         .flag("isstaging", "isStaging")?
         .or(context.params.flag("isstaged", "isStaged")?)
         .unwrap_or(false);
+    // Rights first: a key without them learns nothing of the data source's
+    // versions or entity type, and builds no table.
+    check_rights(&key, &source, staging)?;
     let table = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
         return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
     }
-    check_rights(&key, &source)?;
     let mut entity_base = format!("{}/data/{}/", context.root, source.access_id);
     uri::push_segment(&mut entity_base, &source.name);
     entity_base.push('/');
@@ -172,35 +175,39 @@ async fn authenticate(state: &AppState, context: &RequestContext) -> Result<KeyR
 }
 
 /// The master key, the query key, any key of the account when no query
-/// key was set, or any valid key for a public data source.
-fn check_rights(key: &KeyRecord, source: &DataSource) -> Result<(), ApiError> {
-    let allowed = source.is_public
+/// key was set, or any valid key for a public data source; "public" opens
+/// only the published version, so the staged one takes one of the others.
+fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(), ApiError> {
+    let allowed = (source.is_public && !staging)
         || key.id == source.master_key
         || Some(key.id) == source.query_key
         || (source.query_key.is_none() && key.account_id == source.account_id);
     if allowed {
         Ok(())
     } else {
+        let version = if staging && source.is_public { "the staged version of public " } else { "" };
         Err(ApiError::not_authorized(format!(
-            "the key is neither the master key nor the query key of data source '{}'",
+            "the key is neither the master key nor the query key of {version}data source '{}'",
             source.name
         )))
     }
 }
 
 /// Looks the data source up by access id and name: from the cache while no
-/// job has finished since it was read, else from the store. That indexed
+/// job has ended or committed a change since it was read (and none is
+/// committing one), else from the store. That indexed
 /// read takes microseconds, so it runs on the request's thread: a hop to
 /// the blocking pool would cost more than the query itself.
 fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
     let generation = state.engine.generation();
-    let source = match state.query_cache.data_source(&access_id, generation) {
+    let cached = generation.and_then(|generation| state.query_cache.data_source(&access_id, generation));
+    let source = match cached {
         Some(source) => Some(source),
         None => {
             let read = state.store.data_source_by_access_id(&access_id)?;
-            if let Some(source) = &read {
+            if let (Some(source), Some(generation)) = (&read, generation) {
                 state.query_cache.remember_data_source(source.clone(), generation);
             }
             read
@@ -225,13 +232,17 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
             .published_version
             .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
     };
-    let cell = state.query_cache.table_cell(source.id, version, staging);
+    let key = TableKey { data_source: source.id, version };
+    let cell = state.query_cache.table_cell(key, staging);
     let store = Arc::clone(&state.store);
     let built = cell
         .get_or_try_init(|| async move {
             let table = tokio::task::spawn_blocking(move || -> Result<Table, ApiError> {
+                // Only a version of this very data source: the data source
+                // read may be seconds old.
                 let stored = store
                     .version(version)?
+                    .filter(|stored| stored.data_source_id == Some(key.data_source))
                     .ok_or_else(|| ApiError::not_found("the version was dropped; query again"))?;
                 let mut builder = TableBuilder::new(stored.schema, stored.entity_count as usize);
                 store.for_each_entity(version, &mut |entity| {
@@ -247,7 +258,7 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
     match built {
         Ok(table) => Ok(Arc::clone(table)),
         Err(error) => {
-            state.query_cache.forget(version);
+            state.query_cache.forget(key);
             Err(error)
         }
     }
