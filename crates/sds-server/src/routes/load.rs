@@ -9,7 +9,7 @@ use sds_core::data_source::check_data_source_name;
 use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
 use sds_store::KeyRecord;
 
-use super::sources::check_job_quota;
+use super::sources::{check_job_quota, quota_refusal};
 use super::RequestContext;
 use crate::auth::{authenticate, lookup_key};
 use crate::error::{ApiError, ErrorKind};
@@ -137,7 +137,8 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
 }
 
 /// A name still being deleted cannot be loaded again (400), and a new data
-/// source needs a free slot in the account (SDS answers 403 at the limit).
+/// source needs a free slot in the account (SDS answers 403 at the limit;
+/// 0 lifts it).
 async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: bool) -> Result<(), ApiError> {
     let (account, lookup) = (key.account_id, name.to_owned());
     let (sources, newest_delete) = state
@@ -151,10 +152,13 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
         )));
     }
     let limit = state.config.limits().max_data_sources;
-    if is_new && sources as u64 >= u64::from(limit) {
-        return Err(ApiError::new(
+    if is_new && limit > 0 && sources as u64 >= u64::from(limit) {
+        return Err(quota_refusal(
             ErrorKind::QuotaExceeded,
-            format!("the account has {sources} data sources; the limit of data sources per account is {limit}"),
+            key,
+            format!(
+                "the account has {sources} data sources; the limit of data sources per account is {limit} (the server's --max-data-sources; 0 lifts it)"
+            ),
         ));
     }
     Ok(())

@@ -19,5 +19,6 @@ mod load;
 mod projected_shapefiles;
 mod query;
 mod query_golden;
+mod quotas;
 mod serving;
 mod toolkit;
