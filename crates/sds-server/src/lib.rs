@@ -8,6 +8,7 @@
 //! which `wire::codes` maps to an HTTP status and `authenticationResultCode`
 //! in one table. Jobs run in [`jobs::JobEngine`], which knows nothing of HTTP.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod error;

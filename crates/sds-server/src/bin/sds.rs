@@ -45,7 +45,22 @@ enum KeysCommand {
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
     },
-    /// List accounts and their keys (only hints: keys are stored hashed).
+    /// Register an existing key value (e.g. a Bing Maps key) for an account
+    /// (created if new), so that URLs holding it keep working.
+    Import {
+        #[arg(long)]
+        account: String,
+        /// The key value: 16 to 128 characters of A-Z, a-z, 0-9, '-', '_'.
+        #[arg(long)]
+        key: String,
+        /// A note shown by `keys list`, e.g. where the key is used.
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
+    /// List accounts and their keys (only hints: keys are stored hashed),
+    /// with the data sources each key is master or query key of.
     List {
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
@@ -83,16 +98,15 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.expose());
             Ok(())
         }
+        Command::Keys { command: KeysCommand::Import { account, key, label, data_dir } } => {
+            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let id = sds_server::admin::import_key(store.as_ref(), &account, &key, label.as_deref())?;
+            println!("imported a key for account '{account}' (id {id})");
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::List { data_dir } } => {
             let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
-            for account in store.accounts()? {
-                println!("account {} (created {})", account.name, account.created.to_rfc3339());
-                for key in account.keys {
-                    let revoked =
-                        key.revoked.map(|when| format!(", revoked {}", when.to_rfc3339())).unwrap_or_default();
-                    println!("  key {}… (id {}, created {}{revoked})", key.hint, key.id, key.created.to_rfc3339());
-                }
-            }
+            print!("{}", sds_server::admin::list_keys(store.as_ref())?);
             Ok(())
         }
         Command::Keys { command: KeysCommand::Revoke { id, transfer_to, data_dir } } => {

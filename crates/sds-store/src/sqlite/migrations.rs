@@ -117,6 +117,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE keys ADD COLUMN revoked INTEGER;
     "#,
+    // key labels: a free text that `sds keys import --label` sets, shown by
+    // `sds keys list` (NULL for keys without one).
+    r#"
+    ALTER TABLE keys ADD COLUMN label TEXT;
+    "#,
 ];
 
 /// Brings the database to the newest schema.
