@@ -72,8 +72,19 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
             let access_id: AccessId = text.parse().map_err(|_| {
                 ApiError::bad_request(format!("the 'accessId' parameter '{text}' is not a 32-digit hexadecimal id"))
             })?;
-            if existing.as_ref().is_none_or(|source| source.access_id != access_id) {
-                return Err(ApiError::not_found(format!("no data source '{name}' with accessId {access_id} exists")));
+            match &existing {
+                Some(source) if source.access_id != access_id => {
+                    return Err(ApiError::not_found(format!(
+                        "no data source '{name}' with accessId {access_id} exists"
+                    )));
+                }
+                Some(_) => {}
+                None if operation.is_incremental() => {
+                    return Err(ApiError::not_found(format!(
+                        "no data source '{name}' with accessId {access_id} exists: an incremental load needs an existing data source"
+                    )));
+                }
+                None => check_access_id_free(state, &access_id).await?,
             }
             Some(access_id)
         }
@@ -159,6 +170,20 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
             format!(
                 "the account has {sources} data sources; the limit of data sources per account is {limit} (the server's --max-data-sources; 0 lifts it)"
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A new data source may adopt a given accessId (an extension, so that a
+/// data source moved from another SDS keeps its query URLs) when no data
+/// source uses it; otherwise 409. The job checks again when it commits.
+async fn check_access_id_free(state: &AppState, access_id: &AccessId) -> Result<(), ApiError> {
+    let lookup = access_id.clone();
+    if state.store_call(move |store| store.data_source_by_access_id(&lookup)).await?.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!("the accessId {access_id} is already used by another data source; a new data source can adopt only an unused accessId"),
         ));
     }
     Ok(())

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_ids;
 mod bad_input;
 mod crash;
 mod docs;
