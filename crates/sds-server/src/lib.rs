@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod keys;
+pub mod migrate;
 pub mod query_cache;
 pub mod routes;
 pub mod server;

@@ -29,6 +29,10 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeConfig),
+    /// Copy every data source of an account from an SDS endpoint (Bing SDS
+    /// or another sds) into this one, keeping accessIds, so that
+    /// application URLs keep working with only their host changed.
+    Migrate(sds_server::migrate::MigrateArgs),
     /// Manage accounts and keys.
     Keys {
         #[command(subcommand)]
@@ -89,6 +93,16 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(config) => run_server(config),
+        Command::Migrate(args) => {
+            let rows = sds_server::migrate::run(&args).map_err(anyhow::Error::msg)?;
+            print!("{}", sds_server::migrate::report::table(&rows));
+            let failed =
+                rows.iter().filter(|row| matches!(row.outcome, sds_server::migrate::Outcome::Failed(_))).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} data source(s) failed; run again to retry them", rows.len());
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
             let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
             let account_id = store.ensure_account(&account)?;

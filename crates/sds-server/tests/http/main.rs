@@ -17,6 +17,7 @@ mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
+mod migrate;
 mod projected_shapefiles;
 mod query;
 mod query_golden;
