@@ -319,3 +319,46 @@ fn migrate_the_200000_entity_limit_case() {
         .json_value();
     assert_eq!(value["d"]["__count"], "200000", "{value}");
 }
+
+#[test]
+fn migrate_survives_a_source_that_dies_mid_way_and_a_rerun_finishes() {
+    let mut filled = filled_source();
+    // Listed last (by name) and large enough that the source is gone
+    // before the migration reaches it.
+    load(&filled.source, "Zoo", "complete", &many_shops_csv(20_000).replace(", Shops\n", ", Zoo\n"), "");
+    let target = target_with_imported_keys(&filled.source);
+    let (source_base, master, query) =
+        (filled.source.base.clone(), filled.source.master_key.clone(), filled.source.query_key.clone());
+    let run = |base: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sds"))
+            .args(["migrate", "--from", base, "--from-key", &master, "--to", &target.base])
+            .args(["--to-key", &master, "--query-key", &query])
+            .output()
+            .unwrap()
+    };
+    let output = std::thread::scope(|scope| {
+        let migration = scope.spawn(|| run(&source_base));
+        // Kill the source once the first data source has arrived.
+        let listing = format!("/REST/v1/data?$format=json&key={master}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while target.get(&listing).json_value()["d"]["DataSources"].as_array().map_or(0, Vec::len) == 0 {
+            assert!(std::time::Instant::now() < deadline, "nothing arrived at the target");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        filled.source.kill9();
+        migration.join().unwrap()
+    });
+    let table = stdout(&output);
+    assert!(!output.status.success(), "{table}");
+    assert_eq!(table.lines().count(), 6, "every data source has its row: {table}");
+    assert!(status_of(&table, "Zoo").starts_with("FAILED: the source:"), "{table}");
+
+    filled.source.restart();
+    let again = run(&filled.source.base);
+    let table = stdout(&again);
+    assert!(again.status.success(), "{table}\n{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(status_of(&table, "Zoo"), "migrated", "{table}");
+    assert!(table.contains("unchanged"), "what arrived before is not loaded again: {table}");
+    let zoo = table.lines().find(|line| line.starts_with("Zoo")).unwrap();
+    assert_eq!(zoo.split_whitespace().nth(3), Some("20000"), "{table}");
+}
