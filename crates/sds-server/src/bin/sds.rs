@@ -54,8 +54,9 @@ enum KeysCommand {
     Import {
         #[arg(long)]
         account: String,
-        /// The key value: 16 to 128 characters of A-Z, a-z, 0-9, '-', '_'.
-        #[arg(long)]
+        /// The key value: 16 to 128 characters of A-Z, a-z, 0-9, '-', '_'
+        /// (from the environment, it stays out of the shell history).
+        #[arg(long, env = "SDS_IMPORT_KEY", hide_env_values = true)]
         key: String,
         /// A note shown by `keys list`, e.g. where the key is used.
         #[arg(long)]

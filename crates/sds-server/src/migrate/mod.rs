@@ -33,7 +33,7 @@ pub struct MigrateArgs {
     pub from: String,
     /// A master key of the source account (the key that loaded its data
     /// sources: downloads need it).
-    #[arg(long, env = "SDS_MIGRATE_FROM_KEY")]
+    #[arg(long, env = "SDS_MIGRATE_FROM_KEY", hide_env_values = true)]
     pub from_key: String,
     /// The target `sds`, e.g. `http://127.0.0.1:8080`.
     #[arg(long)]
@@ -41,7 +41,7 @@ pub struct MigrateArgs {
     /// The key the data sources get as master key at the target. To keep
     /// application URLs unchanged, import the source key first
     /// (`sds keys import`) and give the same value here.
-    #[arg(long, env = "SDS_MIGRATE_TO_KEY")]
+    #[arg(long, env = "SDS_MIGRATE_TO_KEY", hide_env_values = true)]
     pub to_key: String,
     /// The query key the data sources get at the target (`queryKey=`):
     /// the source's query key, imported into the target account.

@@ -131,3 +131,17 @@ fn key_import_refuses_bad_values_and_values_already_registered() {
     let refused = server.get(&format!("/REST/v1/data?$format=json&key={long}"));
     assert_eq!(refused.status(), 401);
 }
+
+#[test]
+fn key_import_takes_the_value_from_the_environment() {
+    let server = TestServer::start();
+    let value = "FromTheEnvironment_0123456789";
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
+        .args(["keys", "import", "--account", "default", "--data-dir"])
+        .arg(server.data_dir())
+        .env("SDS_IMPORT_KEY", value)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(server.get(&format!("/REST/v1/data?key={value}")).status(), 200);
+}
