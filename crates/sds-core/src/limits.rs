@@ -1,4 +1,6 @@
-//! Account limits; defaults are the SDS Enterprise values.
+//! Account limits; defaults are the SDS Enterprise values. For the three
+//! account quotas (jobs in process, jobs a day, data sources) 0 means no
+//! limit.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,11 +10,11 @@ pub struct Limits {
     pub max_upload_bytes: u64,
     /// Most entities in one data source.
     pub max_entities_per_data_source: u64,
-    /// Most jobs of one account running at once.
+    /// Most jobs of one account running at once; 0: no limit.
     pub max_jobs_in_process: u32,
-    /// Most jobs of one account in a rolling 24 hours (downloads excepted).
+    /// Most jobs of one account in a rolling 24 hours (downloads excepted); 0: no limit.
     pub max_jobs_per_day: u32,
-    /// Most data sources of one account.
+    /// Most data sources of one account; 0: no limit.
     pub max_data_sources: u32,
     /// Most failed rows listed at a job's `failed` output (all are counted).
     pub max_failures_listed: u32,

@@ -57,15 +57,22 @@ pub struct ServeConfig {
         default_value = "http://dev.virtualearth.net/Branding/logo_powered_by.png"
     )]
     pub brand_logo_uri: String,
-    /// Most data sources of one account.
-    #[arg(long, env = "SDS_MAX_DATA_SOURCES", default_value_t = Limits::default().max_data_sources)]
-    pub max_data_sources: u32,
-    /// Most jobs of one account pending at once (downloads excepted).
-    #[arg(long, env = "SDS_MAX_JOBS_IN_PROCESS", default_value_t = Limits::default().max_jobs_in_process)]
-    pub max_jobs_in_process: u32,
-    /// Most jobs of one account in a rolling 24 hours (downloads excepted); 0 lifts the limit.
-    #[arg(long, env = "SDS_MAX_JOBS_PER_DAY", default_value_t = Limits::default().max_jobs_per_day)]
-    pub max_jobs_per_day: u32,
+    /// Most data sources of one account; 0 (the default) lifts the limit.
+    /// SDS Enterprise: 25.
+    #[arg(long, env = "SDS_MAX_DATA_SOURCES")]
+    pub max_data_sources: Option<u32>,
+    /// Most jobs of one account pending at once (downloads excepted); 0
+    /// lifts the limit. Default 10, as SDS.
+    #[arg(long, env = "SDS_MAX_JOBS_IN_PROCESS")]
+    pub max_jobs_in_process: Option<u32>,
+    /// Most jobs of one account in a rolling 24 hours (downloads excepted);
+    /// 0 (the default) lifts the limit. SDS Enterprise: 50.
+    #[arg(long, env = "SDS_MAX_JOBS_PER_DAY")]
+    pub max_jobs_per_day: Option<u32>,
+    /// Impose all of SDS Enterprise's account quotas (25 data sources, 50
+    /// jobs a day, 10 jobs in process); the three flags above override it.
+    #[arg(long, env = "SDS_SDS_QUOTAS", default_value_t = false)]
+    pub sds_quotas: bool,
     /// Days a staged version is kept unpublished before it is dropped.
     #[arg(long, env = "SDS_STAGED_RETENTION_DAYS", default_value_t = 30)]
     pub staged_retention_days: u32,
@@ -136,13 +143,17 @@ impl ServeConfig {
         config
     }
 
+    /// The account limits in force. A self-hosted server has no daily job
+    /// limit and no data-source limit unless `--sds-quotas` or the
+    /// per-quota flags ask for SDS's (README, "Settings").
     pub fn limits(&self) -> Limits {
+        let sds = Limits::default();
         Limits {
             max_upload_bytes: self.max_upload_bytes,
             max_entities_per_data_source: self.max_entities,
-            max_jobs_in_process: self.max_jobs_in_process,
-            max_jobs_per_day: self.max_jobs_per_day,
-            max_data_sources: self.max_data_sources,
+            max_jobs_in_process: self.max_jobs_in_process.unwrap_or(sds.max_jobs_in_process),
+            max_jobs_per_day: self.max_jobs_per_day.unwrap_or(if self.sds_quotas { sds.max_jobs_per_day } else { 0 }),
+            max_data_sources: self.max_data_sources.unwrap_or(if self.sds_quotas { sds.max_data_sources } else { 0 }),
             ..Limits::default()
         }
     }

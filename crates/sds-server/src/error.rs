@@ -28,6 +28,9 @@ pub enum ErrorKind {
     QuotaExceeded,
     /// A job quota: SDS answers 503.
     TooManyJobs,
+    /// An identifier the request asks for is held by something else (an
+    /// `accessId` adopted by a new data source): 409.
+    Conflict,
     Internal,
 }
 

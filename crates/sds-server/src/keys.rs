@@ -17,7 +17,35 @@ const HINT_CHARS: usize = 6;
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey(String);
 
+/// Why a key value cannot be imported (`sds keys import`).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyFormatError {
+    #[error("a key must be {IMPORT_MIN_CHARS} to {IMPORT_MAX_CHARS} characters long; this one has {0}")]
+    Length(usize),
+    #[error("a key may hold only the URL-safe characters A-Z, a-z, 0-9, '-' and '_'")]
+    Characters,
+}
+
+/// Shortest and longest key value `sds keys import` accepts. Bing Maps keys
+/// are 64 characters; 16 is the least that is still hard to guess.
+pub const IMPORT_MIN_CHARS: usize = 16;
+pub const IMPORT_MAX_CHARS: usize = 128;
+
 impl SecretKey {
+    /// An existing key value brought from elsewhere (a Bing Maps key), so
+    /// that URLs holding it keep working. It must be 16 to 128 characters
+    /// of `[A-Za-z0-9_-]`, which need no escaping in a URL.
+    pub fn import(value: &str) -> Result<SecretKey, KeyFormatError> {
+        let length = value.chars().count();
+        if !(IMPORT_MIN_CHARS..=IMPORT_MAX_CHARS).contains(&length) {
+            return Err(KeyFormatError::Length(length));
+        }
+        if !value.bytes().all(|byte| ALPHABET.contains(&byte)) {
+            return Err(KeyFormatError::Characters);
+        }
+        Ok(SecretKey(value.to_owned()))
+    }
+
     pub fn generate() -> SecretKey {
         let mut bytes = [0u8; KEY_CHARS];
         rand::thread_rng().fill_bytes(&mut bytes);
@@ -64,6 +92,16 @@ mod tests {
         assert!(key.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_ne!(key, SecretKey::generate());
         assert_eq!(format!("{key:?}"), "SecretKey(…)");
+    }
+
+    #[test]
+    fn imported_keys_must_be_16_to_128_url_safe_characters() {
+        assert!(SecretKey::import(&"a".repeat(16)).is_ok());
+        assert!(SecretKey::import(&"Z9_-".repeat(32)).is_ok());
+        assert_eq!(SecretKey::import(&"a".repeat(15)), Err(KeyFormatError::Length(15)));
+        assert_eq!(SecretKey::import(&"a".repeat(129)), Err(KeyFormatError::Length(129)));
+        assert_eq!(SecretKey::import("abcdefghijklmno+"), Err(KeyFormatError::Characters));
+        assert_eq!(SecretKey::import("abcdefghijklmnoé"), Err(KeyFormatError::Characters));
     }
 
     #[test]

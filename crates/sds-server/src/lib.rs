@@ -8,12 +8,14 @@
 //! which `wire::codes` maps to an HTTP status and `authenticationResultCode`
 //! in one table. Jobs run in [`jobs::JobEngine`], which knows nothing of HTTP.
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod data_dir;
 pub mod error;
 pub mod jobs;
 pub mod keys;
+pub mod migrate;
 pub mod query_cache;
 pub mod routes;
 pub mod server;

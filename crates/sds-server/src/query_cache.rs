@@ -226,6 +226,7 @@ mod tests {
             hint: "abc".into(),
             created: chrono::Utc::now(),
             revoked: None,
+            label: None,
         };
         cache.remember_key(key.clone());
         assert_eq!(cache.key(&[9; 32]), Some(key));

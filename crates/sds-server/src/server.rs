@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use sds_store::{SqliteStore, Store, StoreResult};
 use tokio::net::TcpListener;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -47,9 +48,22 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         // The span names the path only: query strings carry keys, which
         // must never reach a log.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_failure(log_failure),
+        )
+}
+
+/// Logs a failed response, except a 503: `sds` answers 503 only for a job
+/// quota, which is a refusal logged at info where it is decided
+/// (`routes::sources::quota_refusal`), not a server fault.
+fn log_failure(class: ServerErrorsFailureClass, latency: std::time::Duration, _span: &tracing::Span) {
+    if !matches!(class, ServerErrorsFailureClass::StatusCode(axum::http::StatusCode::SERVICE_UNAVAILABLE)) {
+        tracing::error!(classification = %class, ?latency, "response failed");
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -37,6 +37,8 @@ pub struct KeyRecord {
     pub created: DateTime<Utc>,
     /// When the key was revoked; a revoked key opens nothing.
     pub revoked: Option<DateTime<Utc>>,
+    /// Free text given at `sds keys import --label`, to tell keys apart.
+    pub label: Option<String>,
 }
 
 /// What revoking a key did to the data sources it administered.
@@ -120,6 +122,16 @@ pub trait Store: Send + Sync + 'static {
     /// Finds or creates an account by name.
     fn ensure_account(&self, name: &str) -> StoreResult<AccountId>;
     fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId>;
+    /// [`Store::add_key`] with a label, in one transaction. A hash some
+    /// key of any account already has is [`StoreError::Conflict`], whose
+    /// message names no account.
+    fn add_labelled_key(
+        &self,
+        account: AccountId,
+        hash: &KeyHash,
+        hint: &str,
+        label: Option<&str>,
+    ) -> StoreResult<KeyId>;
     fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>>;
     fn key(&self, id: KeyId) -> StoreResult<Option<KeyRecord>>;
     /// Revokes a key. With `replacement` (another active key of the same

@@ -189,6 +189,19 @@ fn accounts_and_keys_round_trip() {
     let keys: Vec<_> = accounts[1].keys.iter().map(|key| key.id).collect();
     assert_eq!(keys, [f.key, second]);
     assert_eq!(accounts[1].keys[0], record);
+    assert_eq!(record.label, None);
+}
+
+#[test]
+fn a_labelled_key_keeps_its_label_and_a_taken_hash_is_refused_whole() {
+    let f = fixture();
+    let other = f.store.ensure_account("Adatum").unwrap();
+    let id = f.store.add_labelled_key(other, &[8; 32], "lab", Some("web app")).unwrap();
+    assert_eq!(f.store.key(id).unwrap().unwrap().label.as_deref(), Some("web app"));
+    let taken = f.store.add_labelled_key(other, &[1; 32], "dup", Some("copy"));
+    assert!(matches!(taken, Err(StoreError::Conflict(ref message)) if !message.contains("Contoso")), "{taken:?}");
+    let labels: Vec<_> = f.store.accounts().unwrap().into_iter().flat_map(|a| a.keys).map(|k| k.label).collect();
+    assert_eq!(labels, [Some("web app".to_owned()), None], "Adatum, then Contoso; the refused import left nothing");
 }
 
 #[test]
@@ -500,7 +513,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 3);
+    assert_eq!(schema_version, 4);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

@@ -29,6 +29,10 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeConfig),
+    /// Copy every data source of an account from an SDS endpoint (Bing SDS
+    /// or another sds) into this one, keeping accessIds, so that
+    /// application URLs keep working with only their host changed.
+    Migrate(sds_server::migrate::MigrateArgs),
     /// Manage accounts and keys.
     Keys {
         #[command(subcommand)]
@@ -45,7 +49,23 @@ enum KeysCommand {
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
     },
-    /// List accounts and their keys (only hints: keys are stored hashed).
+    /// Register an existing key value (e.g. a Bing Maps key) for an account
+    /// (created if new), so that URLs holding it keep working.
+    Import {
+        #[arg(long)]
+        account: String,
+        /// The key value: 16 to 128 characters of A-Z, a-z, 0-9, '-', '_'
+        /// (from the environment, it stays out of the shell history).
+        #[arg(long, env = "SDS_IMPORT_KEY", hide_env_values = true)]
+        key: String,
+        /// A note shown by `keys list`, e.g. where the key is used.
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
+    /// List accounts and their keys (only hints: keys are stored hashed),
+    /// with the data sources each key is master or query key of.
     List {
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
@@ -69,9 +89,21 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: a log file stays greppable.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Serve(config) => run_server(config),
+        Command::Migrate(args) => {
+            let rows = sds_server::migrate::run(&args).map_err(anyhow::Error::msg)?;
+            print!("{}", sds_server::migrate::report::table(&rows));
+            let failed =
+                rows.iter().filter(|row| matches!(row.outcome, sds_server::migrate::Outcome::Failed(_))).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} data source(s) failed; run again to retry them", rows.len());
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
             let config = ServeConfig::with_data_dir(data_dir);
             if data_dir::require_store(&config).is_err() {
@@ -86,16 +118,15 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.expose());
             Ok(())
         }
+        Command::Keys { command: KeysCommand::Import { account, key, label, data_dir } } => {
+            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+            let id = sds_server::admin::import_key(store.as_ref(), &account, &key, label.as_deref())?;
+            println!("imported a key for account '{account}' (id {id})");
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::List { data_dir } } => {
             let store = open_existing_store(data_dir)?;
-            for account in store.accounts()? {
-                println!("account {} (created {})", account.name, account.created.to_rfc3339());
-                for key in account.keys {
-                    let revoked =
-                        key.revoked.map(|when| format!(", revoked {}", when.to_rfc3339())).unwrap_or_default();
-                    println!("  key {}… (id {}, created {}{revoked})", key.hint, key.id, key.created.to_rfc3339());
-                }
-            }
+            print!("{}", sds_server::admin::list_keys(store.as_ref())?);
             Ok(())
         }
         Command::Keys { command: KeysCommand::Revoke { id, transfer_to, data_dir } } => {

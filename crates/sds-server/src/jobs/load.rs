@@ -67,7 +67,10 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
     match result {
         Ok(version) => {
             let outcome = run.outcome(JobStatus::Completed, None);
-            let new_access_id = AccessId::generate();
+            // A new data source adopts the load's accessId when it gave one
+            // (checked unused when the job was created); an existing one
+            // keeps its own, which the route already matched.
+            let new_access_id = params.access_id.clone().unwrap_or_else(AccessId::generate);
             let commit = LoadCommit {
                 job_id: &job.id,
                 version_id: version,
@@ -83,7 +86,22 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 outcome: &outcome,
                 failures: &run.failures,
             };
-            let source = inner.committing(|| store.commit_load(&commit))?;
+            let source = match inner.committing(|| store.commit_load(&commit)) {
+                Ok(source) => source,
+                // Another data source took the adopted accessId while this
+                // job ran: abort cleanly instead of failing the job.
+                Err(StoreError::Conflict(_)) if params.access_id.is_some() => {
+                    let message = format!(
+                        "the accessId {new_access_id} was taken by another data source while the load ran; nothing was published"
+                    );
+                    tracing::info!(%message, "load aborted");
+                    store.finish_job(&job.id, &run.outcome(JobStatus::Aborted, Some(message)), &run.failures)?;
+                    store.discard_version(version)?;
+                    spool::discard(&spooled);
+                    return Ok(());
+                }
+                Err(error) => return Err(error.into()),
+            };
             tracing::info!(access_id = %source.access_id, entities = run.processed - run.failed, failed = run.failed, "load completed");
         }
         Err(LoadError::Abort(message)) => {

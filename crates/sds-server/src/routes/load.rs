@@ -9,7 +9,7 @@ use sds_core::data_source::check_data_source_name;
 use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
 use sds_store::KeyRecord;
 
-use super::sources::check_job_quota;
+use super::sources::{check_job_quota, quota_refusal};
 use super::RequestContext;
 use crate::auth::{authenticate, lookup_key};
 use crate::error::{ApiError, ErrorKind};
@@ -72,8 +72,19 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
             let access_id: AccessId = text.parse().map_err(|_| {
                 ApiError::bad_request(format!("the 'accessId' parameter '{text}' is not a 32-digit hexadecimal id"))
             })?;
-            if existing.as_ref().is_none_or(|source| source.access_id != access_id) {
-                return Err(ApiError::not_found(format!("no data source '{name}' with accessId {access_id} exists")));
+            match &existing {
+                Some(source) if source.access_id != access_id => {
+                    return Err(ApiError::not_found(format!(
+                        "no data source '{name}' with accessId {access_id} exists"
+                    )));
+                }
+                Some(_) => {}
+                None if operation.is_incremental() => {
+                    return Err(ApiError::not_found(format!(
+                        "no data source '{name}' with accessId {access_id} exists: an incremental load needs an existing data source"
+                    )));
+                }
+                None => check_access_id_free(state, &access_id).await?,
             }
             Some(access_id)
         }
@@ -146,7 +157,8 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
 }
 
 /// A name still being deleted cannot be loaded again (400), and a new data
-/// source needs a free slot in the account (SDS answers 403 at the limit).
+/// source needs a free slot in the account (SDS answers 403 at the limit;
+/// 0 lifts it).
 async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: bool) -> Result<(), ApiError> {
     let (account, lookup) = (key.account_id, name.to_owned());
     let (sources, newest_delete) = state
@@ -160,10 +172,27 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
         )));
     }
     let limit = state.config.limits().max_data_sources;
-    if is_new && sources as u64 >= u64::from(limit) {
-        return Err(ApiError::new(
+    if is_new && limit > 0 && sources as u64 >= u64::from(limit) {
+        return Err(quota_refusal(
             ErrorKind::QuotaExceeded,
-            format!("the account has {sources} data sources; the limit of data sources per account is {limit}"),
+            key,
+            format!(
+                "the account has {sources} data sources; the limit of data sources per account is {limit} (the server's --max-data-sources; 0 lifts it)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A new data source may adopt a given accessId (an extension, so that a
+/// data source moved from another SDS keeps its query URLs) when no data
+/// source uses it; otherwise 409. The job checks again when it commits.
+async fn check_access_id_free(state: &AppState, access_id: &AccessId) -> Result<(), ApiError> {
+    let lookup = access_id.clone();
+    if state.store_call(move |store| store.data_source_by_access_id(&lookup)).await?.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!("the accessId {access_id} is already used by another data source; a new data source can adopt only an unused accessId"),
         ));
     }
     Ok(())

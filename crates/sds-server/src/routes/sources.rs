@@ -52,31 +52,41 @@ pub async fn addressed_source(
 }
 
 /// The account's job quotas (downloads are exempt): jobs in process at
-/// once, and jobs in a rolling 24 hours (0 lifts that one). SDS answers 503.
+/// once, and jobs in a rolling 24 hours; 0 lifts either. SDS answers 503.
 pub async fn check_job_quota(state: &AppState, key: &KeyRecord) -> Result<(), ApiError> {
     let limits = state.config.limits();
     let account = key.account_id;
     let since = Utc::now() - Duration::hours(24);
     let counts = state.store_call(move |store| store.job_counts(account, since)).await?;
-    if counts.pending >= u64::from(limits.max_jobs_in_process) {
-        return Err(ApiError::new(
+    if limits.max_jobs_in_process > 0 && counts.pending >= u64::from(limits.max_jobs_in_process) {
+        return Err(quota_refusal(
             ErrorKind::TooManyJobs,
+            key,
             format!(
-                "the account has {} jobs in process; the limit of jobs in process at once is {}",
+                "the account has {} jobs in process; the limit of jobs in process at once is {} (the server's --max-jobs-in-process; 0 lifts it)",
                 counts.pending, limits.max_jobs_in_process
             ),
         ));
     }
     if limits.max_jobs_per_day > 0 && counts.created_since >= u64::from(limits.max_jobs_per_day) {
-        return Err(ApiError::new(
+        return Err(quota_refusal(
             ErrorKind::TooManyJobs,
+            key,
             format!(
-                "the account created {} jobs in the last 24 hours; the limit of jobs per 24 hours is {}",
+                "the account created {} jobs in the last 24 hours; the limit of jobs per 24 hours is {} (the server's --max-jobs-per-day; 0 lifts it)",
                 counts.created_since, limits.max_jobs_per_day
             ),
         ));
     }
     Ok(())
+}
+
+/// A quota refusal: an expected answer, not a server fault, so it is logged
+/// at info with the account and the reason (the trace layer skips these
+/// statuses, see `server::app`).
+pub fn quota_refusal(kind: ErrorKind, key: &KeyRecord, reason: String) -> ApiError {
+    tracing::info!(account = %key.account_name, %reason, "quota refusal");
+    ApiError::new(kind, reason)
 }
 
 /// Stores a new `Pending` job and wakes the engine.

@@ -19,6 +19,7 @@ pub fn http_status(kind: ErrorKind) -> StatusCode {
         ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorKind::QuotaExceeded => StatusCode::FORBIDDEN,
         ErrorKind::TooManyJobs => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -36,7 +37,8 @@ pub fn authentication_result_code(kind: ErrorKind) -> &'static str {
         | ErrorKind::PayloadTooLarge
         | ErrorKind::RequestTimeout
         | ErrorKind::QuotaExceeded
-        | ErrorKind::TooManyJobs => "ValidCredentials",
+        | ErrorKind::TooManyJobs
+        | ErrorKind::Conflict => "ValidCredentials",
         ErrorKind::UnknownResource | ErrorKind::MethodNotAllowed | ErrorKind::Internal => "None",
     }
 }
@@ -58,6 +60,7 @@ mod tests {
         assert_eq!(authentication_result_code(ErrorKind::CredentialsExpired), "CredentialsExpired");
         assert_eq!(http_status(ErrorKind::QuotaExceeded), StatusCode::FORBIDDEN);
         assert_eq!(http_status(ErrorKind::TooManyJobs), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(http_status(ErrorKind::Conflict), StatusCode::CONFLICT);
         assert_eq!(authentication_result_code(ErrorKind::NotFound), "ValidCredentials");
         assert_eq!(status_description(StatusCode::CREATED), "Created");
         assert_eq!(status_description(StatusCode::BAD_REQUEST), "Bad Request");

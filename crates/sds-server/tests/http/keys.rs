@@ -1,4 +1,5 @@
-//! Revoking keys with `sds keys revoke` while the server runs.
+//! Keys while the server runs: revoking with `sds keys revoke`, importing
+//! existing values with `sds keys import`, and `sds keys list`.
 
 use crate::common::server::{access_id_of, location, JsonBody, TestServer};
 use crate::fixtures::SHOPS_CSV;
@@ -60,4 +61,87 @@ fn revoking_needs_a_successor_of_the_same_account() {
     // Nothing was revoked.
     assert!(!server.keys_command(&["list"]).contains("revoked"));
     assert_eq!(server.get(&format!("/REST/v1/data?$format=json&key={}", server.master_key)).status(), 200);
+}
+
+fn keys_failure(server: &TestServer, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
+        .arg("keys")
+        .args(args)
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn an_imported_key_works_at_once_and_is_listed_with_its_label_and_data_sources() {
+    let server = TestServer::start_with(&["--auth-cache-seconds", "0"]);
+    let bing_master = "AqBingMasterKey0123456789_-abcdefghijklmnopqrstuvwxyzABCDEFGHIJK";
+    let bing_query = "QrBingQueryKey00123456789";
+    let said = server.keys_command(&["import", "--account", "contoso", "--key", bing_master, "--label", "web app"]);
+    assert!(said.contains("imported a key for account 'contoso'"), "{said}");
+    server.keys_command(&["import", "--account", "contoso", "--key", bing_query]);
+    // The imported value is the key: a load with it makes it the master key.
+    let url = format!(
+        "{}/Dataflows/LoadDataSource?dataSourceName=Shops&loadOperation=complete&input=csv&output=json&key={bing_master}&queryKey={bing_query}",
+        server.root
+    );
+    let created = server.client.post(url).body(SHOPS_CSV).send().unwrap();
+    assert_eq!(created.status(), 201);
+    let job = server.wait_job(&location(&created), bing_master);
+    assert_eq!(job["status"], "Completed", "{job}");
+    let access_id = access_id_of(&job);
+    let query = server.get(&format!("/REST/v1/data/{access_id}/Shops/Shops?$format=json&key={bing_query}"));
+    assert_eq!(query.status(), 200);
+
+    let listing = server.keys_command(&["list"]);
+    assert!(!listing.contains(bing_master) && !listing.contains(bing_query), "hints only: {listing}");
+    let master_line = format!("key {}… (id ", &bing_master[..6]);
+    let after_master = &listing[listing.find(&master_line).expect("the master key is listed")..];
+    let mut lines = after_master.lines();
+    assert!(lines.next().unwrap().ends_with(", label \"web app\")"), "{listing}");
+    assert_eq!(lines.next().unwrap().trim(), format!("master key of: Shops ({access_id})"), "{listing}");
+    let query_line = format!("key {}… (id ", &bing_query[..6]);
+    let after_query = &listing[listing.find(&query_line).expect("the query key is listed")..];
+    assert_eq!(after_query.lines().nth(1).unwrap().trim(), format!("query key of: Shops ({access_id})"), "{listing}");
+}
+
+#[test]
+fn key_import_refuses_bad_values_and_values_already_registered() {
+    let server = TestServer::start();
+    let short = keys_failure(&server, &["import", "--account", "contoso", "--key", "only15characters"[..15].as_ref()]);
+    assert!(short.contains("16 to 128 characters long; this one has 15"), "{short}");
+    let long = "k".repeat(129);
+    assert!(keys_failure(&server, &["import", "--account", "contoso", "--key", &long]).contains("this one has 129"));
+    let unsafe_chars = keys_failure(&server, &["import", "--account", "contoso", "--key", "abcdefgh/ijklmnop"]);
+    assert!(unsafe_chars.contains("URL-safe"), "{unsafe_chars}");
+    // The default account's master key, imported into another account: the
+    // refusal does not tell which account has it.
+    let taken = keys_failure(&server, &["import", "--account", "contoso", "--key", &server.master_key]);
+    assert!(taken.contains("already registered"), "{taken}");
+    assert!(!taken.contains("default"), "names no account: {taken}");
+    server.keys_command(&["import", "--account", "contoso", "--key", "ContosoKey_0123456789"]);
+    let again = keys_failure(&server, &["import", "--account", "contoso", "--key", "ContosoKey_0123456789"]);
+    assert!(again.contains("already registered"), "{again}");
+    // None of the refused values became a key.
+    let listing = server.keys_command(&["list"]);
+    assert_eq!(listing.matches("  key ").count(), 3, "{listing}");
+    let refused = server.get(&format!("/REST/v1/data?$format=json&key={long}"));
+    assert_eq!(refused.status(), 401);
+}
+
+#[test]
+fn key_import_takes_the_value_from_the_environment() {
+    let server = TestServer::start();
+    let value = "FromTheEnvironment_0123456789";
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
+        .args(["keys", "import", "--account", "default", "--data-dir"])
+        .arg(server.data_dir())
+        .env("SDS_IMPORT_KEY", value)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(server.get(&format!("/REST/v1/data?key={value}")).status(), 200);
 }

@@ -370,7 +370,8 @@ fn jobs_in_process_quota() {
     assert_eq!(server.load("Big", "complete", "csv", many_shops_csv(100_000), "").status(), 201);
     let second = server.load("Small", "complete", "pipe", SHOPS_PIPE, "");
     assert_eq!(second.status(), 503);
-    assert!(second.json_value()["errorDetails"].to_string().contains("jobs in process at once is 1"));
+    let details = second.json_value()["errorDetails"].to_string();
+    assert!(details.contains("jobs in process at once is 1 (the server's --max-jobs-in-process"), "{details}");
     wait_for_list_idle(&server);
     assert_eq!(server.load("Small", "complete", "pipe", SHOPS_PIPE, "").status(), 201);
 }

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access_ids;
 mod bad_input;
 mod bounds;
 mod conformance_rows;
@@ -20,10 +21,12 @@ mod keys;
 mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
+mod migrate;
 mod projected_shapefiles;
 mod query;
 mod query_findings;
 mod query_golden;
+mod quotas;
 mod serving;
 mod toolkit;
 mod toolkit_query;

@@ -7,7 +7,7 @@ use sds_core::{AccountId, KeyId};
 use super::codec::{instant_at, nanos};
 use crate::{AccountRecord, KeyHash, KeyRecord, Revocation, StoreError, StoreResult};
 
-const KEY_COLUMNS: &str = "k.id, k.account_id, a.name AS account_name, k.hash, k.hint, k.created, k.revoked
+const KEY_COLUMNS: &str = "k.id, k.account_id, a.name AS account_name, k.hash, k.hint, k.created, k.revoked, k.label
      FROM keys k JOIN accounts a ON a.id = k.account_id";
 
 pub(super) fn ensure_account(connection: &Connection, name: &str) -> StoreResult<AccountId> {
@@ -33,6 +33,11 @@ pub(super) fn add_key(connection: &Connection, account: AccountId, hash: &KeyHas
         Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict("this key is already registered".into())),
         Err(error) => Err(error.into()),
     }
+}
+
+pub(super) fn set_label(connection: &Connection, id: KeyId, label: Option<&str>) -> StoreResult<()> {
+    connection.prepare_cached("UPDATE keys SET label = ?2 WHERE id = ?1")?.execute(params![id.0, label])?;
+    Ok(())
 }
 
 pub(super) fn key_by_hash(connection: &Connection, hash: &KeyHash) -> StoreResult<Option<KeyRecord>> {
@@ -127,6 +132,7 @@ fn key_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
             Some(_) => Some(instant_at(row, "revoked")?),
             None => None,
         },
+        label: row.get("label")?,
     })
 }
 

@@ -220,6 +220,11 @@ const MIGRATIONS: &[&str] = &[
         COALESCE((SELECT MAX(CAST(json_extract(params, '$.Download.version_id') AS INTEGER)) FROM jobs
                   WHERE kind = 'DataSourceDownload'), 0));
     "#,
+    // 4: key labels: a free text that `sds keys import --label` sets, shown by
+    // `sds keys list` (NULL for keys without one).
+    r#"
+    ALTER TABLE keys ADD COLUMN label TEXT;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

@@ -191,6 +191,20 @@ impl Store for SqliteStore {
         self.write(Durability::Full, |tx| accounts::add_key(tx, account, hash, hint))
     }
 
+    fn add_labelled_key(
+        &self,
+        account: AccountId,
+        hash: &KeyHash,
+        hint: &str,
+        label: Option<&str>,
+    ) -> StoreResult<KeyId> {
+        self.write(Durability::Full, |tx| {
+            let id = accounts::add_key(tx, account, hash, hint)?;
+            accounts::set_label(tx, id, label)?;
+            Ok(id)
+        })
+    }
+
     fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>> {
         self.read(|tx| accounts::key_by_hash(tx, hash))
     }

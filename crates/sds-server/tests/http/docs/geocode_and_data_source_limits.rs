@@ -1,5 +1,6 @@
-//! `SDS/geocode-and-data-source-limits.md`: the Enterprise account limits
-//! are `sds`'s defaults — a 26th data source is refused (403, as the load
+//! `SDS/geocode-and-data-source-limits.md`: the Enterprise account limits,
+//! imposed with `--sds-quotas` (a self-hosted server has no data-source
+//! limit by default) — a 26th data source is refused (403, as the load
 //! page says of an account that already has 25), and a job is "in
 //! process" until it is Completed or Aborted.
 
@@ -9,7 +10,7 @@ const SHOPS: &str = "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String
 
 #[test]
 fn docs_geocode_and_data_source_limits_25_data_sources() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(&["--sds-quotas"]);
     for n in 1..=25 {
         let job = server.load_and_wait(&format!("Source{n}"), "complete", "csv", SHOPS);
         assert_eq!(job["status"], "Completed", "data source {n}: {job}");
