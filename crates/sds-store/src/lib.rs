@@ -146,6 +146,9 @@ pub trait Store: Send + Sync + 'static {
     /// By account and name; names match case-insensitively.
     fn data_source_by_name(&self, account: AccountId, name: &str) -> StoreResult<Option<DataSource>>;
     fn data_source_by_access_id(&self, access_id: &AccessId) -> StoreResult<Option<DataSource>>;
+    /// The account whose deleted data source held `access_id`, if one did:
+    /// such an id is never adopted by another account's new data source.
+    fn access_id_retired_by(&self, access_id: &AccessId) -> StoreResult<Option<AccountId>>;
     fn version(&self, id: VersionId) -> StoreResult<Option<Version>>;
     /// The version of a data source that a given job produced, if still kept.
     fn version_by_job(&self, data_source: &AccessId, job: &JobId) -> StoreResult<Option<Version>>;

@@ -513,7 +513,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 4);
+    assert_eq!(schema_version, 5);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

@@ -84,7 +84,7 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
                         "no data source '{name}' with accessId {access_id} exists: an incremental load needs an existing data source"
                     )));
                 }
-                None => check_access_id_free(state, &access_id).await?,
+                None => check_access_id_free(state, &key, &access_id).await?,
             }
             Some(access_id)
         }
@@ -186,13 +186,24 @@ async fn check_name_free(state: &AppState, key: &KeyRecord, name: &str, is_new: 
 
 /// A new data source may adopt a given accessId (an extension, so that a
 /// data source moved from another SDS keeps its query URLs) when no data
-/// source uses it; otherwise 409. The job checks again when it commits.
-async fn check_access_id_free(state: &AppState, access_id: &AccessId) -> Result<(), ApiError> {
+/// source uses it and no other account's deleted data source held it
+/// (accessIds never move between accounts); otherwise 409. The job checks
+/// again when it commits.
+async fn check_access_id_free(state: &AppState, key: &KeyRecord, access_id: &AccessId) -> Result<(), ApiError> {
     let lookup = access_id.clone();
-    if state.store_call(move |store| store.data_source_by_access_id(&lookup)).await?.is_some() {
+    let (live, retired_by) = state
+        .store_call(move |store| Ok((store.data_source_by_access_id(&lookup)?, store.access_id_retired_by(&lookup)?)))
+        .await?;
+    if live.is_some() {
         return Err(ApiError::new(
             ErrorKind::Conflict,
             format!("the accessId {access_id} is already used by another data source; a new data source can adopt only an unused accessId"),
+        ));
+    }
+    if retired_by.is_some_and(|account| account != key.account_id) {
+        return Err(ApiError::new(
+            ErrorKind::Conflict,
+            format!("the accessId {access_id} belonged to a deleted data source of another account; accessIds never move between accounts"),
         ));
     }
     Ok(())

@@ -95,3 +95,39 @@ fn access_id_held_by_another_data_source_is_refused() {
     assert!(malformed.json_value()["errorDetails"].to_string().contains("32-digit hexadecimal"));
     assert_eq!(job_count(&server), before);
 }
+
+/// Deleting a data source retires its accessId for every other account:
+/// an application's old URLs, with its old key, never reach another
+/// account's data (issue 10: identifiers are never reused across tenants).
+/// The account that held it may adopt it again (delete, then migrate anew).
+#[test]
+fn access_id_of_a_deleted_data_source_never_moves_to_another_account() {
+    let server = TestServer::start();
+    let response = server.load("Shops", "complete", "csv", SHOPS_CSV, &format!("&accessId={ADOPTED}"));
+    let job = server.wait_job(&location(&response), &server.master_key);
+    let adopted = access_id_of(&job);
+    let delete = server.client.delete(format!("{}/data/{adopted}/Shops?key={}", server.root, server.master_key));
+    assert_eq!(delete.send().unwrap().status(), 202);
+    let gone = || server.get(&format!("/REST/v1/data/{adopted}/Shops?output=json&key={}", server.master_key));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while gone().status() != 404 {
+        assert!(std::time::Instant::now() < deadline, "the delete never completed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let stranger = server.create_key("adatum");
+    let url = format!(
+        "{}/Dataflows/LoadDataSource?dataSourceName=Shops&loadOperation=complete&input=csv&output=json&accessId={adopted}&key={stranger}",
+        server.root
+    );
+    let response = server.client.post(url).body(SHOPS_CSV).send().unwrap();
+    assert_eq!(response.status(), 409);
+    let details = response.json_value()["errorDetails"].to_string();
+    assert!(details.contains("never move between accounts"), "{details}");
+
+    let again = server.load("Shops", "complete", "csv", SHOPS_CSV, &format!("&accessId={adopted}"));
+    assert_eq!(again.status(), 201, "the account that held the id may adopt it again");
+    let job = server.wait_job(&location(&again), &server.master_key);
+    assert_eq!(job["status"], "Completed", "{job}");
+    assert_eq!(access_id_of(&job), adopted);
+}

@@ -30,6 +30,15 @@ pub(super) fn by_access_id(connection: &Connection, access_id: &AccessId) -> Sto
     Ok(found)
 }
 
+/// The account whose deleted data source held `access_id`, if any.
+pub(super) fn retired_by(connection: &Connection, access_id: &AccessId) -> StoreResult<Option<AccountId>> {
+    let found = connection
+        .prepare_cached("SELECT account_id FROM retired_access_ids WHERE access_id = ?1")?
+        .query_row([access_id.as_str()], |row| row.get::<_, i64>(0))
+        .optional()?;
+    Ok(found.map(AccountId))
+}
+
 /// See [`crate::Store::commit_load`]. The data source's `updated` (and
 /// `created`, when new) is the job's completion instant, so the job and the
 /// data source agree on when the load happened.
@@ -113,6 +122,12 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
 }
 
 fn create(connection: &Connection, commit: &LoadCommit<'_>, now: i64) -> StoreResult<DataSource> {
+    if retired_by(connection, commit.new_access_id)?.is_some_and(|holder| holder != commit.account_id) {
+        return Err(StoreError::Conflict(format!(
+            "access id {} was held by a data source of another account",
+            commit.new_access_id
+        )));
+    }
     let inserted = connection
         .prepare_cached(
             "INSERT INTO data_sources (access_id, account_id, name, name_key, description, master_key_id,

@@ -58,6 +58,12 @@ pub(super) fn commit_change(
             for version in versions::versions_of(connection, data_source)? {
                 versions::drop_version(connection, version.id)?;
             }
+            connection
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO retired_access_ids (access_id, account_id)
+                     SELECT access_id, account_id FROM data_sources WHERE id = ?1",
+                )?
+                .execute([data_source.0])?;
             connection.prepare_cached("DELETE FROM data_sources WHERE id = ?1")?.execute([data_source.0])?;
         }
     }

@@ -225,6 +225,16 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE keys ADD COLUMN label TEXT;
     "#,
+    // 5: the accessIds of deleted data sources and the account that held
+    // them. A new data source may adopt a given accessId (`sds migrate`),
+    // but never one another account held: an application's old URLs,
+    // with its old key, must never reach another account's data.
+    r#"
+    CREATE TABLE retired_access_ids (
+        access_id  TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id)
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema.

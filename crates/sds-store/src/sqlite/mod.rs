@@ -229,6 +229,10 @@ impl Store for SqliteStore {
         self.read(|tx| data_sources::by_access_id(tx, access_id))
     }
 
+    fn access_id_retired_by(&self, access_id: &AccessId) -> StoreResult<Option<AccountId>> {
+        self.read(|tx| data_sources::retired_by(tx, access_id))
+    }
+
     fn version(&self, id: VersionId) -> StoreResult<Option<Version>> {
         self.read(|tx| versions::version(tx, id))
     }
