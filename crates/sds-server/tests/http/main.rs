@@ -27,3 +27,4 @@ mod query_golden;
 mod serving;
 mod toolkit;
 mod toolkit_query;
+mod tryout;
