@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::common::dataset;
-use crate::common::server::{access_id_of, TestServer};
+use crate::common::server::{access_id_of, JsonBody, TestServer};
 
 fn ids(server: &TestServer, job: &Value, name: &str) -> Vec<String> {
     dataset::parse(&server.download(&access_id_of(job), name)).by_id().into_keys().collect()
@@ -58,5 +58,50 @@ fn tryout_f2_geojson_incremental_load_deletes_by_delete_entity() {
     let job = server.load_and_wait("Stops", "incremental", "geojson", incremental);
     assert_eq!(job["status"], "Completed", "{job}");
     assert_eq!(ids(&server, &job, "Stops"), ["b", "c"]);
+}
+
+/// An XML DataSet upload of one `Shops` entity `s1` whose `Note` is `note`
+/// (already escaped) and whose `Score` is `score`.
+fn shops_xml(note: &str, score: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ShopData>
+  <xs:schema id="ShopSet" xmlns="" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:msdata="urn:schemas-microsoft-com:xml-msdata">
+    <xs:element name="ShopSet" msdata:IsDataSet="true">
+      <xs:complexType><xs:choice minOccurs="0" maxOccurs="unbounded">
+        <xs:element name="Shops"><xs:complexType><xs:sequence>
+          <xs:element name="EntityID" type="xs:string" />
+          <xs:element name="Note" type="xs:string" minOccurs="0" />
+          <xs:element name="Score" type="xs:double" minOccurs="0" />
+          <xs:element name="Latitude" type="xs:double" minOccurs="0" />
+          <xs:element name="Longitude" type="xs:double" minOccurs="0" />
+        </xs:sequence></xs:complexType></xs:element>
+      </xs:choice></xs:complexType>
+      <xs:unique name="Constraint1" msdata:PrimaryKey="true"><xs:selector xpath=".//Shops" /><xs:field xpath="EntityID" /></xs:unique>
+    </xs:element>
+  </xs:schema>
+  <Shops><EntityID>s1</EntityID><Note>{note}</Note><Score>{score}</Score><Latitude>1</Latitude><Longitude>2</Longitude></Shops>
+  <Shops><EntityID>s2</EntityID><Note>plain</Note><Score>1.5</Score><Latitude>1</Latitude><Longitude>2</Longitude></Shops>
+</ShopData>
+"#
+    )
+}
+
+/// F4: a CR (and TAB, LF) in a string value comes back from Atom as a
+/// character reference, so a parser reads the value byte-exact.
+#[test]
+fn tryout_f4_atom_keeps_carriage_returns() {
+    let server = TestServer::start();
+    let job = server.load_and_wait("Shops", "complete", "xml", shops_xml("a&#13;&#10;b&#13;c\td", "2"));
+    assert_eq!(job["status"], "Completed", "{job}");
+    let base = format!("/REST/v1/data/{}/Shops/Shops", access_id_of(&job));
+    let key = &server.master_key;
+    let json: Value = server.get(&format!("{base}('s1')?$format=json&key={key}")).json_value();
+    assert_eq!(json["d"]["Note"], "a\r\nb\rc\td");
+    for path in [format!("{base}('s1')?key={key}"), format!("{base}?$filter=EntityID eq 's1'&key={key}")] {
+        let atom = server.get(&path).text().unwrap();
+        assert!(atom.contains("<d:Note>a&#13;&#10;b&#13;c&#9;d</d:Note>"), "{atom}");
+        assert!(!atom.contains('\r'), "{atom:?}");
+    }
 }
 
