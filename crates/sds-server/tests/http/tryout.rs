@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::common::dataset;
-use crate::common::server::{access_id_of, JsonBody, TestServer};
+use crate::common::server::{access_id_of, link, JsonBody, TestServer};
 
 fn ids(server: &TestServer, job: &Value, name: &str) -> Vec<String> {
     dataset::parse(&server.download(&access_id_of(job), name)).by_id().into_keys().collect()
@@ -105,3 +105,27 @@ fn tryout_f4_atom_keeps_carriage_returns() {
     }
 }
 
+/// F6: a non-finite Edm.Double, however spelled, fails its row with a
+/// reason naming the value and the property; the finite rows load.
+#[test]
+fn tryout_f6_non_finite_doubles_fail_their_rows() {
+    let server = TestServer::start();
+    let csv = "Bing Spatial Data Services, 1.0, Shops\n\
+EntityID(Edm.String,primaryKey),Score(Edm.Double),Latitude(Edm.Double),Longitude(Edm.Double)\n\
+nan,NaN,1,2\ninf,INF,1,2\nminus,-INF,1,2\nhuge,1e309,1,2\nword,Infinity,1,2\nfine,1.5,1,2\n";
+    let job = server.load_and_wait("Shops", "complete", "csv", csv);
+    assert_eq!(job["status"], "Completed", "{job}");
+    assert_eq!(job["failedEntityCount"], 5, "{job}");
+    let failed =
+        server.get(&format!("{}?key={}", link(&job, "output", Some("failed")), server.master_key)).text().unwrap();
+    for value in ["NaN", "INF", "-INF", "1e309"] {
+        let reason = format!("property 'Score': '{value}' is not a finite Edm.Double");
+        assert!(failed.contains(&reason), "{reason} in {failed}");
+    }
+    assert!(failed.contains("property 'Score': 'Infinity' is not a valid Edm.Double"), "{failed}");
+    assert_eq!(ids(&server, &job, "Shops"), ["fine"]);
+
+    let job = server.load_and_wait("Xml", "complete", "xml", shops_xml("n", "NaN"));
+    assert_eq!(job["failedEntityCount"], 1, "{job}");
+    assert_eq!(ids(&server, &job, "Xml"), ["s2"]);
+}
