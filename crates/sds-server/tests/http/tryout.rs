@@ -129,3 +129,36 @@ nan,NaN,1,2\ninf,INF,1,2\nminus,-INF,1,2\nhuge,1e309,1,2\nword,Infinity,1,2\nfin
     assert_eq!(job["failedEntityCount"], 1, "{job}");
     assert_eq!(ids(&server, &job, "Xml"), ["s2"]);
 }
+
+/// F7: an incremental or incrementalStaging load onto a data source that
+/// has only a staged version is refused at submit with a 400 naming the
+/// reason; the staged version is untouched and, once published, accepts it.
+#[test]
+fn tryout_f7_incremental_onto_a_staged_only_source_is_refused_at_submit() {
+    let server = TestServer::start();
+    let csv = "Bing Spatial Data Services, 1.0, Shops\n\
+EntityID(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\n\
+a,1,2\n";
+    let staged = server.load_and_wait("Shops", "completeStaging", "csv", csv);
+    assert_eq!(staged["status"], "Completed", "{staged}");
+    let more = csv.replace("a,1,2", "b,1,2");
+    for operation in ["incremental", "incrementalStaging"] {
+        let response = server.load("Shops", operation, "csv", more.clone(), "");
+        assert_eq!(response.status(), 400, "{operation}");
+        let body: Value = response.json_value();
+        assert!(
+            body["errorDetails"].to_string().contains("data source 'Shops' has no published version"),
+            "{operation}: {body}"
+        );
+    }
+
+    let access_id = access_id_of(&staged);
+    let response =
+        server.get(&format!("/REST/v1/data/{access_id}/Shops/$commit?output=json&key={}", server.master_key));
+    assert_eq!(response.status(), 202, "publish");
+    let published = server.wait_job(&crate::common::server::location(&response), &server.master_key);
+    assert_eq!(published["status"], "Completed", "{published}");
+    let job = server.load_and_wait("Shops", "incremental", "csv", more);
+    assert_eq!(job["status"], "Completed", "{job}");
+    assert_eq!(ids(&server, &job, "Shops"), ["a", "b"]);
+}
