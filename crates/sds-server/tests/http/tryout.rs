@@ -162,3 +162,25 @@ a,1,2\n";
     assert_eq!(job["status"], "Completed", "{job}");
     assert_eq!(ids(&server, &job, "Shops"), ["a", "b"]);
 }
+
+fn utf16le(text: &str, bom: bool) -> Vec<u8> {
+    let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+    units.flat_map(u16::to_le_bytes).collect()
+}
+
+/// F8: a UTF-16 upload (XML with or without a BOM, CSV with one) aborts
+/// saying it is UTF-16, as Latin-1 input gets a clear message.
+#[test]
+fn tryout_f8_utf16_uploads_are_named_as_such() {
+    let server = TestServer::start();
+    let xml = shops_xml("n", "1").replace("encoding=\"UTF-8\"", "encoding=\"utf-16\"");
+    let csv = "Bing Spatial Data Services, 1.0, Shops\r\n\
+EntityID(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\r\na,1,2\r\n";
+    for (input, body) in [("xml", utf16le(&xml, true)), ("xml", utf16le(&xml, false)), ("csv", utf16le(csv, true))] {
+        let job = server.load_and_wait("Shops", "complete", input, body);
+        assert_eq!(job["status"], "Aborted", "{job}");
+        assert_eq!(job["errorMessage"], "the document is UTF-16; SDS accepts UTF-8 only", "{input}: {job}");
+    }
+    let job = server.load_and_wait("Shops", "complete", "csv", csv);
+    assert_eq!(job["status"], "Completed", "{job}");
+}
