@@ -48,6 +48,28 @@ impl VersionState {
     }
 }
 
+/// Why an incremental load has nothing to apply to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "data source '{name}' has no published version: an incremental load (incremental or incrementalStaging) \
+     applies to the published data; publish the staged version first, or load it with complete or completeStaging"
+)]
+pub struct NoPublishedVersion {
+    pub name: String,
+}
+
+impl DataSource {
+    /// The version an incremental load (`incremental` or
+    /// `incrementalStaging`) starts from: the published one. The load page
+    /// defines `incremental` as editing "an existing data source" and
+    /// `incrementalStaging` as the same operation with the result staged, so
+    /// both build on the published data; a data source that has only a
+    /// staged version (after `completeStaging`) has none to edit.
+    pub fn incremental_base(&self) -> Result<VersionId, NoPublishedVersion> {
+        self.published_version.ok_or_else(|| NoPublishedVersion { name: self.name.clone() })
+    }
+}
+
 /// One version of a data source, named by the job that produced it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Version {
@@ -96,5 +118,28 @@ mod tests {
         assert!(check_data_source_name("has space").is_err());
         assert!(check_data_source_name("a/b").is_err());
         assert!(check_data_source_name(&"n".repeat(51)).is_err());
+    }
+
+    /// Tryout F7: an incremental load onto a staged-only data source has
+    /// no base, and the reason says so.
+    #[test]
+    fn tryout_f7_incremental_base_is_the_published_version() {
+        let mut source = DataSource {
+            id: DataSourceId(1),
+            access_id: AccessId::generate(),
+            account_id: AccountId(1),
+            name: "Shops".into(),
+            description: None,
+            master_key: KeyId(1),
+            query_key: None,
+            is_public: false,
+            published_version: None,
+            created: Utc::now(),
+            updated: Utc::now(),
+        };
+        let error = source.incremental_base().unwrap_err();
+        assert!(error.to_string().starts_with("data source 'Shops' has no published version"), "{error}");
+        source.published_version = Some(VersionId(7));
+        assert_eq!(source.incremental_base(), Ok(VersionId(7)));
     }
 }

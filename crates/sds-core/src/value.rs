@@ -110,6 +110,8 @@ pub enum ValueError {
     Geography(String),
     #[error("the text contains U+{code:04X}, a control character that XML cannot carry")]
     NotXmlCharacter { code: u32 },
+    #[error("'{text}' is not a finite Edm.Double (NaN and infinities are not accepted)")]
+    NotFinite { text: String },
 }
 
 /// Refuses the characters XML 1.0 (§2.2 `Char`) excludes: C0 controls
@@ -139,6 +141,10 @@ impl Value {
     /// query-by-ID example returns such a value as `""`, never null); for
     /// every other type, empty text (after trimming) is null. Text with a
     /// character XML 1.0 cannot carry is refused (see [`check_xml_chars`]).
+    /// An Edm.Double must be finite: `NaN`, `INF`, `-INF` (XSD's spellings)
+    /// and numbers beyond ±1.8e308 (`1e309`) are refused with
+    /// [`ValueError::NotFinite`]. JSON cannot carry them, SDS documented none,
+    /// and a stored NaN would answer `null` in JSON yet never match `eq null`.
     pub fn parse(edm_type: EdmType, text: &str) -> Result<Value, ValueError> {
         let malformed = || ValueError::Malformed { edm_type, text: excerpt(text) };
         if edm_type == EdmType::String {
@@ -156,7 +162,11 @@ impl Value {
         match edm_type {
             EdmType::String => unreachable!("handled above"),
             EdmType::Int64 => trimmed.parse::<i64>().map(Value::Int64).map_err(|_| malformed()),
-            EdmType::Double => parse_double(trimmed).map(Value::Double).ok_or_else(malformed),
+            EdmType::Double => match parse_double(trimmed) {
+                Some(number) if number.is_finite() => Ok(Value::Double(number)),
+                Some(_) => Err(ValueError::NotFinite { text: excerpt(trimmed) }),
+                None => Err(malformed()),
+            },
             EdmType::Boolean => parse_boolean(trimmed).map(Value::Boolean).ok_or_else(malformed),
             EdmType::DateTime => Timestamp::parse(trimmed).map(Value::DateTime).ok_or_else(malformed),
             EdmType::Geography => Geography::parse(trimmed)
@@ -301,6 +311,19 @@ mod tests {
         assert_eq!(Value::parse(EdmType::Double, "-1.5e3").unwrap(), Value::Double(-1500.0));
         assert!(Value::parse(EdmType::Double, "1,000.5").is_err());
         assert!(Value::parse(EdmType::Double, "abc").is_err());
+    }
+
+    /// Tryout F6: one rule for non-finite doubles, whatever their spelling.
+    #[test]
+    fn tryout_f6_non_finite_doubles_are_refused() {
+        for text in ["NaN", "INF", "+INF", "-INF", "1e309", "-1e309", "1,5e400"] {
+            assert_eq!(Value::parse(EdmType::Double, text), Err(ValueError::NotFinite { text: text.into() }), "{text}");
+        }
+        for text in ["Infinity", "-Infinity", "inf", "nan"] {
+            assert!(matches!(Value::parse(EdmType::Double, text), Err(ValueError::Malformed { .. })), "{text}");
+        }
+        assert_eq!(Value::parse(EdmType::Double, "1.7976931348623157e308").unwrap(), Value::Double(f64::MAX));
+        assert_eq!(Value::parse(EdmType::Double, "1e-400").unwrap(), Value::Double(0.0));
         assert_eq!(Value::parse(EdmType::Int64, " 42 ").unwrap(), Value::Int64(42));
         assert!(Value::parse(EdmType::Int64, "4.2").is_err());
         assert!(Value::parse(EdmType::Int64, "99999999999999999999").is_err());

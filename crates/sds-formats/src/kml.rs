@@ -96,7 +96,7 @@ impl KmlReader {
             let mut problem = placemark.problem;
             match placemark.geometry {
                 Some(geometry) => cells[geometry_index] = Some(geometry.to_wkt()),
-                None if problem.is_none() => {
+                None if problem.is_none() && !names::is_deletion(&self.schema, &cells) => {
                     problem =
                         Some("the Placemark has no geometry (Point, LineString, Polygon or MultiGeometry)".to_owned())
                 }

@@ -111,7 +111,12 @@ pub(crate) fn check_value_count(entity: &sds_core::Entity, properties: usize) ->
 }
 
 /// Opens a reader for a format; reads up to and including the schema.
+///
+/// Errors: [`FormatError::Document`] "the document is UTF-16; SDS accepts
+/// UTF-8 only" for UTF-16 input (see [`refuse_utf16`]), otherwise the
+/// format reader's own errors.
 pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Result<Box<dyn RecordReader>, FormatError> {
+    let input = refuse_utf16(input, format == InputFormat::Xml)?;
     match format {
         InputFormat::Xml => Ok(Box::new(xml_dataset::DataSetReader::new(input)?)),
         InputFormat::Csv => Ok(Box::new(text::TextReader::new(input, text::Delimiter::Comma)?)),
@@ -122,6 +127,27 @@ pub fn open_reader(format: InputFormat, input: Box<dyn BufRead + Send>) -> Resul
         InputFormat::Shp => Err(FormatError::Unsupported("shp")),
         InputFormat::GeoJson => Err(FormatError::Unsupported("geojson")),
     }
+}
+
+/// Refuses UTF-16 input with a clear reason instead of the parse error its
+/// NUL bytes would cause: SDS accepts UTF-8 only (the load page; the schema
+/// page's samples declare `encoding="UTF-8"`). UTF-16 is recognised by its
+/// byte order mark (`FF FE`, `FE FF`) and, for XML, which must start with
+/// `<` (XML 1.0 §4.3.3, Appendix F), by a `<` paired with a NUL byte. The
+/// bytes peeked at are handed on, so the returned input is whole.
+pub fn refuse_utf16(mut input: Box<dyn BufRead + Send>, is_xml: bool) -> Result<Box<dyn BufRead + Send>, FormatError> {
+    use std::io::Read;
+    let mut prefix = Vec::with_capacity(2);
+    input.by_ref().take(2).read_to_end(&mut prefix)?;
+    let utf16 = match prefix.as_slice() {
+        [0xFF, 0xFE] | [0xFE, 0xFF] => true,
+        [b'<', 0] | [0, b'<'] => is_xml,
+        _ => false,
+    };
+    if utf16 {
+        return Err(FormatError::Document("the document is UTF-16; SDS accepts UTF-8 only".into()));
+    }
+    Ok(Box::new(std::io::Cursor::new(prefix).chain(input)))
 }
 
 /// The per-file limits SDS documents for KML and shapefile uploads
@@ -222,6 +248,39 @@ mod tests {
             open_reader(InputFormat::GeoJson, Box::new(std::io::Cursor::new(Vec::new()))),
             Err(FormatError::Unsupported("geojson"))
         ));
+    }
+
+    fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+        for unit in units {
+            bytes.extend(if big_endian { unit.to_be_bytes() } else { unit.to_le_bytes() });
+        }
+        bytes
+    }
+
+    /// Tryout F8: UTF-16 input is refused as UTF-16, for XML with or
+    /// without a BOM and for text with one; UTF-8 input reads unchanged.
+    #[test]
+    fn tryout_f8_utf16_input_is_named() {
+        let xml = r#"<?xml version="1.0" encoding="utf-16"?><Root/>"#;
+        let csv = "Bing Spatial Data Services, 1.0, T\nId(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\n1,2,3\n";
+        let mut cases = Vec::new();
+        for big_endian in [false, true] {
+            cases.push((InputFormat::Xml, utf16(xml, big_endian, true)));
+            cases.push((InputFormat::Xml, utf16(xml, big_endian, false)));
+            for format in [InputFormat::Csv, InputFormat::Tab, InputFormat::Pipe] {
+                cases.push((format, utf16(csv, big_endian, true)));
+            }
+        }
+        for (format, bytes) in cases {
+            let error = open_reader(format, Box::new(std::io::Cursor::new(bytes))).err().map(|e| e.to_string());
+            assert_eq!(error.as_deref(), Some("the document is UTF-16; SDS accepts UTF-8 only"), "{format:?}");
+        }
+        let mut reader =
+            open_reader(InputFormat::Csv, Box::new(std::io::Cursor::new(csv.as_bytes().to_vec()))).unwrap();
+        assert_eq!(reader.next_record().unwrap().unwrap().cells[0].as_deref(), Some("1"));
+        assert!(open_reader(InputFormat::Csv, Box::new(std::io::Cursor::new(Vec::new()))).is_err());
     }
 
     #[test]

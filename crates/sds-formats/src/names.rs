@@ -8,10 +8,16 @@
 //! reader adds itself: `EntityID`, `Name`, `Description`, `Geom`, and the
 //! reserved `Latitude`/`Longitude`, which a reader never declares so that
 //! the location always comes from the geometry) gets `_2`, `_3`, ... .
+//!
+//! `__deleteEntity` (any casing) is the one reserved name kept as is: it is
+//! the incremental load's delete marker in every input format (the load
+//! page names no format it is limited to), so a KML or GeoJSON incremental
+//! load can delete entities as XML and CSV loads do.
 
 use std::collections::HashSet;
 
-use sds_core::schema::MAX_NAME_CHARS;
+use sds_core::schema::{DELETE_MARKER, MAX_NAME_CHARS};
+use sds_core::Schema;
 
 pub(crate) const KEY: &str = "EntityID";
 pub(crate) const GEOMETRY: &str = "Geom";
@@ -51,7 +57,21 @@ impl NameSet {
     }
 }
 
+/// Whether a row of `schema` is a deletion: its `__deleteEntity` cell reads
+/// as true. Such a row needs no geometry; the entity builder checks the
+/// marker's value itself (and reports an unreadable one).
+pub(crate) fn is_deletion(schema: &Schema, cells: &[Option<String>]) -> bool {
+    schema
+        .delete_marker_index()
+        .and_then(|index| cells.get(index).cloned().flatten())
+        .and_then(|text| sds_core::value::parse_boolean(text.trim()))
+        .unwrap_or(false)
+}
+
 fn sanitize(raw: &str) -> String {
+    if raw.trim().eq_ignore_ascii_case(DELETE_MARKER) {
+        return DELETE_MARKER.to_owned();
+    }
     let mut name: String =
         raw.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if name.is_empty() {
@@ -92,6 +112,7 @@ mod tests {
         assert_eq!(names.unique("Latitude"), "Latitude_2");
         assert_eq!(names.unique("2020"), "F_2020");
         assert_eq!(names.unique("__x"), "F__x");
+        assert_eq!(names.unique("__deleteentity"), "__deleteEntity");
         assert_eq!(names.unique("Zürich"), "Z_rich");
         assert_eq!(names.unique(""), "Field");
         assert_eq!(names.unique(&"a".repeat(60)).len(), 50);

@@ -139,6 +139,7 @@ impl GeoJsonReader {
         }
         let geometry_index = cells.len() - 1;
         match &feature.geometry {
+            None | Some(Json::Null) if names::is_deletion(&self.schema, &cells) => {}
             None | Some(Json::Null) => {
                 problem.get_or_insert_with(|| {
                     format!("feature {} has a null geometry: every entity needs a location", self.ordinal)

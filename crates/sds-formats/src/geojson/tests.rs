@@ -250,3 +250,24 @@ fn a_bare_geometry_is_one_entity_without_properties() {
     assert_eq!(built[0].id, "1");
     assert_eq!(built[0].values.last(), Some(&Value::Geography("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0))".into())));
 }
+
+/// Tryout F2: a `__deleteEntity` property keeps its name, so an incremental
+/// GeoJSON load can delete; a deleting feature needs no geometry.
+#[test]
+fn tryout_f2_delete_marker_keeps_its_name_and_deletes() {
+    let document = r#"{"type": "FeatureCollection", "features": [
+  {"type": "Feature", "id": "gone", "geometry": null, "properties": {"__deleteEntity": true}},
+  {"type": "Feature", "id": "kept", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {"__deleteEntity": false}},
+  {"type": "Feature", "id": "nowhere", "geometry": null, "properties": {"__deleteEntity": false}}
+ ]}"#;
+    let mut reader = GeoJsonReader::from_bytes(document.as_bytes(), &options()).unwrap();
+    let upload = reader.schema().clone();
+    assert_eq!(upload.delete_marker_index(), Some(1), "{upload:?}");
+    assert_eq!(upload.properties[1].name, "__deleteEntity");
+    let builder = EntityBuilder::for_incremental(upload.clone(), upload.stored()).unwrap();
+    let records: Vec<_> = std::iter::from_fn(|| reader.next_record()).map(Result::unwrap).collect();
+    assert_eq!(records[0].problem, None);
+    assert_eq!(builder.build(&records[0].cells).unwrap(), sds_core::BuiltRecord::Delete { id: "gone".into() });
+    assert!(matches!(builder.build(&records[1].cells).unwrap(), sds_core::BuiltRecord::Upsert(_)));
+    assert!(records[2].problem.as_deref().unwrap().contains("null geometry"), "{:?}", records[2].problem);
+}

@@ -164,3 +164,42 @@ fn kmz_and_gzip_are_read_by_magic_bytes() {
     let error = open_path_reader(InputFormat::Kml, kmz.path(), "Shops", 100).err().unwrap();
     assert!(error.to_string().contains("larger than the limit"), "{error}");
 }
+
+/// Tryout F2: `__deleteEntity` keeps its name (as a SimpleField or an
+/// ExtendedData `Data`), so an incremental KML load can delete; a deleting
+/// Placemark needs no geometry.
+#[test]
+fn tryout_f2_delete_marker_keeps_its_name_and_deletes() {
+    let document = r##"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+  <Schema name="S" id="S"><SimpleField type="string" name="__deleteEntity"/></Schema>
+  <Placemark id="gone"><ExtendedData><SchemaData schemaUrl="#S">
+    <SimpleData name="__deleteEntity">1</SimpleData></SchemaData></ExtendedData></Placemark>
+  <Placemark id="kept"><ExtendedData><SchemaData schemaUrl="#S">
+    <SimpleData name="__deleteEntity">false</SimpleData></SchemaData></ExtendedData>
+    <Point><coordinates>1,2</coordinates></Point></Placemark>
+  <Placemark id="also-kept"><ExtendedData><SchemaData schemaUrl="#S">
+    <SimpleData name="__deleteEntity">0</SimpleData></SchemaData></ExtendedData></Placemark>
+</Document></kml>"##;
+    let mut reader = KmlReader::from_bytes(document.as_bytes(), &options()).unwrap();
+    let upload = reader.schema().clone();
+    assert_eq!(upload.delete_marker_index(), Some(3), "{upload:?}");
+    assert_eq!(upload.properties[3].name, "__deleteEntity");
+    let stored = upload.stored();
+    let builder = sds_core::EntityBuilder::for_incremental(upload, stored).unwrap();
+    let records: Vec<_> = std::iter::from_fn(|| reader.next_record()).map(Result::unwrap).collect();
+    assert_eq!(records[0].problem, None);
+    assert_eq!(builder.build(&records[0].cells).unwrap(), sds_core::BuiltRecord::Delete { id: "gone".into() });
+    assert!(matches!(builder.build(&records[1].cells).unwrap(), sds_core::BuiltRecord::Upsert(_)));
+    assert_eq!(
+        records[2].problem.as_deref(),
+        Some("the Placemark has no geometry (Point, LineString, Polygon or MultiGeometry)")
+    );
+
+    let untyped = r#"<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+  <Placemark id="gone"><ExtendedData><Data name="__DeleteEntity"><value>true</value></Data></ExtendedData></Placemark>
+</Document></kml>"#;
+    let mut reader = KmlReader::from_bytes(untyped.as_bytes(), &options()).unwrap();
+    assert_eq!(reader.schema().delete_marker_index(), Some(3));
+    let record = reader.next_record().unwrap().unwrap();
+    assert_eq!(record.problem, None);
+}

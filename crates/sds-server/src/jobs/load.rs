@@ -160,7 +160,8 @@ impl LoadRun<'_> {
             let abort = || LoadError::Abort(format!("data source '{}' no longer exists", self.job.data_source_name));
             let source =
                 store.data_source_by_name(self.job.account_id, &self.job.data_source_name)?.ok_or_else(abort)?;
-            let published = source.published_version.ok_or_else(abort)?;
+            // Checked at submit too; a rollback or delete may have run since.
+            let published = source.incremental_base().map_err(|error| LoadError::Abort(error.to_string()))?;
             let base = store.version(published)?.ok_or_else(abort)?;
             let builder = EntityBuilder::for_incremental(upload, base.schema)
                 .map_err(|error| LoadError::Abort(error.to_string()))?;

@@ -99,6 +99,9 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
                 "data source '{name}' does not exist: an incremental load needs an existing data source"
             )));
         }
+        Some(source) if operation.is_incremental() => {
+            source.incremental_base().map_err(|error| ApiError::bad_request(error.to_string()))?;
+        }
         _ => {}
     }
 

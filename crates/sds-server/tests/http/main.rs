@@ -30,3 +30,4 @@ mod quotas;
 mod serving;
 mod toolkit;
 mod toolkit_query;
+mod tryout;
