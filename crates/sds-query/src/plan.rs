@@ -5,7 +5,8 @@
 //! Execution picks its candidates from the cheapest source (for a spatial
 //! filter, the point grid for entities without a geography and the R-tree
 //! for those with one, which are tested through their geography, SPEC §5;
-//! a string index for an `eq`/`in`/`startswith` conjunct of the filter;
+//! a string index for an `eq`/`in`/`startswith` conjunct of the filter, a
+//! column index for comparisons on one other property (`column_index`);
 //! else every row), tests the rest of the filter on each, then orders and
 //! pages. With the default entity-ID order, rows streamed
 //! in row order stop as soon as a page is full (unless a count is wanted).
@@ -90,6 +91,10 @@ pub struct QueryResult {
     pub total: Option<usize>,
 }
 
+/// Candidates from more than one in this many rows are "dense": a page in
+/// row order is found sooner by scanning rows in order than by reading them.
+const DENSE_SHARE: usize = 8;
+
 fn invalid(message: impl Into<String>) -> QueryError {
     QueryError::Invalid(message.into())
 }
@@ -157,6 +162,11 @@ impl Query {
                     !(stop_early && hits.len() >= wanted)
                 };
                 match &filter.source {
+                    // Every listed row matches: count them without visiting.
+                    Some(Source::Sorted(rows)) if filter.complete && !collect_all => {
+                        total = rows.len();
+                        hits.extend(rows.iter().take(wanted).map(|&row| Hit { row, distance: f64::NAN }));
+                    }
                     Some(Source::Sorted(rows)) => {
                         for &row in *rows {
                             if filter.matches(row) && !visit(row) {
@@ -165,17 +175,30 @@ impl Query {
                         }
                     }
                     Some(Source::Slices(slices)) => {
-                        // Test first, then sort only the matches: far fewer.
-                        let mut rows: Vec<u32> = slices
-                            .iter()
-                            .flat_map(|slice| slice.iter().copied())
-                            .filter(|&row| filter.matches(row))
-                            .collect();
-                        rows.sort_unstable();
-                        for row in rows {
-                            if !visit(row) {
-                                break;
+                        let candidates: usize = slices.iter().map(|slice| slice.len()).sum();
+                        // Many candidates, a page in row order and no count
+                        // to make (or one the index gives): a scan in row
+                        // order fills the page after a few rows. Else test
+                        // the candidates; `page` keeps the smallest rows
+                        // (or orders them), so they need no sort here.
+                        let dense = candidates.saturating_mul(DENSE_SHARE) > table.len();
+                        if row_order && dense && (filter.complete || !self.inline_count) {
+                            for row in 0..table.len() as u32 {
+                                if hits.len() >= wanted {
+                                    break;
+                                }
+                                if filter.matches_all(row) {
+                                    hits.push(Hit { row, distance: f64::NAN });
+                                }
                             }
+                            total = candidates;
+                        } else {
+                            for &row in slices.iter().flat_map(|slice| slice.iter()) {
+                                if filter.matches(row) {
+                                    hits.push(Hit { row, distance: f64::NAN });
+                                }
+                            }
+                            total = hits.len();
                         }
                     }
                     None => {
