@@ -92,7 +92,8 @@ pub struct QueryResult {
 }
 
 /// Candidates from more than one in this many rows are "dense": a page in
-/// row order is found sooner by scanning rows in order than by reading them.
+/// row order is likely found sooner by scanning rows in order than by
+/// reading them all.
 const DENSE_SHARE: usize = 8;
 
 fn invalid(message: impl Into<String>) -> QueryError {
@@ -176,14 +177,19 @@ impl Query {
                     }
                     Some(Source::Slices(slices)) => {
                         let candidates: usize = slices.iter().map(|slice| slice.len()).sum();
+                        let mut done = false;
                         // Many candidates, a page in row order and no count
                         // to make (or one the index gives): a scan in row
-                        // order fills the page after a few rows. Else test
-                        // the candidates; `page` keeps the smallest rows
-                        // (or orders them), so they need no sort here.
-                        let dense = candidates.saturating_mul(DENSE_SHARE) > table.len();
-                        if row_order && dense && (filter.complete || !self.inline_count) {
-                            for row in 0..table.len() as u32 {
+                        // order usually fills the page after a few rows. It
+                        // gives up after a quarter as many rows as there are
+                        // candidates (the matches bunch up at the end), and
+                        // the candidates are read instead.
+                        if row_order
+                            && (filter.complete || !self.inline_count)
+                            && candidates.saturating_mul(DENSE_SHARE) > table.len()
+                        {
+                            let limit = (candidates / 4).min(table.len());
+                            for row in 0..limit as u32 {
                                 if hits.len() >= wanted {
                                     break;
                                 }
@@ -191,14 +197,27 @@ impl Query {
                                     hits.push(Hit { row, distance: f64::NAN });
                                 }
                             }
+                            done = hits.len() >= wanted || limit == table.len();
                             total = candidates;
-                        } else {
+                        }
+                        if !done {
+                            // `page` orders what is kept, so no sort here.
+                            let mut collector = if row_order { Collector::smallest(wanted) } else { Collector::all() };
+                            let mut matching = 0;
                             for &row in slices.iter().flat_map(|slice| slice.iter()) {
-                                if filter.matches(row) {
-                                    hits.push(Hit { row, distance: f64::NAN });
+                                // A complete source needs no test; a count needs every test.
+                                let keep = if filter.complete {
+                                    collector.admits(row)
+                                } else {
+                                    (self.inline_count || collector.admits(row)) && filter.matches(row)
+                                };
+                                if keep {
+                                    matching += 1;
+                                    collector.push(Hit { row, distance: f64::NAN });
                                 }
                             }
-                            total = hits.len();
+                            total = if filter.complete { candidates } else { matching };
+                            hits = collector.into_hits();
                         }
                     }
                     None => {
