@@ -182,3 +182,13 @@ fn column_index_plans_agree_with_a_scan() {
         }
     }
 }
+
+#[test]
+fn built_column_indexes_count_four_bytes_per_row() {
+    let table = table(&mut Random(3), 500, false);
+    assert_eq!(table.column_index_bytes(), 0, "nothing is built before a query");
+    run(&table, "Rank gt 3 and Score lt 0", None, 25, 0);
+    assert_eq!(table.column_index_bytes(), 2 * 4 * 500, "Rank's and Score's");
+    run(&table, "Name eq 'a'", None, 25, 0);
+    assert_eq!(table.column_index_bytes(), 2 * 4 * 500, "strings have their own index");
+}

@@ -328,6 +328,12 @@ impl Table {
         self.column_indexes[column].get_or_init(|| ColumnIndex::build(&self.columns[column])).as_ref()
     }
 
+    /// Heap bytes of the column indexes built so far (4 per row each), for
+    /// cache accounting: they grow after the table is cached.
+    pub fn column_index_bytes(&self) -> usize {
+        self.column_indexes.iter().filter_map(|index| index.get()?.as_ref()).map(ColumnIndex::heap_bytes).sum()
+    }
+
     /// Visits the rows without a geography whose point lies in a box.
     pub fn points_in(&self, area: &LonLatBox, visit: &mut impl FnMut(u32)) {
         self.points.points_in(area, visit);
