@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
+mod filter_scale;
 mod query;
 
 /// PostGIS on this machine: whole load job with indexes, and CSV export.
@@ -55,6 +56,15 @@ enum Bench {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Single-property `$filter`s with `$inlinecount` on a synthetic table
+    /// in-process: indexed query vs a plain scan.
+    FilterScale {
+        #[arg(long, default_value_t = 1_000_000)]
+        entities: usize,
+        /// Warm repetitions per filter (the median is reported).
+        #[arg(long, default_value_t = 51)]
+        runs: usize,
+    },
     /// The Query API over HTTP with wrk (2 connections), JSON responses.
     QueryHttp {
         #[arg(long, default_value = "../shared/data/cities1000.csv")]
@@ -83,6 +93,7 @@ fn main() -> Result<()> {
         Bench::QueryEngine { cities, countries, seconds, threads, only } => {
             query::engine(&cities, &countries, seconds, threads, only.as_deref())
         }
+        Bench::FilterScale { entities, runs } => filter_scale::run(entities, runs),
         Bench::QueryHttp { cities, countries, seconds, only, wrk_threads, server_workers } => {
             // Countries exceed SDS's 250-point intersects limit; PostGIS has none.
             let workers = server_workers.to_string();

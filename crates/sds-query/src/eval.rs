@@ -252,7 +252,7 @@ fn holds(op: CompareOp, ordering: Ordering) -> bool {
 
 /// The cell compared with the constant; `None` for null (which matches
 /// nothing but `eq null`/`ne null`) and NaN.
-fn compare(cell: Cell<'_>, constant: &Constant) -> Option<Ordering> {
+pub(crate) fn compare(cell: Cell<'_>, constant: &Constant) -> Option<Ordering> {
     match (cell, constant) {
         (Cell::String(text), Constant::Text(folded)) => {
             if eq_folded(text, folded) {

@@ -12,6 +12,7 @@
 //! Nothing here does I/O.
 
 mod collect;
+pub mod column_index;
 pub mod eval;
 pub mod fields;
 pub mod filter;
@@ -23,6 +24,8 @@ mod rowfilter;
 pub mod spatial;
 pub mod table;
 
+#[cfg(test)]
+mod column_crosscheck;
 #[cfg(test)]
 mod crosscheck;
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! Execution picks its candidates from the cheapest source (for a spatial
 //! filter, the point grid for entities without a geography and the R-tree
 //! for those with one, which are tested through their geography, SPEC §5;
-//! a string index for an `eq`/`in`/`startswith` conjunct of the filter;
+//! a string index for an `eq`/`in`/`startswith` conjunct of the filter, a
+//! column index for comparisons on one other property (`column_index`);
 //! else every row), tests the rest of the filter on each, then orders and
 //! pages. With the default entity-ID order, rows streamed
 //! in row order stop as soon as a page is full (unless a count is wanted).
@@ -90,6 +91,11 @@ pub struct QueryResult {
     pub total: Option<usize>,
 }
 
+/// Candidates from more than one in this many rows are "dense": a page in
+/// row order is likely found sooner by scanning rows in order than by
+/// reading them all.
+const DENSE_SHARE: usize = 8;
+
 fn invalid(message: impl Into<String>) -> QueryError {
     QueryError::Invalid(message.into())
 }
@@ -157,6 +163,11 @@ impl Query {
                     !(stop_early && hits.len() >= wanted)
                 };
                 match &filter.source {
+                    // Every listed row matches: count them without visiting.
+                    Some(Source::Sorted(rows)) if filter.complete && !collect_all => {
+                        total = rows.len();
+                        hits.extend(rows.iter().take(wanted).map(|&row| Hit { row, distance: f64::NAN }));
+                    }
                     Some(Source::Sorted(rows)) => {
                         for &row in *rows {
                             if filter.matches(row) && !visit(row) {
@@ -165,17 +176,48 @@ impl Query {
                         }
                     }
                     Some(Source::Slices(slices)) => {
-                        // Test first, then sort only the matches: far fewer.
-                        let mut rows: Vec<u32> = slices
-                            .iter()
-                            .flat_map(|slice| slice.iter().copied())
-                            .filter(|&row| filter.matches(row))
-                            .collect();
-                        rows.sort_unstable();
-                        for row in rows {
-                            if !visit(row) {
-                                break;
+                        let candidates: usize = slices.iter().map(|slice| slice.len()).sum();
+                        let mut done = false;
+                        // Many candidates, a page in row order and no count
+                        // to make (or one the index gives): a scan in row
+                        // order usually fills the page after a few rows. It
+                        // gives up after a quarter as many rows as there are
+                        // candidates (the matches bunch up at the end), and
+                        // the candidates are read instead.
+                        if row_order
+                            && (filter.complete || !self.inline_count)
+                            && candidates.saturating_mul(DENSE_SHARE) > table.len()
+                        {
+                            let limit = (candidates / 4).min(table.len());
+                            for row in 0..limit as u32 {
+                                if hits.len() >= wanted {
+                                    break;
+                                }
+                                if filter.matches_all(row) {
+                                    hits.push(Hit { row, distance: f64::NAN });
+                                }
                             }
+                            done = hits.len() >= wanted || limit == table.len();
+                            total = candidates;
+                        }
+                        if !done {
+                            // `page` orders what is kept, so no sort here.
+                            let mut collector = if row_order { Collector::smallest(wanted) } else { Collector::all() };
+                            let mut matching = 0;
+                            for &row in slices.iter().flat_map(|slice| slice.iter()) {
+                                // A complete source needs no test; a count needs every test.
+                                let keep = if filter.complete {
+                                    collector.admits(row)
+                                } else {
+                                    (self.inline_count || collector.admits(row)) && filter.matches(row)
+                                };
+                                if keep {
+                                    matching += 1;
+                                    collector.push(Hit { row, distance: f64::NAN });
+                                }
+                            }
+                            total = if filter.complete { candidates } else { matching };
+                            hits = collector.into_hits();
                         }
                     }
                     None => {

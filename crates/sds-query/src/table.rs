@@ -15,6 +15,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use sds_core::{EdmType, Entity, Schema, Timestamp, Value};
 
+use crate::column_index::ColumnIndex;
 use crate::fold::{cmp_folded, fold};
 use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
@@ -183,6 +184,8 @@ pub struct Table {
     /// Bounding boxes of the entities that have a geography.
     shapes: RTree<BoxEntry>,
     text_indexes: Vec<OnceLock<TextIndex>>,
+    /// Sorted indexes of the other columns (see `column_index`), built on first use.
+    column_indexes: Vec<OnceLock<Option<ColumnIndex>>>,
 }
 
 pub struct TableBuilder {
@@ -256,7 +259,8 @@ impl TableBuilder {
             geometries.get(row).is_none_or(|geometry| geometry.is_none())
         });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
-        Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes }
+        let column_indexes = columns.iter().map(|_| OnceLock::new()).collect();
+        Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes, column_indexes }
     }
 }
 
@@ -316,6 +320,18 @@ impl Table {
             return None;
         };
         Some(self.text_indexes[column].get_or_init(|| TextIndex::build(cells)))
+    }
+
+    /// The sorted index of an Int64, Double, Boolean or DateTime column,
+    /// built on first use; `None` for other columns.
+    pub fn column_index(&self, column: usize) -> Option<&ColumnIndex> {
+        self.column_indexes[column].get_or_init(|| ColumnIndex::build(&self.columns[column])).as_ref()
+    }
+
+    /// Heap bytes of the column indexes built so far (4 per row each), for
+    /// cache accounting: they grow after the table is cached.
+    pub fn column_index_bytes(&self) -> usize {
+        self.column_indexes.iter().filter_map(|index| index.get()?.as_ref()).map(ColumnIndex::heap_bytes).sum()
     }
 
     /// Visits the rows without a geography whose point lies in a box.
