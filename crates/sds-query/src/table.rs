@@ -19,6 +19,8 @@ use crate::fold::{cmp_folded, fold};
 use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
 
+mod heap;
+
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// A property column.
@@ -101,6 +103,8 @@ pub struct TextIndex {
     rows: Vec<u32>,
     /// The code of each row's value; [`TextIndex::NULL`] for null.
     codes: Vec<u32>,
+    /// Heap bytes of the above, measured once built.
+    heap_bytes: usize,
 }
 
 /// A half-open range of value codes.
@@ -123,6 +127,7 @@ impl TextIndex {
             starts: Vec::new(),
             rows: Vec::with_capacity(pairs.len()),
             codes: vec![TextIndex::NULL; cells.len()],
+            heap_bytes: 0,
         };
         for (position, (value, row)) in pairs.into_iter().enumerate() {
             if index.values.last() != Some(&value) {
@@ -133,6 +138,7 @@ impl TextIndex {
             index.rows.push(row);
         }
         index.starts.push(index.rows.len() as u32);
+        index.heap_bytes = heap::text_index_bytes(&index);
         index
     }
 
@@ -183,6 +189,8 @@ pub struct Table {
     /// Bounding boxes of the entities that have a geography.
     shapes: RTree<BoxEntry>,
     text_indexes: Vec<OnceLock<TextIndex>>,
+    /// Heap bytes of everything but the text indexes, measured once built.
+    base_bytes: usize,
 }
 
 pub struct TableBuilder {
@@ -218,7 +226,10 @@ impl TableBuilder {
                 Some(Value::Geography(text)) => wkt::Wkt::<f64>::from_str(text)
                     .ok()
                     .and_then(|parsed| geo::Geometry::try_from(parsed).ok())
-                    .map(Box::new),
+                    .map(|mut geometry| {
+                        heap::shrink(&mut geometry);
+                        Box::new(geometry)
+                    }),
                 _ => None,
             };
             self.geometries.push(geometry);
@@ -256,7 +267,20 @@ impl TableBuilder {
             geometries.get(row).is_none_or(|geometry| geometry.is_none())
         });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
-        Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes }
+        let mut table = Table {
+            schema,
+            ids,
+            latitudes,
+            longitudes,
+            columns,
+            geometries,
+            points,
+            shapes,
+            text_indexes,
+            base_bytes: 0,
+        };
+        table.base_bytes = heap::base_bytes(&table);
+        table
     }
 }
 
@@ -361,21 +385,12 @@ impl Table {
         }
     }
 
-    /// Approximate heap size in bytes (for cache accounting and reports).
-    pub fn approximate_bytes(&self) -> usize {
-        let rows = self.ids.len();
-        let text: usize = self.ids.iter().map(|id| id.len() + 16).sum();
-        let columns: usize = self
-            .columns
-            .iter()
-            .map(|column| match column {
-                Column::String(cells) | Column::Geography(cells) => {
-                    cells.iter().map(|cell| 16 + cell.as_ref().map_or(0, |text| text.len())).sum()
-                }
-                Column::Int64(_) | Column::Double(_) | Column::DateTime(_) => rows * 16,
-                Column::Boolean(_) => rows * 2,
-            })
-            .sum();
-        text + columns + rows * 16 + self.points.approximate_bytes()
+    /// The bytes this table holds on the heap: its columns, parsed
+    /// geographies, grid, R-tree and the string indexes built so far (an
+    /// index built by a query adds to it from then on). Constant time; see
+    /// `table/heap.rs` for what is counted (allocator overhead is not).
+    pub fn heap_bytes(&self) -> usize {
+        let indexes: usize = self.text_indexes.iter().filter_map(OnceLock::get).map(|index| index.heap_bytes).sum();
+        self.base_bytes + indexes
     }
 }

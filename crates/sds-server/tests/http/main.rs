@@ -22,6 +22,7 @@ mod lifecycle_envelopes;
 mod load;
 mod projected_shapefiles;
 mod query;
+mod query_cache;
 mod query_findings;
 mod query_golden;
 mod serving;
