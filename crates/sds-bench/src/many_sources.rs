@@ -14,9 +14,12 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use sds_core::{EdmType, Entity, Property, Schema, Timestamp, Value};
+use sds_query::TableBuilder;
 
 use crate::Server;
 
@@ -33,29 +36,73 @@ pub struct Settings {
     pub wrk_threads: usize,
 }
 
-/// One source's rows as SDS CSV: ID, point, Name, Rank, Opened.
-fn synthetic_csv(source: usize, entities: usize) -> Vec<u8> {
+/// One synthetic row: ID, latitude, longitude, Name, Rank, Opened.
+type Row = (String, f64, f64, String, i64, String);
+
+/// One source's rows, in ID order, the same on every run.
+fn synthetic_rows(source: usize, entities: usize) -> impl Iterator<Item = Row> {
     let mut rng = StdRng::seed_from_u64(source as u64);
+    let (south, west, north, east) = AREA;
+    (0..entities).map(move |index| {
+        (
+            format!("s{source}e{index:07}"),
+            rng.gen_range(south..north),
+            rng.gen_range(west..east),
+            format!("Store {index} of layer {source}"),
+            (index % 1000) as i64,
+            format!("20{:02}-{:02}-{:02}T00:00:00Z", index % 25, index % 12 + 1, index % 28 + 1),
+        )
+    })
+}
+
+/// One source's rows as SDS CSV.
+fn synthetic_csv(source: usize, entities: usize) -> Vec<u8> {
     let mut text = String::with_capacity(entities * 80);
     text.push_str("Bing Spatial Data Services, 1.0, Store\n");
     text.push_str(
         "StoreId(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double),\
          Name(Edm.String),Rank(Edm.Int64),Opened(Edm.DateTime)\n",
     );
-    let (south, west, north, east) = AREA;
-    for index in 0..entities {
-        let latitude = rng.gen_range(south..north);
-        let longitude = rng.gen_range(west..east);
-        let _ = writeln!(
-            text,
-            "s{source}e{index:07},{latitude:.6},{longitude:.6},Store {index} of layer {source},{},20{:02}-{:02}-{:02}T00:00:00Z",
-            index % 1000,
-            index % 25,
-            index % 12 + 1,
-            index % 28 + 1
-        );
+    for (id, latitude, longitude, name, rank, opened) in synthetic_rows(source, entities) {
+        let _ = writeln!(text, "{id},{latitude:.6},{longitude:.6},{name},{rank},{opened}");
     }
     text.into_bytes()
+}
+
+/// The heap bytes one source's table counts against the budget, built
+/// in-process from the same rows (coordinates rounded as in the CSV).
+fn table_heap_bytes(entities: usize) -> Result<usize> {
+    let schema = Schema::new(
+        "Store",
+        vec![
+            Property::new("StoreId", EdmType::String),
+            Property::new("Latitude", EdmType::Double),
+            Property::new("Longitude", EdmType::Double),
+            Property::new("Name", EdmType::String),
+            Property::new("Rank", EdmType::Int64),
+            Property::new("Opened", EdmType::DateTime),
+        ],
+        "StoreId",
+    )?;
+    let mut builder = TableBuilder::new(schema, entities);
+    for (id, latitude, longitude, name, rank, opened) in synthetic_rows(0, entities) {
+        let (latitude, longitude) = ((latitude * 1e6).round() / 1e6, (longitude * 1e6).round() / 1e6);
+        builder.push(Entity {
+            id: id.clone(),
+            latitude,
+            longitude,
+            bounds: None,
+            values: vec![
+                Value::String(id),
+                Value::Double(latitude),
+                Value::Double(longitude),
+                Value::String(name),
+                Value::Int64(rank),
+                Value::DateTime(Timestamp::parse(&opened).context("a synthetic date")?),
+            ],
+        });
+    }
+    Ok(builder.finish().heap_bytes())
 }
 
 /// A wrk Lua script walking `paths` in order, each thread from its own
@@ -130,6 +177,13 @@ pub fn run(settings: &Settings) -> Result<()> {
     println!("server log: {}", budget.as_deref().unwrap_or("(no query cache budget line)").trim());
 
     let mut rng = StdRng::seed_from_u64(16);
+    let table_bytes = table_heap_bytes(entities)?;
+    println!(
+        "one table counts {:.1} MB against the budget ({:.0} bytes per entity; {sources} tables: {:.0} MB)",
+        table_bytes as f64 / 1e6,
+        table_bytes as f64 / entities as f64,
+        (table_bytes * sources) as f64 / 1e6
+    );
     let (south, west, north, east) = AREA;
     let mut paths = Vec::with_capacity(sources * REQUESTS_PER_SOURCE);
     for request in 0..REQUESTS_PER_SOURCE {
