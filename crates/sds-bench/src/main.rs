@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 mod filter_scale;
+mod many_sources;
 mod query;
 
 /// PostGIS on this machine: whole load job with indexes, and CSV export.
@@ -84,6 +85,21 @@ enum Bench {
         #[arg(long, default_value_t = 0)]
         server_workers: usize,
     },
+    /// Many data sources of synthetic points queried round-robin over HTTP
+    /// (wrk, 2 connections): throughput, p50/p99 and the cache budget.
+    ManySources {
+        #[arg(long, default_value_t = 25)]
+        sources: usize,
+        #[arg(long, default_value_t = 200_000)]
+        entities: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The server's `--query-cache-mb` (default: the server's own).
+        #[arg(long)]
+        cache_mb: Option<u64>,
+        #[arg(long, default_value_t = 2)]
+        wrk_threads: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -100,6 +116,9 @@ fn main() -> Result<()> {
             let server = Server::start_with(&["--query-max-shape-points", "1000000", "--worker-threads", &workers])?;
             println!("server --worker-threads {server_workers} (0: one per core)");
             query::http(&server, &cities, &countries, seconds, only.as_deref(), wrk_threads)
+        }
+        Bench::ManySources { sources, entities, seconds, cache_mb, wrk_threads } => {
+            many_sources::run(&many_sources::Settings { sources, entities, seconds, cache_mb, wrk_threads })
         }
     }
 }
@@ -133,7 +152,7 @@ impl Server {
             .arg(data.path())
             .args(flags)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(data.path().join("server.log"))?))
             .spawn()?;
         let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
         let (mut key, mut base) = (String::new(), String::new());
@@ -152,6 +171,11 @@ impl Server {
         }
         let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
         Ok(Server { child, root: format!("{base}/REST/v1"), key, client, _data: data })
+    }
+
+    /// The server's log so far (its stderr).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._data.path().join("server.log")).unwrap_or_default()
     }
 
     /// Peak resident set size so far (VmHWM), in MB.

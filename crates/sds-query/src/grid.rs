@@ -183,8 +183,11 @@ impl PointGrid {
         });
     }
 
-    pub fn approximate_bytes(&self) -> usize {
-        self.offsets.len() * 4 + self.rows.len() * 20
+    /// Heap bytes of the grid's vectors (their capacity).
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * size_of::<u32>()
+            + (self.longitudes.capacity() + self.latitudes.capacity()) * size_of::<f64>()
+            + self.rows.capacity() * size_of::<u32>()
     }
 }
 

@@ -20,6 +20,8 @@ use crate::fold::{cmp_folded, fold};
 use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
 
+mod heap;
+
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// A property column.
@@ -102,6 +104,8 @@ pub struct TextIndex {
     rows: Vec<u32>,
     /// The code of each row's value; [`TextIndex::NULL`] for null.
     codes: Vec<u32>,
+    /// Heap bytes of the above, measured once built.
+    heap_bytes: usize,
 }
 
 /// A half-open range of value codes.
@@ -124,6 +128,7 @@ impl TextIndex {
             starts: Vec::new(),
             rows: Vec::with_capacity(pairs.len()),
             codes: vec![TextIndex::NULL; cells.len()],
+            heap_bytes: 0,
         };
         for (position, (value, row)) in pairs.into_iter().enumerate() {
             if index.values.last() != Some(&value) {
@@ -134,6 +139,7 @@ impl TextIndex {
             index.rows.push(row);
         }
         index.starts.push(index.rows.len() as u32);
+        index.heap_bytes = heap::text_index_bytes(&index);
         index
     }
 
@@ -186,6 +192,8 @@ pub struct Table {
     text_indexes: Vec<OnceLock<TextIndex>>,
     /// Sorted indexes of the other columns (see `column_index`), built on first use.
     column_indexes: Vec<OnceLock<Option<ColumnIndex>>>,
+    /// Heap bytes of everything but the text indexes, measured once built.
+    base_bytes: usize,
 }
 
 pub struct TableBuilder {
@@ -221,7 +229,10 @@ impl TableBuilder {
                 Some(Value::Geography(text)) => wkt::Wkt::<f64>::from_str(text)
                     .ok()
                     .and_then(|parsed| geo::Geometry::try_from(parsed).ok())
-                    .map(Box::new),
+                    .map(|mut geometry| {
+                        heap::shrink(&mut geometry);
+                        Box::new(geometry)
+                    }),
                 _ => None,
             };
             self.geometries.push(geometry);
@@ -260,7 +271,21 @@ impl TableBuilder {
         });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
         let column_indexes = columns.iter().map(|_| OnceLock::new()).collect();
-        Table { schema, ids, latitudes, longitudes, columns, geometries, points, shapes, text_indexes, column_indexes }
+        let mut table = Table {
+            schema,
+            ids,
+            latitudes,
+            longitudes,
+            columns,
+            geometries,
+            points,
+            shapes,
+            text_indexes,
+            column_indexes,
+            base_bytes: 0,
+        };
+        table.base_bytes = heap::base_bytes(&table);
+        table
     }
 }
 
@@ -377,21 +402,13 @@ impl Table {
         }
     }
 
-    /// Approximate heap size in bytes (for cache accounting and reports).
-    pub fn approximate_bytes(&self) -> usize {
-        let rows = self.ids.len();
-        let text: usize = self.ids.iter().map(|id| id.len() + 16).sum();
-        let columns: usize = self
-            .columns
-            .iter()
-            .map(|column| match column {
-                Column::String(cells) | Column::Geography(cells) => {
-                    cells.iter().map(|cell| 16 + cell.as_ref().map_or(0, |text| text.len())).sum()
-                }
-                Column::Int64(_) | Column::Double(_) | Column::DateTime(_) => rows * 16,
-                Column::Boolean(_) => rows * 2,
-            })
-            .sum();
-        text + columns + rows * 16 + self.points.approximate_bytes()
+    /// The bytes this table holds on the heap: its columns, parsed
+    /// geographies, grid, R-tree and the string and column indexes built
+    /// so far (an index built by a query adds to it from then on). Linear
+    /// in the number of properties; see `table/heap.rs` for what is counted
+    /// (allocator overhead is not).
+    pub fn heap_bytes(&self) -> usize {
+        let indexes: usize = self.text_indexes.iter().filter_map(OnceLock::get).map(|index| index.heap_bytes).sum();
+        self.base_bytes + indexes + self.column_index_bytes()
     }
 }

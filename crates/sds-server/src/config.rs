@@ -116,9 +116,15 @@ pub struct ServeConfig {
     /// Most points of an `intersects`/`intersection` geography (SDS: 250).
     #[arg(long, env = "SDS_QUERY_MAX_SHAPE_POINTS", default_value_t = 250)]
     pub query_max_shape_points: usize,
-    /// Data source versions the Query API keeps in memory.
-    #[arg(long, env = "SDS_QUERY_CACHED_VERSIONS", default_value_t = crate::query_cache::DEFAULT_CAPACITY)]
-    pub query_cached_versions: usize,
+    /// MiB the Query API's in-memory tables may hold together, least
+    /// recently used evicted first (default: a quarter of the machine's
+    /// memory, from `/proc/meminfo`; 1024 when it cannot be read).
+    #[arg(long, env = "SDS_QUERY_CACHE_MB")]
+    pub query_cache_mb: Option<u64>,
+    /// Deprecated and ignored (the cache is bounded by `--query-cache-mb`);
+    /// still accepted so that existing command lines start.
+    #[arg(long, env = "SDS_QUERY_CACHED_VERSIONS", hide = true)]
+    pub query_cached_versions: Option<usize>,
     /// Nominatim-style geocoder for `nearby('address',km)`, e.g. `http://localhost:8088/search`.
     #[arg(long, env = "SDS_GEOCODER_URL")]
     pub geocoder_url: Option<String>,

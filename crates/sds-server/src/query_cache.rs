@@ -6,11 +6,18 @@
 //!   are never reused (AUTOINCREMENT), so an entry can only ever answer for
 //!   the version it was built from; versions are immutable, so it never goes
 //!   stale. A data source's newly queried published version replaces its
-//!   older one, beyond `capacity` versions the least recently used is
-//!   dropped, and after every job (and purge) the engine has the cache drop
+//!   older one, and after every job (and purge) the engine has the cache drop
 //!   the tables of versions that are no longer stored
 //!   ([`QueryCache::drop_unstored`]): a deleted data source's rows leave
-//!   memory with it.
+//!   memory with it. The tables together are bounded by a memory budget
+//!   (`--query-cache-mb`): each table reports its heap bytes
+//!   ([`Table::heap_bytes`]) once built and again when a query grows it
+//!   (a string index built on first use), and the least recently used
+//!   tables are evicted until the rest fit. A table larger than the whole
+//!   budget is still served, and kept alone (every other table is evicted):
+//!   it is in memory while it answers anyway, and dropping it would rebuild
+//!   it for every query; the next other table evicts it. Tables still being
+//!   built hold no bytes yet and are not counted.
 //! - Keys: resolved keys by hash, trusted for `--auth-cache-seconds`;
 //!   unknown keys are not cached. This saves a store round trip per query,
 //!   which at tens of thousands of queries per second dominates their cost.
@@ -35,15 +42,18 @@ use sds_query::Table;
 use sds_store::{KeyHash, KeyRecord, Store};
 use tokio::sync::OnceCell;
 
-/// Versions kept by default.
-pub const DEFAULT_CAPACITY: usize = 4;
+/// The share of the machine's memory the tables may use by default.
+pub const DEFAULT_BUDGET_SHARE: f64 = 0.25;
+/// The budget when the machine's memory cannot be read.
+pub const FALLBACK_BUDGET_MB: u64 = 1024;
 /// How long cached keys and data sources are trusted by default.
 pub const DEFAULT_TRUST: Duration = Duration::from_secs(10);
 /// Keys remembered at most (the cache is cleared when full).
 const MAX_KEYS: usize = 10_000;
 
 pub struct QueryCache {
-    capacity: usize,
+    /// Bytes the built tables may hold together.
+    budget_bytes: usize,
     /// How long a key or data source read from the store is trusted.
     trust_for: Duration,
     tables: Mutex<TableSlots>,
@@ -69,13 +79,17 @@ struct Slot {
     /// Whether this is a staged version (it does not replace the published one).
     staged: bool,
     last_used: u64,
+    /// The table's heap bytes; 0 until it is built.
+    bytes: usize,
     table: Arc<OnceCell<Arc<Table>>>,
 }
 
 impl QueryCache {
-    pub fn new(capacity: usize, trust_for: Duration) -> QueryCache {
+    /// A cache whose tables hold at most `budget_bytes` together (but one
+    /// larger table, alone).
+    pub fn new(budget_bytes: usize, trust_for: Duration) -> QueryCache {
         QueryCache {
-            capacity: capacity.max(1),
+            budget_bytes,
             trust_for,
             tables: Mutex::default(),
             keys: RwLock::default(),
@@ -95,18 +109,55 @@ impl QueryCache {
         }
         // A newer version of the same kind replaces the older one.
         tables.slots.retain(|slot| !(slot.key.data_source == key.data_source && slot.staged == staged));
-        while tables.slots.len() >= self.capacity {
-            let oldest = tables.slots.iter().enumerate().min_by_key(|(_, slot)| slot.last_used).map(|(index, _)| index);
-            match oldest {
-                Some(index) => {
-                    tables.slots.swap_remove(index);
-                }
-                None => break,
-            }
-        }
         let table = Arc::new(OnceCell::new());
-        tables.slots.push(Slot { key, staged, last_used: now, table: Arc::clone(&table) });
+        tables.slots.push(Slot { key, staged, last_used: now, bytes: 0, table: Arc::clone(&table) });
         table
+    }
+
+    /// Records a table's heap bytes (once built, and again whenever a query
+    /// grew it), then evicts the least recently used other built tables
+    /// until all fit the budget, or this one is left alone. Nothing happens
+    /// when the table is no longer cached (dropped while it was built).
+    pub fn measured(&self, key: TableKey, bytes: usize) {
+        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(slot) = tables.slots.iter_mut().find(|slot| slot.key == key) else {
+            return;
+        };
+        slot.bytes = bytes;
+        let mut held: usize = tables.slots.iter().map(|slot| slot.bytes).sum();
+        while held > self.budget_bytes {
+            let oldest = tables
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| slot.key != key && slot.bytes > 0)
+                .min_by_key(|(_, slot)| slot.last_used)
+                .map(|(index, _)| index);
+            let Some(index) = oldest else {
+                tracing::info!(
+                    data_source = %key.data_source, version = %key.version, bytes, budget = self.budget_bytes,
+                    "a table larger than the query cache budget is kept alone"
+                );
+                break;
+            };
+            let evicted = tables.slots.swap_remove(index);
+            held -= evicted.bytes;
+            tracing::info!(
+                data_source = %evicted.key.data_source, version = %evicted.key.version, bytes = evicted.bytes,
+                held, budget = self.budget_bytes, "evicted a cached table"
+            );
+        }
+    }
+
+    /// The bytes the cached tables hold together.
+    pub fn held_bytes(&self) -> usize {
+        let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        tables.slots.iter().map(|slot| slot.bytes).sum()
+    }
+
+    /// The budget, in bytes.
+    pub fn budget_bytes(&self) -> usize {
+        self.budget_bytes
     }
 
     /// Drops a version whose table failed to build, so the next query retries.
@@ -178,8 +229,29 @@ impl crate::jobs::StoreWatcher for QueryCache {
 
 impl Default for QueryCache {
     fn default() -> Self {
-        QueryCache::new(DEFAULT_CAPACITY, DEFAULT_TRUST)
+        QueryCache::new(default_budget_mb().0 as usize * MIB, DEFAULT_TRUST)
     }
+}
+
+/// Bytes in a mebibyte (the unit of `--query-cache-mb`).
+pub const MIB: usize = 1 << 20;
+
+/// The default budget in MiB, [`DEFAULT_BUDGET_SHARE`] of the machine's
+/// memory, and the total it was taken from (`None`: `/proc/meminfo` could
+/// not be read, and the budget is [`FALLBACK_BUDGET_MB`]).
+pub fn default_budget_mb() -> (u64, Option<u64>) {
+    let total_mb = std::fs::read_to_string("/proc/meminfo").ok().as_deref().and_then(mem_total_mb);
+    match total_mb {
+        Some(total) => (((total as f64) * DEFAULT_BUDGET_SHARE) as u64, Some(total)),
+        None => (FALLBACK_BUDGET_MB, None),
+    }
+}
+
+/// `MemTotal` of a `/proc/meminfo` text (proc(5): "MemTotal: N kB"), in MiB.
+fn mem_total_mb(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find_map(|line| line.strip_prefix("MemTotal:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib / 1024)
 }
 
 #[cfg(test)]
@@ -215,7 +287,7 @@ mod tests {
 
     #[test]
     fn keys_and_data_sources_are_trusted_only_for_a_while() {
-        let cache = QueryCache::new(2, Duration::from_millis(50));
+        let cache = QueryCache::new(MIB, Duration::from_millis(50));
         let access_id = AccessId::generate();
         cache.remember_data_source(source(&access_id), 7);
         let key = KeyRecord {
@@ -240,23 +312,88 @@ mod tests {
         TableKey { data_source: DataSourceId(data_source), version: VersionId(version) }
     }
 
+    /// The versions cached, ascending.
+    fn cached(cache: &QueryCache) -> Vec<i64> {
+        let tables = cache.tables.lock().unwrap();
+        let mut versions: Vec<i64> = tables.slots.iter().map(|slot| slot.key.version.0).collect();
+        versions.sort();
+        versions
+    }
+
     #[test]
-    fn a_new_version_replaces_the_old_and_capacity_evicts_the_least_recent() {
-        let cache = QueryCache::new(2, DEFAULT_TRUST);
+    fn a_new_version_replaces_the_old() {
+        let cache = QueryCache::new(MIB, DEFAULT_TRUST);
         let first = cache.table_cell(key(1, 10), false);
         assert!(Arc::ptr_eq(&first, &cache.table_cell(key(1, 10), false)));
         let staged = cache.table_cell(key(1, 12), true);
         cache.table_cell(key(1, 11), false);
-        let slots = |cache: &QueryCache| {
-            let tables = cache.tables.lock().unwrap();
-            let mut versions: Vec<i64> = tables.slots.iter().map(|slot| slot.key.version.0).collect();
-            versions.sort();
-            versions
-        };
-        assert_eq!(slots(&cache), [11, 12]);
+        assert_eq!(cached(&cache), [11, 12], "the staged version stays beside the published one");
         assert!(Arc::ptr_eq(&staged, &cache.table_cell(key(1, 12), true)));
-        cache.table_cell(key(2, 20), false);
-        assert_eq!(slots(&cache), [12, 20], "version 11 was the least recently used");
+    }
+
+    #[test]
+    fn the_least_recently_used_bytes_are_evicted_first() {
+        let cache = QueryCache::new(100, DEFAULT_TRUST);
+        for (source, version, bytes) in [(1, 10, 40), (2, 20, 40)] {
+            cache.table_cell(key(source, version), false);
+            cache.measured(key(source, version), bytes);
+        }
+        assert_eq!((cached(&cache), cache.held_bytes()), (vec![10, 20], 80));
+        cache.table_cell(key(1, 10), false);
+        cache.table_cell(key(3, 30), false);
+        cache.measured(key(3, 30), 40);
+        assert_eq!(cached(&cache), [10, 30], "20 was the least recently used");
+        assert_eq!(cache.held_bytes(), 80);
+        cache.table_cell(key(4, 40), false);
+        cache.measured(key(4, 40), 30);
+        assert_eq!(cached(&cache), [30, 40], "one eviction (10, the older) made room");
+        cache.table_cell(key(5, 50), false);
+        cache.measured(key(5, 50), 90);
+        assert_eq!(cached(&cache), [50], "two evictions made room");
+        assert_eq!(cache.held_bytes(), 90);
+    }
+
+    #[test]
+    fn a_table_that_grows_evicts_others() {
+        let cache = QueryCache::new(100, DEFAULT_TRUST);
+        for (source, version, bytes) in [(1, 10, 40), (2, 20, 40)] {
+            cache.table_cell(key(source, version), false);
+            cache.measured(key(source, version), bytes);
+        }
+        cache.table_cell(key(1, 10), false);
+        cache.measured(key(1, 10), 70);
+        assert_eq!(cached(&cache), [10], "a string index built by a query counts from then on");
+        assert_eq!(cache.held_bytes(), 70);
+    }
+
+    #[test]
+    fn a_table_over_the_budget_is_kept_alone_until_another_is_needed() {
+        let cache = QueryCache::new(50, DEFAULT_TRUST);
+        cache.table_cell(key(1, 10), false);
+        cache.measured(key(1, 10), 30);
+        let big = cache.table_cell(key(2, 20), false);
+        cache.measured(key(2, 20), 80);
+        assert_eq!(cached(&cache), [20]);
+        assert!(Arc::ptr_eq(&big, &cache.table_cell(key(2, 20), false)), "served again without a rebuild");
+        cache.table_cell(key(3, 30), false);
+        assert_eq!(cached(&cache), [20, 30], "a table being built holds nothing yet");
+        cache.measured(key(3, 30), 10);
+        assert_eq!(cached(&cache), [30]);
+        cache.forget(key(3, 30));
+        cache.measured(key(3, 30), 10);
+        assert_eq!(cache.held_bytes(), 0, "a dropped table is not measured back in");
+    }
+
+    #[test]
+    fn the_default_budget_is_a_quarter_of_mem_total() {
+        let meminfo = "MemTotal:        8049356 kB\nMemFree:          512000 kB\n";
+        assert_eq!(mem_total_mb(meminfo), Some(7860));
+        assert_eq!(mem_total_mb("MemFree: 1 kB\n"), None);
+        let (budget, total) = default_budget_mb();
+        match total {
+            Some(total) => assert_eq!(budget, (total as f64 * DEFAULT_BUDGET_SHARE) as u64),
+            None => assert_eq!(budget, FALLBACK_BUDGET_MB),
+        }
     }
 
     #[test]

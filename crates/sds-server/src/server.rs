@@ -90,7 +90,7 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         },
     };
     let query_cache = Arc::new(crate::query_cache::QueryCache::new(
-        config.query_cached_versions,
+        query_cache_budget(&config),
         std::time::Duration::from_secs(config.auth_cache_seconds),
     ));
     let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
@@ -101,6 +101,32 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
     };
     crate::shards::serve(listener, app(state), limits, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The query cache's budget in bytes, from `--query-cache-mb` or a share of
+/// the machine's memory; logged, so an operator sees what the tables may use.
+fn query_cache_budget(config: &ServeConfig) -> usize {
+    use crate::query_cache::{default_budget_mb, MIB};
+    if let Some(versions) = config.query_cached_versions {
+        tracing::warn!(versions, "--query-cached-versions is deprecated and ignored; use --query-cache-mb");
+    }
+    let megabytes = match config.query_cache_mb {
+        Some(megabytes) => {
+            tracing::info!(megabytes, "query cache budget (--query-cache-mb)");
+            megabytes
+        }
+        None => {
+            let (megabytes, total) = default_budget_mb();
+            match total {
+                Some(total_megabytes) => {
+                    tracing::info!(megabytes, total_megabytes, "query cache budget: a quarter of the machine's memory")
+                }
+                None => tracing::info!(megabytes, "query cache budget: /proc/meminfo unreadable, using the fallback"),
+            }
+            megabytes
+        }
+    };
+    usize::try_from(megabytes).unwrap_or(usize::MAX).saturating_mul(MIB)
 }
 
 async fn shutdown_signal() {

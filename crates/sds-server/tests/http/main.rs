@@ -24,6 +24,7 @@ mod load;
 mod migrate;
 mod projected_shapefiles;
 mod query;
+mod query_cache;
 mod query_findings;
 mod query_golden;
 mod quotas;

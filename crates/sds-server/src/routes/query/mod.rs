@@ -77,7 +77,7 @@ async fn answer(
     // Rights first: a key without them learns nothing of the data source's
     // versions or entity type, and builds no table.
     check_rights(&key, &source, staging)?;
-    let table = table(state, &source, staging).await?;
+    let (table_key, table) = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
         return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
@@ -124,7 +124,14 @@ async fn answer(
     };
     let mut query = Query::compile(schema, &options, &limits).map_err(bad_request)?;
     resolve_places(state, context, &mut query).await?;
-    let result = query.execute(&table).map_err(bad_request)?;
+    let bytes_before = table.heap_bytes();
+    let result = query.execute(&table).map_err(bad_request);
+    // A string index built by this query makes the table bigger.
+    let bytes_after = table.heap_bytes();
+    if bytes_after != bytes_before {
+        state.query_cache.measured(table_key, bytes_after);
+    }
+    let result = result?;
     let page = EntityPage {
         table: &table,
         fields: &query.select,
@@ -218,7 +225,7 @@ fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSour
 
 /// The table of the published (or staged) version, from the cache or built
 /// from the store on the blocking pool (once, however many queries wait).
-async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<Arc<Table>, ApiError> {
+async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<(TableKey, Arc<Table>), ApiError> {
     let version = if staging {
         let id = source.id;
         let versions = state.store_call(move |store| store.versions_of(id)).await?;
@@ -235,6 +242,7 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
     let key = TableKey { data_source: source.id, version };
     let cell = state.query_cache.table_cell(key, staging);
     let store = Arc::clone(&state.store);
+    let cache = Arc::clone(&state.query_cache);
     let built = cell
         .get_or_try_init(|| async move {
             let table = tokio::task::spawn_blocking(move || -> Result<Table, ApiError> {
@@ -252,11 +260,13 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<A
                 Ok(builder.finish())
             })
             .await??;
+            // Measured before it is shared: the budget evicts others now.
+            cache.measured(key, table.heap_bytes());
             Ok::<_, ApiError>(Arc::new(table))
         })
         .await;
     match built {
-        Ok(table) => Ok(Arc::clone(table)),
+        Ok(table) => Ok((key, Arc::clone(table))),
         Err(error) => {
             state.query_cache.forget(key);
             Err(error)
