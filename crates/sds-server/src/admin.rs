@@ -18,6 +18,11 @@ use crate::keys::SecretKey;
 /// account, so import cannot be used to find out who holds a key.
 pub fn import_key(store: &dyn Store, account: &str, value: &str, label: Option<&str>) -> anyhow::Result<KeyId> {
     let key = SecretKey::import(value).context("the key cannot be imported")?;
+    // Checked before the account is created, so a refused import stores
+    // nothing; the unique hash still guards against a concurrent import.
+    if store.key_by_hash(&key.hash())?.is_some() {
+        anyhow::bail!("the key cannot be imported: this key value is already registered");
+    }
     let account_id = store.ensure_account(account)?;
     match store.add_labelled_key(account_id, &key.hash(), &key.hint(), label) {
         Ok(id) => Ok(id),

@@ -28,9 +28,9 @@ pub enum DataDirError {
     #[error("cannot lock the data dir {dir}: {source}")]
     Lock { dir: PathBuf, source: std::io::Error },
     #[error(
-        "the data dir {dir} holds no store ({store} does not exist): give the server's data dir with --data-dir or SDS_DATA_DIR"
+        "the data dir {dir} holds no store ({file} does not exist there): give the server's data dir with --data-dir or SDS_DATA_DIR"
     )]
-    NoStore { dir: PathBuf, store: PathBuf },
+    NoStore { dir: PathBuf, file: String },
 }
 
 /// Held while the server runs; dropping it (or the process ending) unlocks.
@@ -83,7 +83,8 @@ pub fn require_store(config: &ServeConfig) -> Result<(), DataDirError> {
     if store.is_file() {
         Ok(())
     } else {
-        Err(DataDirError::NoStore { dir: absolute(&config.data_dir), store })
+        let file = store.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        Err(DataDirError::NoStore { dir: absolute(&config.data_dir), file })
     }
 }
 

@@ -64,24 +64,60 @@ pub fn run(args: &MigrateArgs) -> Result<Vec<Row>, String> {
     let source = Endpoint::new(&args.from, &args.from_key)?;
     let target = Endpoint::new(&args.to, &args.to_key)?;
     let mut listed = source.data_sources().map_err(|error| format!("the source: {error}"))?;
+    // A name given to --only that the source does not have is a failed
+    // row, so a typo ends with a non-zero exit status.
+    let mut missing = Vec::new();
     if !args.only.is_empty() {
         listed.retain(|info| args.only.iter().any(|name| name.eq_ignore_ascii_case(&info.name)));
         for name in &args.only {
             if !listed.iter().any(|info| info.name.eq_ignore_ascii_case(name)) {
-                eprintln!("--only {name}: the source account has no data source of that name");
+                missing.push(Row {
+                    name: name.clone(),
+                    access_id: "-".into(),
+                    at_source: None,
+                    at_target: None,
+                    outcome: Outcome::Failed("--only: the source account has no data source of that name".into()),
+                });
             }
         }
     }
+    // The target's own data sources, to find a name it already uses under
+    // another accessId (which no re-run can migrate into).
+    let at_target = target.data_sources().map_err(|error| format!("the target: {error}"))?;
     let bars = Bars::new(listed.len() as u64);
     let mut rows = Vec::with_capacity(listed.len());
     for info in &listed {
         let bar = bars.start(&info.name);
-        let row = if args.dry_run { dry_run(&target, info) } else { migrate_one(&source, &target, info, args, &bar) };
+        let row = match name_taken(&at_target, info) {
+            Some(reason) => Row {
+                name: info.name.clone(),
+                access_id: info.access_id.clone(),
+                at_source: None,
+                at_target: None,
+                outcome: Outcome::Failed(reason),
+            },
+            None if args.dry_run => dry_run(&target, info),
+            None => migrate_one(&source, &target, info, args, &bar),
+        };
         bars.finish(bar, &row);
         rows.push(row);
     }
     bars.done();
+    rows.extend(missing);
     Ok(rows)
+}
+
+/// Why a data source cannot be migrated because the target account has
+/// another data source of that name (names are unique per account, and a
+/// data source keeps its accessId), if it does.
+fn name_taken(at_target: &[SourceInfo], info: &SourceInfo) -> Option<String> {
+    let other = at_target.iter().find(|other| {
+        other.name.eq_ignore_ascii_case(&info.name) && !other.access_id.eq_ignore_ascii_case(&info.access_id)
+    })?;
+    Some(format!(
+        "the target: the account already has a data source named '{}' with accessId {}; delete or rename it at the target, then run again",
+        other.name, other.access_id
+    ))
 }
 
 fn dry_run(target: &Endpoint, info: &SourceInfo) -> Row {

@@ -122,6 +122,10 @@ fn key_import_refuses_bad_values_and_values_already_registered() {
     let taken = keys_failure(&server, &["import", "--account", "contoso", "--key", &server.master_key]);
     assert!(taken.contains("already registered"), "{taken}");
     assert!(!taken.contains("default"), "names no account: {taken}");
+    // A refused import stores nothing, not even its account.
+    let ghost = keys_failure(&server, &["import", "--account", "ghost", "--key", &server.master_key]);
+    assert!(ghost.contains("already registered"), "{ghost}");
+    assert!(!server.keys_command(&["list"]).contains("account ghost"), "a refused import created its account");
     server.keys_command(&["import", "--account", "contoso", "--key", "ContosoKey_0123456789"]);
     let again = keys_failure(&server, &["import", "--account", "contoso", "--key", "ContosoKey_0123456789"]);
     assert!(again.contains("already registered"), "{again}");

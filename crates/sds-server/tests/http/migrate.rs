@@ -291,6 +291,15 @@ fn migrate_reports_a_same_named_data_source_with_another_access_id() {
     assert!(!output.status.success());
     let failure = status_of(&table, "Shops");
     assert!(failure.starts_with("FAILED: the target:") && failure.contains("with accessId"), "{table}");
+    assert!(failure.contains("already has a data source named 'Shops'"), "{table}");
+    // A name the source does not have fails its row (a typo is not a success).
+    let typo = migrate(source, &target, &["--only", "NoSuchSource"]);
+    assert!(!typo.status.success());
+    assert!(status_of(&stdout(&typo), "NoSuchSource").contains("no data source of that name"));
+    // The dry run says the same, rather than "would create".
+    let dry = migrate(source, &target, &["--only", "Shops", "--dry-run"]);
+    let table = stdout(&dry);
+    assert!(status_of(&table, "Shops").contains("already has a data source named 'Shops'"), "{table}");
 }
 
 #[test]
