@@ -328,10 +328,6 @@ impl Table {
         self.geometries.get(row as usize).and_then(|geometry| geometry.as_deref())
     }
 
-    pub fn has_geometries(&self) -> bool {
-        !self.geometries.is_empty()
-    }
-
     /// The row of an entity ID (case-insensitive).
     pub fn find(&self, id: &str) -> Option<u32> {
         let folded = fold(id);
