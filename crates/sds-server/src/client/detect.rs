@@ -122,18 +122,14 @@ fn text_format(head: &[u8], extension: &str, file: &Path) -> Result<InputFormat,
     if text.starts_with('{') {
         return Ok(InputFormat::GeoJson);
     }
-    let first_line = text.lines().next().unwrap_or_default();
-    // The optional first line: `Bing Spatial Data Services, 1.0, Type`
-    // with the file's own delimiter after "Services".
-    let delimiter = match first_line.strip_prefix("Bing Spatial Data Services").and_then(|rest| rest.chars().next()) {
-        Some(delimiter) => Some(delimiter),
-        None => [',', '\t', '|']
-            .into_iter()
-            .map(|delimiter| (first_line.matches(delimiter).count(), delimiter))
-            .filter(|(count, _)| *count > 0)
-            .max()
-            .map(|(_, delimiter)| delimiter),
-    };
+    // The schema line tells the delimiter: the line after the optional
+    // `Bing Spatial Data Services, 1.0, Type` (which may use commas
+    // whatever the file's delimiter), counted outside the parentheses of
+    // `Name(Edm.String,primaryKey)`.
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let header = if first.starts_with("Bing Spatial Data Services") { lines.next().unwrap_or(first) } else { first };
+    let delimiter = most_frequent_delimiter(header);
     match delimiter {
         Some(',') => Ok(InputFormat::Csv),
         Some('\t') => Ok(InputFormat::Tab),
@@ -143,6 +139,26 @@ fn text_format(head: &[u8], extension: &str, file: &Path) -> Result<InputFormat,
             file.display()
         ))),
     }
+}
+
+/// The delimiter of `,`, tab and `|` found most often outside
+/// parentheses, if any.
+fn most_frequent_delimiter(line: &str) -> Option<char> {
+    let mut counts = [(0usize, ','), (0, '\t'), (0, '|')];
+    let mut depth = 0usize;
+    for character in line.chars() {
+        match character {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => {
+                if let Some(entry) = counts.iter_mut().find(|(_, delimiter)| *delimiter == character) {
+                    entry.0 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    counts.into_iter().filter(|(count, _)| *count > 0).max_by_key(|(count, _)| *count).map(|(_, delimiter)| delimiter)
 }
 
 /// A zip: a Shapefile set (holds a `.shp`) or a KMZ (holds a `.kml`).
@@ -216,9 +232,13 @@ mod tests {
     #[test]
     fn text_formats_from_extension_then_content() {
         assert_eq!(detect("anything", "csv"), Some(InputFormat::Csv));
-        assert_eq!(detect("Bing Spatial Data Services|1.0|T\nA|B", "txt"), Some(InputFormat::Pipe));
-        assert_eq!(detect("Bing Spatial Data Services\t1.0\tT\n", ""), Some(InputFormat::Tab));
+        assert_eq!(
+            detect("Bing Spatial Data Services, 1.0, T\nA(Edm.String,primaryKey)|B", "txt"),
+            Some(InputFormat::Pipe)
+        );
+        assert_eq!(detect("Bing Spatial Data Services\t1.0\tT\nA\tB(Edm.Int64)\tC", ""), Some(InputFormat::Tab));
         assert_eq!(detect("Id(Edm.String,primaryKey),Name\n", "txt"), Some(InputFormat::Csv));
+        assert_eq!(detect("Id(Edm.String,primaryKey)|Name|Other,1\n", "txt"), Some(InputFormat::Pipe));
         assert_eq!(detect("\u{feff}<?xml version=\"1.0\"?><kml xmlns=\"x\">", "txt"), Some(InputFormat::Kml));
         assert_eq!(detect("<?xml version=\"1.0\"?><DataSet>", ""), Some(InputFormat::Xml));
         assert_eq!(detect(" {\"type\":\"FeatureCollection\"", "json"), Some(InputFormat::GeoJson));

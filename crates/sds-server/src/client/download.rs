@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::endpoint::{encode, link, links, Endpoint};
+use super::endpoint::{encode, link, links};
 use super::manage::find_source;
 use super::output::{fields, print_json};
 use super::progress::{Progress, Unit};
@@ -45,8 +45,7 @@ pub enum DownloadFormat {
 }
 
 pub fn run(args: &DownloadArgs) -> Result<(), ClientError> {
-    let settings = settings::resolve(&args.connection)?;
-    let endpoint = Endpoint::new(&settings.url, &settings.key)?;
+    let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
     let format = match args.format {
         DownloadFormat::Xml => None,
@@ -70,12 +69,7 @@ pub fn run(args: &DownloadArgs) -> Result<(), ClientError> {
 
     let progress = Progress::new();
     progress.phase("preparing", None, Unit::Entities);
-    let job = endpoint.wait(&status_url, &|job| {
-        if let Some(total) = job["totalEntityCount"].as_u64().filter(|total| *total > 0) {
-            progress.set_length(total);
-        }
-        progress.set_position(job["processedEntityCount"].as_u64().unwrap_or(0));
-    })?;
+    let job = endpoint.wait(&status_url, &|job| progress.job(job))?;
     // A completed download job says its size in totalEntityCount (sds
     // leaves processedEntityCount at 0 there, as SDS's examples do).
     let entities = job["totalEntityCount"].as_u64().unwrap_or(0);

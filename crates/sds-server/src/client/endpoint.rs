@@ -84,13 +84,14 @@ impl Endpoint {
         request.send().map_err(|error| ClientError::transport(&format!("{what} ({})", self.base), &error))
     }
 
-    /// Sends a request that creates a dataflow job (201 Created) and returns
+    /// Sends a request that creates a dataflow job (201 Created; SDS's
+    /// publish answers 202 Accepted) and returns
     /// the job's status URL: the `Location` header, else the job's `self`
     /// link.
     pub fn create_job(&self, request: RequestBuilder, what: &str) -> Result<String, ClientError> {
         let response = self.send(request, what)?;
         let location = response.headers().get("location").and_then(|value| value.to_str().ok()).map(str::to_owned);
-        let created = json(expect(response, &[200, 201], what)?, what)?;
+        let created = json(expect(response, &[200, 201, 202], what)?, what)?;
         location
             .or_else(|| link(&created["resourceSets"][0]["resources"][0], "self", None))
             .ok_or_else(|| ClientError::Protocol(format!("{what}: the answer has no job status URL")))

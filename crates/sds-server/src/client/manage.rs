@@ -68,11 +68,6 @@ pub struct PublicArgs {
     pub connection: Connection,
 }
 
-fn connect(connection: &Connection) -> Result<Endpoint, ClientError> {
-    let settings = settings::resolve(connection)?;
-    Endpoint::new(&settings.url, &settings.key)
-}
-
 /// The data source of this name (case-insensitively, as SDS names are).
 /// Errors: none of that name, naming the ones there are.
 pub fn find_source(endpoint: &Endpoint, name: &str) -> Result<SourceInfo, ClientError> {
@@ -90,7 +85,7 @@ fn source_url(endpoint: &Endpoint, source: &SourceInfo, suffix: &str) -> String 
 }
 
 pub fn sources(args: &SourcesArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let sources = endpoint.data_sources()?;
     if args.connection.json {
         let list: Vec<Value> = sources
@@ -126,7 +121,7 @@ pub fn sources(args: &SourcesArgs) -> Result<(), ClientError> {
 }
 
 pub fn jobs(args: &JobsArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let what = "listing the jobs";
     let response = endpoint.send(endpoint.get(&endpoint.url("Dataflows/ListJobs"), &[("output", "json")]), what)?;
     let body = json(expect(response, &[200], what)?, what)?;
@@ -160,7 +155,7 @@ pub fn jobs(args: &JobsArgs) -> Result<(), ClientError> {
 }
 
 pub fn publish(args: &NameArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
     let request = endpoint.get(&source_url(&endpoint, &source, "/$commit"), &[("output", "json")]);
     let what = format!("publishing '{}'", source.name);
@@ -169,7 +164,7 @@ pub fn publish(args: &NameArgs) -> Result<(), ClientError> {
 }
 
 pub fn rollback(args: &RollbackArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let path = format!("Dataflows/DataSourceRollback/{}/{}", encode(&args.job_id), encode(&args.name));
     let request = endpoint.get(&endpoint.url(&path), &[("output", "json")]);
     let what = format!("rolling '{}' back to the version of job {}", args.name, args.job_id);
@@ -178,7 +173,7 @@ pub fn rollback(args: &RollbackArgs) -> Result<(), ClientError> {
 }
 
 pub fn public(args: &PublicArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
     let flag = if args.state == Switch::On { "1" } else { "0" };
     let request =
@@ -192,7 +187,7 @@ pub fn public(args: &PublicArgs) -> Result<(), ClientError> {
 /// in the job list (the newest `DataSourceDelete` of that name) and waited
 /// for, so that the command ends when the data source is gone.
 pub fn delete(args: &DeleteArgs) -> Result<(), ClientError> {
-    let endpoint = connect(&args.connection)?;
+    let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
     let pairs: &[(&str, &str)] = if args.staged { &[("isStaging", "1")] } else { &[] };
     let what = format!("deleting {}'{}'", if args.staged { "the staged version of " } else { "" }, source.name);

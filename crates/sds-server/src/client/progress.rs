@@ -105,6 +105,15 @@ impl Progress {
         }
     }
 
+    /// A dataflow job's counts: `processedEntityCount` of
+    /// `totalEntityCount` (which grows while a load reads its input).
+    pub fn job(&self, job: &serde_json::Value) {
+        if let Some(total) = job["totalEntityCount"].as_u64().filter(|total| *total > 0) {
+            self.set_length(total);
+        }
+        self.set_position(job["processedEntityCount"].as_u64().unwrap_or(0));
+    }
+
     /// Ends the phase with a line of its final count (the bar, cleared,
     /// leaves that line in its place).
     pub fn finish(&self) {

@@ -7,7 +7,7 @@
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value};
 
-use super::endpoint::{encode, expect, json, Endpoint};
+use super::endpoint::{encode, expect, json};
 use super::manage::find_source;
 use super::output::{cell, print_json, table};
 use super::{settings, ClientError, Connection};
@@ -47,8 +47,7 @@ pub enum QueryFormat {
 }
 
 pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
-    let settings = settings::resolve(&args.connection)?;
-    let endpoint = Endpoint::new(&settings.url, &settings.key)?;
+    let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
     let top = args.top.map(|top| top.to_string());
     let mut pairs = vec![("$format", "json")];

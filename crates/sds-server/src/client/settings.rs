@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::endpoint::Endpoint;
 use super::{ClientError, Connection};
 
 /// Where `sds serve` listens by default.
@@ -42,6 +43,12 @@ pub fn config_path() -> Option<PathBuf> {
     Some(config_home.join("sds").join("client.toml"))
 }
 
+/// The endpoint the resolved URL and key name.
+pub fn connect(connection: &Connection) -> Result<Endpoint, ClientError> {
+    let settings = resolve(connection)?;
+    Endpoint::new(&settings.url, &settings.key)
+}
+
 /// Resolves the URL and key. Errors: an unreadable or invalid config file
 /// (naming it and the problem, never the key), or no key anywhere.
 pub fn resolve(connection: &Connection) -> Result<Settings, ClientError> {
@@ -60,14 +67,9 @@ pub fn resolve(connection: &Connection) -> Result<Settings, ClientError> {
 
 fn read(path: &std::path::Path) -> Result<ConfigFile, ClientError> {
     let text = std::fs::read_to_string(path).map_err(|error| ClientError::io(path.display().to_string(), error))?;
-    // toml's message quotes the offending line, which may hold the key:
-    // only its first line (the problem and its position) is shown.
-    toml::from_str(&text).map_err(|error| {
-        let message = error.message().to_owned();
-        let at = error.span().map(|span| text[..span.start].lines().count().max(1));
-        let at = at.map_or_else(String::new, |line| format!(" (line {line})"));
-        ClientError::Usage(format!("{}{at}: {message}", path.display()))
-    })
+    // toml's full message quotes the offending line, which may hold the
+    // key: only the problem itself is shown.
+    toml::from_str(&text).map_err(|error| ClientError::Usage(format!("{}: {}", path.display(), error.message())))
 }
 
 #[cfg(test)]

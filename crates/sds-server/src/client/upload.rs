@@ -10,8 +10,9 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use reqwest::blocking::Body;
+use sds_core::InputFormat;
 use serde_json::{json, Value};
 
 use super::detect::{prepare, Prepared};
@@ -38,9 +39,10 @@ pub struct UploadArgs {
     /// later with `sds publish`.
     #[arg(long)]
     pub staging: bool,
-    /// The input format; `auto` tells it from the extension and content.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub format: UploadFormat,
+    /// The input format: auto (from the extension and the content), xml,
+    /// csv, tab, pipe, kml, shp or geojson.
+    #[arg(long, default_value = "auto")]
+    pub format: FormatChoice,
     /// Make the data source public (`setPublic=1`): any key may query it.
     #[arg(long, conflicts_with = "staging")]
     pub public: bool,
@@ -51,25 +53,21 @@ pub struct UploadArgs {
     pub connection: Connection,
 }
 
-/// `--format` values.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UploadFormat {
-    Auto,
-    Xml,
-    Csv,
-    Tab,
-    Pipe,
-    Kml,
-    Shp,
-    Geojson,
-}
+/// `--format`: `auto`, or one of the `input` values of "Create a Load
+/// Data Source Job" (and `geojson`).
+#[derive(Clone, Copy, Debug)]
+pub struct FormatChoice(Option<InputFormat>);
 
-impl UploadFormat {
-    fn given(self) -> Option<sds_core::InputFormat> {
-        match self {
-            UploadFormat::Auto => None,
-            other => sds_core::InputFormat::parse(&format!("{other:?}")),
+impl std::str::FromStr for FormatChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FormatChoice, String> {
+        if text.eq_ignore_ascii_case("auto") {
+            return Ok(FormatChoice(None));
         }
+        InputFormat::parse(text)
+            .map(|format| FormatChoice(Some(format)))
+            .ok_or_else(|| "use auto, xml, csv, tab, pipe, kml, shp or geojson".to_owned())
     }
 }
 
@@ -90,9 +88,8 @@ impl<R: Read> Read for Counted<R> {
 }
 
 pub fn run(args: &UploadArgs) -> Result<(), ClientError> {
-    let settings = settings::resolve(&args.connection)?;
-    let endpoint = Endpoint::new(&settings.url, &settings.key)?;
-    let prepared = prepare(&args.file, args.format.given())?;
+    let endpoint = settings::connect(&args.connection)?;
+    let prepared = prepare(&args.file, args.format.0)?;
     let operation = match (args.incremental, args.staging) {
         (false, false) => "complete",
         (true, false) => "incremental",
@@ -111,6 +108,10 @@ pub fn run(args: &UploadArgs) -> Result<(), ClientError> {
     if let Some(query_key) = &args.query_key {
         pairs.push(("queryKey", query_key));
     }
+    // A server refuses a bad key before it reads the body and closes the
+    // connection, which the sender sees only as a broken pipe: a small
+    // authenticated call first turns that into the server's own answer.
+    endpoint.data_sources()?;
     let progress = Progress::new();
     let request = endpoint
         .post(&endpoint.url("Dataflows/LoadDataSource"), &pairs)
@@ -122,16 +123,8 @@ pub fn run(args: &UploadArgs) -> Result<(), ClientError> {
     let status_url = status_url?;
 
     progress.phase("processing", None, Unit::Entities);
-    let job = endpoint.wait(&status_url, &|job| {
-        if let Some(total) = job["totalEntityCount"].as_u64().filter(|total| *total > 0) {
-            progress.set_length(total);
-        }
-        progress.set_position(job["processedEntityCount"].as_u64().unwrap_or(0));
-    })?;
-    if let Some(total) = job["totalEntityCount"].as_u64().filter(|total| *total > 0) {
-        progress.set_length(total);
-    }
-    progress.set_position(job["processedEntityCount"].as_u64().unwrap_or(0));
+    let job = endpoint.wait(&status_url, &|job| progress.job(job))?;
+    progress.job(&job);
     progress.finish();
     report(&endpoint, args, &prepared, &job)
 }
