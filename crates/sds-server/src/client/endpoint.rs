@@ -105,6 +105,79 @@ impl Endpoint {
         parse_service_document(&expect(response, &[200], what)?).map_err(ClientError::Protocol)
     }
 
+    /// POSTs a body read from `body` (a blocking reader: a file, through
+    /// gzip) and returns the created job's status URL, as
+    /// [`Endpoint::create_job`] does. `length` gives a `Content-Length`;
+    /// without it the body is chunked.
+    ///
+    /// This request uses reqwest's async client on a runtime of its own:
+    /// a server that refuses a load (a bad name, a quota) answers before
+    /// it reads the body, and the blocking client then reports only that
+    /// its body could not be sent, where the async one hands back the
+    /// answer, whose envelope says why.
+    pub fn create_job_streaming(
+        &self,
+        url: &str,
+        pairs: &[(&str, &str)],
+        content_type: &str,
+        body: impl std::io::Read + Send + 'static,
+        length: Option<u64>,
+        what: &str,
+    ) -> Result<String, ClientError> {
+        let what_with_server = format!("{what} ({})", self.base);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| ClientError::io("starting the HTTP client", error))?;
+        let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+        // The file is read (and gzipped) on a thread of its own; it stops
+        // when the request no longer wants the body.
+        let reader = std::thread::spawn(move || {
+            let mut body = body;
+            let mut buffer = vec![0; 1 << 16];
+            loop {
+                let chunk = match body.read(&mut buffer) {
+                    Ok(0) => return,
+                    Ok(count) => Ok(bytes::Bytes::copy_from_slice(&buffer[..count])),
+                    Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(error) => Err(error),
+                };
+                let failed = chunk.is_err();
+                if sender.blocking_send(chunk).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        });
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(3600))
+            .build()
+            .map_err(|error| ClientError::transport("building an HTTP client", &error))?;
+        let mut request = client
+            .post(self.with_query(url, pairs))
+            .header("content-type", content_type)
+            .body(reqwest::Body::wrap_stream(stream));
+        if let Some(length) = length {
+            request = request.header("content-length", length);
+        }
+        let answer = runtime.block_on(async move {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let location = response.headers().get("location").and_then(|value| value.to_str().ok()).map(str::to_owned);
+            Ok::<_, reqwest::Error>((status, location, response.text().await?))
+        });
+        drop(runtime);
+        let _ = reader.join();
+        let (status, location, text) = answer.map_err(|error| ClientError::transport(&what_with_server, &error))?;
+        let created = json(check(status, text, &[200, 201, 202], what)?, what)?;
+        location
+            .or_else(|| link(&created["resourceSets"][0]["resources"][0], "self", None))
+            .ok_or_else(|| ClientError::Protocol(format!("{what}: the answer has no job status URL")))
+    }
+
     /// Polls a job status URL (`output=json`) until the job is no longer
     /// `Pending`; `seen` gets each `Pending` job resource. Returns the final
     /// job resource.
@@ -149,6 +222,11 @@ pub fn redact(url: &str) -> &str {
 pub fn expect(response: Response, statuses: &[u16], what: &str) -> Result<String, ClientError> {
     let status = response.status().as_u16();
     let text = response.text().map_err(|error| ClientError::transport(what, &error))?;
+    check(status, text, statuses, what)
+}
+
+/// `text` when `status` is one of `statuses`, else [`ClientError::Server`].
+fn check(status: u16, text: String, statuses: &[u16], what: &str) -> Result<String, ClientError> {
     if statuses.contains(&status) {
         return Ok(text);
     }

@@ -11,7 +11,6 @@ use std::io::{BufReader, Read};
 use std::path::PathBuf;
 
 use clap::Args;
-use reqwest::blocking::Body;
 use sds_core::InputFormat;
 use serde_json::{json, Value};
 
@@ -108,17 +107,12 @@ pub fn run(args: &UploadArgs) -> Result<(), ClientError> {
     if let Some(query_key) = &args.query_key {
         pairs.push(("queryKey", query_key));
     }
-    // A server refuses a bad key before it reads the body and closes the
-    // connection, which the sender sees only as a broken pipe: a small
-    // authenticated call first turns that into the server's own answer.
+    // One small call first: a wrong key or URL fails before anything is
+    // read or shown.
     endpoint.data_sources()?;
     let progress = Progress::new();
-    let request = endpoint
-        .post(&endpoint.url("Dataflows/LoadDataSource"), &pairs)
-        .header("content-type", prepared.content_type())
-        .body(body(&prepared, &progress)?);
     let what = format!("uploading {} as '{}'", args.file.display(), args.name);
-    let status_url = endpoint.create_job(request, &what);
+    let status_url = send(&endpoint, &pairs, &prepared, &progress, &what);
     progress.finish();
     let status_url = status_url?;
 
@@ -129,18 +123,27 @@ pub fn run(args: &UploadArgs) -> Result<(), ClientError> {
     report(&endpoint, args, &prepared, &job)
 }
 
-/// The request body: the file through the byte counter, gzipped when text
+/// Streams the file through the byte counter, gzipped when text
 /// (chunked, since the gzip size is unknown), else with its length.
-fn body(prepared: &Prepared, progress: &Progress) -> Result<Body, ClientError> {
+fn send(
+    endpoint: &Endpoint,
+    pairs: &[(&str, &str)],
+    prepared: &Prepared,
+    progress: &Progress,
+    what: &str,
+) -> Result<String, ClientError> {
     let file =
         File::open(&prepared.path).map_err(|error| ClientError::io(prepared.path.display().to_string(), error))?;
     progress.phase("sending", Some(prepared.size), Unit::Bytes);
     let counted = Counted { inner: BufReader::with_capacity(1 << 16, file), read: 0, progress: progress.clone() };
-    Ok(if prepared.gzip {
-        Body::new(flate2::read::GzEncoder::new(counted, flate2::Compression::default()))
+    let url = endpoint.url("Dataflows/LoadDataSource");
+    let content_type = prepared.content_type();
+    if prepared.gzip {
+        let gzipped = flate2::read::GzEncoder::new(counted, flate2::Compression::default());
+        endpoint.create_job_streaming(&url, pairs, content_type, gzipped, None, what)
     } else {
-        Body::sized(counted, prepared.size)
-    })
+        endpoint.create_job_streaming(&url, pairs, content_type, counted, Some(prepared.size), what)
+    }
 }
 
 /// Prints the outcome; an `Aborted` job is an error after its report.

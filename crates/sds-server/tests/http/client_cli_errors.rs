@@ -71,6 +71,18 @@ fn client_bad_key_unreachable_server_and_unknown_names_are_one_line_errors() {
     assert!(run.error_line().contains("no data source named 'Nope'"), "{}", run.stderr);
     let run = home.sds(&server, &["rollback", "Nope", "0123456789abcdef0123456789abcdef"]).failed();
     assert!(run.error_line().contains("the server answered 404"), "{}", run.stderr);
+    // Refusals that come before the server reads the body still show the
+    // server's answer (the upload is streamed, 3 MB here).
+    let big = home.file("big.csv", many_shops_csv(60_000));
+    let run = home.sds(&server, &["upload", &big, "--name", "bad/name"]).failed();
+    assert!(
+        run.error_line().contains("the server answered 400: data source name 'bad/name' is invalid"),
+        "{}",
+        run.stderr
+    );
+    let run = home.sds(&server, &["upload", &big, "--name", "Missing", "--incremental"]).failed();
+    assert!(run.error_line().contains("the server answered 404: "), "{}", run.stderr);
+    assert!(run.error_line().contains("an incremental load needs an existing data source"), "{}", run.stderr);
     let run = home.sds(&server, &["upload", &home.file("words.dat", "just words\n"), "--name", "W"]).failed();
     assert!(run.error_line().contains("cannot tell the format"), "{}", run.stderr);
     let run = home.sds(&server, &["upload", &home.file("lonely.shp", "x"), "--name", "W"]).failed();
