@@ -52,17 +52,21 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// A transport error, without the URL (it holds the key) and with its
-    /// causes (`connection refused`…) on the same line.
+    /// A transport error in words (`cannot reach the server: … Connection
+    /// refused`), without the URL (it holds the key): the error's own
+    /// text names the URL, so only its kind and its causes are shown.
     pub fn transport(what: &str, error: &reqwest::Error) -> ClientError {
-        let mut detail = if error.is_timeout() { "timed out".to_owned() } else { String::new() };
-        let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(error);
-        if detail.is_empty() {
-            detail = match cause {
-                Some(_) => "cannot reach the server".to_owned(),
-                None => error.to_string(),
-            };
+        let mut detail = if error.is_timeout() {
+            "timed out"
+        } else if error.is_connect() {
+            "cannot reach the server"
+        } else if error.is_body() || error.is_decode() {
+            "the connection broke during the transfer"
+        } else {
+            "the request failed"
         }
+        .to_owned();
+        let mut cause = std::error::Error::source(error);
         while let Some(inner) = cause {
             let text = inner.to_string();
             if !detail.contains(&text) {
@@ -71,7 +75,7 @@ impl ClientError {
             }
             cause = inner.source();
         }
-        ClientError::Transport { what: what.to_owned(), detail: endpoint::redact(&detail).to_owned() }
+        ClientError::Transport { what: what.to_owned(), detail }
     }
 
     fn io(what: impl Into<String>, source: std::io::Error) -> ClientError {
