@@ -111,7 +111,7 @@ pub enum ClientCommand {
     Download(download::DownloadArgs),
     /// List the account's data sources.
     Sources(manage::SourcesArgs),
-    /// List the account's jobs (SDS "Get Job List": the last 15 days).
+    /// List the account's jobs (SDS "Get Job List"; download jobs are not listed).
     Jobs(manage::JobsArgs),
     /// Publish a data source's staged version and wait for it.
     Publish(manage::NameArgs),

@@ -293,6 +293,14 @@ fn client_manages_a_data_source_through_its_lifecycle() {
         assert!(jobs.contains(kind), "{kind} in {jobs}");
     }
 
+    // delete --staged removes only the staged version.
+    home.sds(&server, &["upload", &three, "--name", "Shops", "--staging"]).ok();
+    assert_eq!(query_count(&home, &server, &["Shops", "--staged"]), 3);
+    home.sds(&server, &["delete", "Shops", "--staged"]).ok();
+    let run = home.sds(&server, &["query", "Shops", "--staged"]).failed();
+    assert!(run.error_line().contains("the server answered 404: "), "{}", run.stderr);
+    assert_eq!(query_count(&home, &server, &["Shops"]), 2, "the published version stays");
+
     let deleted = home.sds(&server, &["delete", "Shops"]).ok();
     assert!(deleted.stdout.contains("Completed"), "{}", deleted.stdout);
     let sources = home.sds(&server, &["sources", "--json"]).ok().json();

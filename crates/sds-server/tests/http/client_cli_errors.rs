@@ -104,6 +104,10 @@ fn client_settings_come_from_flags_then_environment_then_the_config_file() {
         home.run(&mut command)
     };
 
+    // Help shows that SDS_KEY is read, not its value.
+    let help = home.run(home.command(&["upload", "--help"]).env("SDS_KEY", &server.master_key)).ok();
+    assert!(help.stdout.contains("[env: SDS_KEY]"), "{}", help.stdout);
+
     let run = sources(&home, &[], &[("SDS_URL", &server.base)]).failed();
     assert!(run.error_line().contains("no key: give --key, set SDS_KEY"), "{}", run.stderr);
     assert!(run.error_line().contains("config/sds/client.toml"), "names the file: {}", run.stderr);
