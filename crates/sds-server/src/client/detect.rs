@@ -111,11 +111,13 @@ fn text_format(head: &[u8], extension: &str, file: &Path) -> Result<InputFormat,
         "geojson" => Some(InputFormat::GeoJson),
         _ => None,
     };
-    if let Some(format) = by_extension {
-        return Ok(format);
-    }
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
+    if let Some(format) = by_extension {
+        // KML is XML: a `.xml` file may hold either.
+        let is_kml = format == InputFormat::Xml && text.contains("<kml");
+        return Ok(if is_kml { InputFormat::Kml } else { format });
+    }
     if text.starts_with('<') {
         return Ok(if text.contains("<kml") { InputFormat::Kml } else { InputFormat::Xml });
     }
@@ -232,6 +234,7 @@ mod tests {
     #[test]
     fn text_formats_from_extension_then_content() {
         assert_eq!(detect("anything", "csv"), Some(InputFormat::Csv));
+        assert_eq!(detect("<?xml version=\"1.0\"?><kml xmlns=\"x\">", "xml"), Some(InputFormat::Kml));
         assert_eq!(
             detect("Bing Spatial Data Services, 1.0, T\nA(Edm.String,primaryKey)|B", "txt"),
             Some(InputFormat::Pipe)
