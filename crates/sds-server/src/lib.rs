@@ -11,11 +11,14 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod config_file;
 pub mod data_dir;
 pub mod error;
 pub mod jobs;
 pub mod keys;
+pub mod logging;
 pub mod migrate;
+pub mod observe;
 pub mod query_cache;
 pub mod routes;
 pub mod server;

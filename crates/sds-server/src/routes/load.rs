@@ -155,7 +155,7 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
         }
         return Err(error);
     }
-    state.engine.wake();
+    state.engine.submitted(&job);
     Ok(context.created_response(StatusCode::CREATED, &job))
 }
 
