@@ -19,6 +19,7 @@ pub mod keys;
 pub mod logging;
 pub mod migrate;
 pub mod observe;
+pub mod openapi;
 pub mod query_cache;
 pub mod routes;
 pub mod server;

@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .route(OPS_ROUTES[0], get(observe::health::healthz))
         .route(OPS_ROUTES[1], get(observe::health::readyz))
         .route(OPS_ROUTES[2], get(observe::metrics::scrape))
+        .route(crate::openapi::PATH, get(crate::openapi::document))
         .fallback(routes::dispatch)
         .with_state(state)
         // Applied to each route after routing, so that it sees `MatchedPath`.

@@ -24,6 +24,7 @@ mod lifecycle_envelopes;
 mod load;
 mod migrate;
 mod observe;
+mod openapi;
 mod projected_shapefiles;
 mod query;
 mod query_cache;
