@@ -23,7 +23,7 @@ pub const CONFIG_ARG: &str = "config";
 /// Why a configuration file was refused; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
-    #[error("cannot read the config file {}: {source}", path.display())]
+    #[error("cannot read the config file {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("the config file {} is not valid TOML: {message}", path.display())]
     Syntax { path: PathBuf, message: String },
@@ -35,6 +35,8 @@ pub enum ConfigFileError {
     },
     #[error("the config file {}: key `{key}` must be {expected}", path.display())]
     BadValue { path: PathBuf, key: String, expected: &'static str },
+    #[error("the config file {}: key `{key}`: {message}", path.display())]
+    InvalidValue { path: PathBuf, key: String, message: String },
 }
 
 fn describe_unknown(keys: &[(String, Option<String>)]) -> String {
@@ -128,6 +130,15 @@ fn defaults_from(
             }
             other => vec![scalar(other).ok_or_else(|| bad("a string, number or boolean"))?],
         };
+        // Checked here, as the flag's value would be, so that the error
+        // names the file and the key rather than the flag.
+        for value in &values {
+            check_value(arg, value).map_err(|message| ConfigFileError::InvalidValue {
+                path: path.to_owned(),
+                key: key.clone(),
+                message,
+            })?;
+        }
         defaults.push((arg.get_id().to_string(), values));
     }
     if unknown.is_empty() {
@@ -139,6 +150,25 @@ fn defaults_from(
 
 fn long_of<'a>(arg: &&'a Arg) -> &'a str {
     arg.get_long().expect("settable args have a long flag")
+}
+
+/// Parses `value` as `arg`'s value on a command holding only that argument.
+fn check_value(arg: &Arg, value: &str) -> Result<(), String> {
+    if !arg.get_action().takes_values() {
+        return match value {
+            "true" | "false" => Ok(()),
+            _ => Err(format!("invalid value '{value}': use true or false")),
+        };
+    }
+    let long = long_of(&arg);
+    let probe = Command::new("sds").no_binary_name(true).arg(arg.clone());
+    probe.try_get_matches_from([format!("--{long}={value}")]).map(drop).map_err(|error| first_line(&error.to_string()))
+}
+
+/// Clap's message without its `error: ` prefix and usage lines.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
 /// A TOML scalar as the text a flag would be given.
@@ -243,6 +273,10 @@ mod tests {
         assert!(message.contains("`listen` must be a single value"), "{message}");
         let message = parse_with("copyright = { a = 1 }\n", &[]).unwrap_err().to_string();
         assert!(message.contains("`copyright` must be"), "{message}");
+        let message = parse_with("job-workers = \"many\"\n", &[]).unwrap_err().to_string();
+        assert!(message.contains("key `job-workers`: invalid value 'many'") && !message.contains('\n'), "{message}");
+        let message = parse_with("getstatus-type = \"other\"\n", &[]).unwrap_err().to_string();
+        assert!(message.contains("key `getstatus-type`") && message.contains("other"), "{message}");
         let message = parse_with("listen = \n", &[]).unwrap_err().to_string();
         assert!(message.contains("not valid TOML") && !message.contains('\n'), "{message}");
     }

@@ -102,10 +102,27 @@ fn main() -> ExitCode {
             // One line, the causes joined, never a backtrace: what failed
             // (address in use, unreadable data dir, a bad config file) is
             // the user's to fix, not a bug to debug.
-            eprintln!("sds: {error:#}");
+            eprintln!("sds: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined with `: `, leaving out a cause that
+/// the message before it already ends with (errors that print their source).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
 }
 
 fn run(command: Command) -> anyhow::Result<()> {

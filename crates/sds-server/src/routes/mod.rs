@@ -65,10 +65,7 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     };
     let segments: Vec<String> =
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
-    let (found, result) = match format_result {
-        Ok(_) => route(&state, &context, &parts.method, &segments, body).await,
-        Err(error) => (None, Err(error)),
-    };
+    let (found, result) = route(&state, &context, &parts.method, &segments, body, format_result.err()).await;
     let mut response = result.unwrap_or_else(|error| envelope.error(&error));
     // Named for the request log and metrics (`observe::requests`).
     response.extensions_mut().insert(RouteTemplate(found.map_or(UNMATCHED, Route::template)));
@@ -81,13 +78,24 @@ async fn route(
     method: &Method,
     segments: &[String],
     body: Body,
+    format_error: Option<ApiError>,
 ) -> (Option<Route>, Result<Response, ApiError>) {
     let lower: Vec<String> = segments.iter().map(|segment| segment.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-    let ["rest", "v1", rest @ ..] = lower.as_slice() else {
-        return (None, Err(unknown_path()));
+    let found = match lower.as_slice() {
+        ["rest", "v1", rest @ ..] => Route::find(method, rest),
+        _ => Found::Nothing,
     };
-    let route = match Route::find(method, rest) {
+    // An unreadable `output` is reported first, whatever the path (as
+    // before routes were named), but counted under its route.
+    if let Some(error) = format_error {
+        let route = match found {
+            Found::Route(route) | Found::WrongMethod(route) => Some(route),
+            Found::Nothing => None,
+        };
+        return (route, Err(error));
+    }
+    let route = match found {
         Found::Route(route) => route,
         Found::WrongMethod(route) => {
             let error = ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here"));
@@ -95,6 +103,7 @@ async fn route(
         }
         Found::Nothing => return (None, Err(unknown_path())),
     };
+    let rest = &lower[2..];
     let original = &segments[2..];
     let result = match route {
         Route::LoadCreate => load::create(state, context, body).await,
