@@ -1,11 +1,14 @@
 //! One log line and two metrics per request.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use tracing::Instrument;
 
 use super::metrics::{HTTP_DURATION, HTTP_REQUESTS};
@@ -37,10 +40,35 @@ pub async fn record(mut request: Request, next: Next) -> Response {
     } else {
         tracing::info!(method, route = &*route, status = status.as_u16(), latency_ms, trace_id, "request");
     }
-    metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status.as_str().to_owned())
-        .increment(1);
-    metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route).record(latency.as_secs_f64());
+    let (requests, duration) = handles(method, route, status);
+    requests.increment(1);
+    duration.record(latency.as_secs_f64());
     response
+}
+
+type HandleKey = (&'static str, metrics::SharedString, u16);
+
+thread_local! {
+    /// Each shard's handles by method, route and status: after the first
+    /// request of a kind, recording is two atomic operations, with no
+    /// label allocation, hashing of the registry or lock.
+    static HANDLES: RefCell<HashMap<HandleKey, (Counter, Histogram)>> = RefCell::default();
+}
+
+fn handles(method: &'static str, route: metrics::SharedString, status: StatusCode) -> (Counter, Histogram) {
+    HANDLES.with(|handles| {
+        let key = (method, route, status.as_u16());
+        if let Some(found) = handles.borrow().get(&key) {
+            return found.clone();
+        }
+        let (method, route, _) = key.clone();
+        let made = (
+            metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status.as_str().to_owned()),
+            metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route),
+        );
+        handles.borrow_mut().insert(key, made.clone());
+        made
+    })
 }
 
 /// A bounded label: the methods `sds` answers, anything else `other`.
