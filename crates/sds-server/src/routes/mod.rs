@@ -67,6 +67,12 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
     let (found, result) = route(&state, &context, &parts.method, &segments, body, format_result.err()).await;
     let mut response = result.unwrap_or_else(|error| envelope.error(&error));
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110, section 15.5.6: a 405 lists the methods the path has.
+        if let Some(allow) = found.and_then(|route| header::HeaderValue::from_str(&route.allow()).ok()) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
     // Named for the request log and metrics (`observe::requests`).
     response.extensions_mut().insert(RouteTemplate(found.map_or(UNMATCHED, Route::template)));
     response

@@ -57,6 +57,21 @@ routes! {
     Query: GET "/REST/v1/data/{accessId}/{dataSourceName}/{entityTypeName}",
 }
 
+impl Route {
+    /// The `Allow` header of a 405 on this operation's path: the methods
+    /// of every operation on the same template (`GET` with `HEAD`).
+    pub fn allow(self) -> String {
+        let mut methods = Vec::new();
+        for route in Route::ALL.iter().filter(|route| route.template() == self.template()) {
+            methods.push(route.method().to_string());
+            if route.method() == Method::GET {
+                methods.push("HEAD".to_owned());
+            }
+        }
+        methods.join(", ")
+    }
+}
+
 /// Where a request's path and method lead.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Found {
@@ -109,6 +124,12 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_lists_every_method_of_a_template() {
+        assert_eq!(Route::Single.allow(), "DELETE, GET, HEAD");
+        assert_eq!(Route::LoadCreate.allow(), "POST");
+    }
 
     /// The template, with sample values for its parameters, leads back to
     /// its own operation: the table and the matcher agree.

@@ -73,3 +73,23 @@ fn every_documented_operation_reaches_a_route() {
     }
     assert!(checked >= 23, "only {checked} operations documented");
 }
+
+/// A method a path does not have answers 405 with `Allow` listing the
+/// ones it has (RFC 9110, section 15.5.6; schemathesis found it missing).
+#[test]
+fn a_wrong_method_names_the_allowed_ones() {
+    let server = TestServer::start();
+    for (method, path, allowed) in [
+        ("PUT", "/REST/v1/data/fedcba9876543210fedcba9876543210/Shops", "DELETE, GET, HEAD"),
+        ("GET", "/REST/v1/Dataflows/LoadDataSource", "POST"),
+        ("POST", "/healthz", "GET,HEAD"),
+    ] {
+        let response = server
+            .client
+            .request(method.parse().unwrap(), format!("{}?key={}", server.url(path), server.master_key))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allowed, "{method} {path}");
+    }
+}
