@@ -36,9 +36,9 @@ pub async fn record(mut request: Request, next: Next) -> Response {
     };
     let latency_ms = latency.as_secs_f64() * 1000.0;
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-        tracing::error!(method, route = &*route, status = status.as_u16(), latency_ms, trace_id, "request failed");
+        tracing::error!(%method, route = %&*route, status = status.as_u16(), latency_ms, %trace_id, "request failed");
     } else {
-        tracing::info!(method, route = &*route, status = status.as_u16(), latency_ms, trace_id, "request");
+        tracing::info!(%method, route = %&*route, status = status.as_u16(), latency_ms, %trace_id, "request");
     }
     let (requests, duration) = handles(method, route, status);
     requests.increment(1);
