@@ -1,4 +1,5 @@
-//! Server settings, from flags or `SDS_*` environment variables.
+//! Server settings, from flags, `SDS_*` environment variables or a
+//! `--config` file (`config_file.rs`), in that order of precedence.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

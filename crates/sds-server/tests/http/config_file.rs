@@ -86,8 +86,10 @@ fn unknown_keys_stop_the_server_naming_them() {
     let temp = tempfile::tempdir().unwrap();
     let file = temp.path().join("sds.toml");
     std::fs::write(&file, "listn = \"127.0.0.1:0\"\ndata-dir = \"unused\"\n").unwrap();
+    // Named by the variable this time.
     let output = Command::new(env!("CARGO_BIN_EXE_sds"))
-        .args(["serve", "--config", file.to_str().unwrap()])
+        .arg("serve")
+        .env("SDS_CONFIG", &file)
         .current_dir(temp.path())
         .output()
         .unwrap();
