@@ -18,6 +18,11 @@ pub struct ServeConfig {
     /// behind a TLS-terminating proxy. Default: the request's scheme and host.
     #[arg(long, env = "SDS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds that requests in flight and running jobs get to finish after
+    /// SIGTERM or SIGINT; loads and downloads stop sooner, at their next
+    /// batch, and run again from their input at the next start.
+    #[arg(long, env = "SDS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
     /// Threads serving HTTP (shards); 0 means one per core.
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,

@@ -66,7 +66,8 @@ fn log_failure(class: ServerErrorsFailureClass, latency: std::time::Duration, _s
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully (see
+/// `--shutdown-timeout`).
 pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn Store>) -> Result<(), EngineError> {
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
@@ -95,11 +96,39 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
     ));
     let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
+    let grace = std::time::Duration::from_secs(state.config.shutdown_timeout);
     let limits = crate::shards::ShardLimits {
         shards: crate::shards::count(state.config.worker_threads),
         max_connections: state.config.max_connections,
+        shutdown_timeout: grace,
     };
-    crate::shards::serve(listener, app(state), limits, shutdown_signal()).await?;
+    // On the signal, new connections stop, requests in flight and running
+    // jobs get the same `--shutdown-timeout` to finish or reach a safe
+    // point (jobs stop at once, between batches, and stay Pending).
+    let engine = state.engine.clone();
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let shutdown = {
+        let (engine, signalled) = (engine.clone(), Arc::clone(&signalled));
+        async move {
+            shutdown_signal().await;
+            let _ = signalled.set(tokio::time::Instant::now());
+            tracing::info!(
+                timeout_seconds = grace.as_secs(),
+                "shutting down: no new connections; waiting for requests in flight and running jobs"
+            );
+            engine.begin_stop();
+        }
+    };
+    crate::shards::serve(listener, app(state), limits, shutdown).await?;
+    let deadline = *signalled.get_or_init(tokio::time::Instant::now) + grace;
+    let running = engine.stop(deadline).await;
+    if running > 0 {
+        tracing::warn!(
+            jobs = running,
+            "shutdown timeout: exiting with jobs running; they stay Pending and run again at the next start"
+        );
+    }
+    tracing::info!("shut down");
     Ok(())
 }
 

@@ -38,10 +38,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
-/// How long open connections get to finish their requests after a shutdown
-/// signal before the shard stops anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// Blocking threads per shard (store calls, file reads of downloads).
 const BLOCKING_THREADS_PER_SHARD: usize = 64;
 
@@ -49,6 +45,9 @@ pub struct ShardLimits {
     pub shards: usize,
     /// Connections open at once, across shards.
     pub max_connections: usize,
+    /// How long open connections get to finish their requests after the
+    /// shutdown signal before the shard stops anyway (`--shutdown-timeout`).
+    pub shutdown_timeout: Duration,
 }
 
 /// An accepted connection and its place under the connection limit, held
@@ -71,7 +70,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_sender, stop) = watch::channel(());
     let shards = (0..limits.shards.max(1))
-        .map(|index| start_shard(index, app.clone(), stop.clone()))
+        .map(|index| start_shard(index, app.clone(), stop.clone(), limits.shutdown_timeout))
         .collect::<std::io::Result<Vec<_>>>()?;
     let connection_slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -122,7 +121,7 @@ pub async fn serve(
     .map_err(std::io::Error::other)
 }
 
-fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io::Result<Shard> {
+fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>, grace: Duration) -> std::io::Result<Shard> {
     let (connections, mut incoming) = mpsc::unbounded_channel::<Accepted>();
     let open = Arc::new(AtomicUsize::new(0));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -145,9 +144,13 @@ fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io:
                 });
             }
             // The acceptor is gone: wait for open connections to finish.
-            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            let deadline = tokio::time::Instant::now() + grace;
             while shard_open.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let left = shard_open.load(Ordering::Relaxed);
+            if left > 0 {
+                tracing::warn!(connections = left, "shutdown timeout: closing connections with requests in flight");
             }
         });
     })?;

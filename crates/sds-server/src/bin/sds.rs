@@ -162,7 +162,7 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
     // runtime only accepts connections and drives the job engine, whose
     // work runs on the blocking pool.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let store = open_store(&config).context("opening the store")?;
         if let Some(keys) = bootstrap(store.as_ref())? {
             println!("created account 'default' with two keys (shown only now; keep them secret):");
@@ -175,5 +175,10 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
         println!("sds listening on http://{}", listener.local_addr()?);
         serve(config, listener, store).await?;
         Ok(())
-    })
+    });
+    // `serve` waited `--shutdown-timeout` already: a blocking task still
+    // running (a job past its safe point, a slow `dataLocation` fetch) is
+    // not waited for again; whatever it has not committed never counts.
+    runtime.shutdown_background();
+    result
 }

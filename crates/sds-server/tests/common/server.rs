@@ -116,6 +116,13 @@ impl TestServer {
         (status.success(), started.elapsed())
     }
 
+    /// Waits for the exit of a server that was sent a signal by other means
+    /// (by its [`TestServer::pid`]): returns whether it succeeded.
+    pub fn wait_exit(&mut self) -> bool {
+        let mut child = self.child.take().expect("the server is running");
+        child.wait().expect("the server exits").success()
+    }
+
     /// Kills the server and starts it again on the same data dir (the keys
     /// stay; the port changes).
     pub fn restart(&mut self) {
