@@ -41,10 +41,15 @@ pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
 
 /// The application: one dispatcher behind compression (for clients that
 /// accept gzip) and request tracing.
+/// With a `--public-url` path (`/sds`), every route answers under it too.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .fallback(routes::dispatch)
-        .with_state(state)
+    let prefix = crate::base_url::path_prefix(state.config.public_url.as_deref());
+    let router = Router::new().fallback(routes::dispatch).with_state(state);
+    let router = match prefix {
+        Some(prefix) => Router::new().nest_service(&prefix, router.clone()).fallback_service(router),
+        None => router,
+    };
+    router
         .layer(CompressionLayer::new())
         // The span names the path only: query strings carry keys, which
         // must never reach a log.

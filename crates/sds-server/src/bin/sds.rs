@@ -169,7 +169,7 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
             println!("  master key (loads, downloads, jobs): {}", keys.master.expose());
             println!("  query key  (queries):                {}", keys.query.expose());
         }
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let listener = tokio::net::TcpListener::bind(config.listen.as_str())
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         println!("sds listening on http://{}", listener.local_addr()?);

@@ -52,7 +52,8 @@ impl TestServer {
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
+            // An ephemeral loopback port unless the test gives `--listen`.
+            .args(if flags.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
             .args(flags)
             .env_remove("SDS_PUBLIC_URL")
             .stdout(Stdio::piped())

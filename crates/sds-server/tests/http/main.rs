@@ -10,6 +10,7 @@ mod bounds;
 mod conformance_rows;
 mod crash;
 mod data_dir;
+mod deployment;
 mod docs;
 mod download;
 mod envelopes;
