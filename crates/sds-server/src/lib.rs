@@ -22,6 +22,7 @@ pub mod routes;
 pub mod server;
 mod shards;
 pub mod state;
+pub mod tls;
 pub mod wire;
 
 pub use config::ServeConfig;

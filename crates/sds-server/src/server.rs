@@ -73,7 +73,15 @@ fn log_failure(class: ServerErrorsFailureClass, latency: std::time::Duration, _s
 
 /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully (see
 /// `--shutdown-timeout`).
-pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn Store>) -> Result<(), EngineError> {
+///
+/// With `tls` (see [`crate::tls::acceptor`]), serves HTTPS and reads the
+/// certificate and key again on SIGHUP.
+pub async fn serve(
+    config: ServeConfig,
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<crate::tls::ReloadableCert>)>,
+) -> Result<(), EngineError> {
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
         downloads_dir: config.downloads_dir(),
@@ -106,7 +114,11 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         shards: crate::shards::count(state.config.worker_threads),
         max_connections: state.config.max_connections,
         shutdown_timeout: grace,
+        tls: tls.as_ref().map(|(acceptor, _)| acceptor.clone()),
     };
+    if let Some((_, certificate)) = tls {
+        reload_on_hangup(certificate);
+    }
     // On the signal, new connections stop, requests in flight and running
     // jobs get the same `--shutdown-timeout` to finish or reach a safe
     // point (jobs stop at once, between batches, and stay Pending).
@@ -161,6 +173,28 @@ fn query_cache_budget(config: &ServeConfig) -> usize {
         }
     };
     usize::try_from(megabytes).unwrap_or(usize::MAX).saturating_mul(MIB)
+}
+
+/// Reads the certificate and key again at each SIGHUP; new connections
+/// get the new pair, and a bad one is logged and the old pair kept.
+fn reload_on_hangup(certificate: Arc<crate::tls::ReloadableCert>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP cannot be caught: the TLS certificate reloads only at restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match certificate.reload() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded; new connections use it"),
+                Err(error) => {
+                    tracing::error!(%error, "SIGHUP: TLS certificate not reloaded; the previous one stays in use")
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(certificate);
 }
 
 async fn shutdown_signal() {

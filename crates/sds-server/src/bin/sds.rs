@@ -156,6 +156,18 @@ fn open_existing_store(data_dir: PathBuf) -> anyhow::Result<std::sync::Arc<sds_s
 }
 
 fn run_server(config: ServeConfig) -> anyhow::Result<()> {
+    // A bad certificate or key stops the start here: one line naming the
+    // file, status 1 (a backtrace would only bury it).
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => match sds_server::tls::acceptor(cert, key) {
+            Ok(tls) => Some(tls),
+            Err(error) => {
+                eprintln!("sds: {error}");
+                std::process::exit(1);
+            }
+        },
+        _ => None,
+    };
     // Held until the process ends: a second server on this dir is refused.
     let _lock = data_dir::lock(&config)?;
     // HTTP connections run on their own shard threads (`shards`); this
@@ -172,8 +184,9 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen.as_str())
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
-        println!("sds listening on http://{}", listener.local_addr()?);
-        serve(config, listener, store).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("sds listening on {scheme}://{}", listener.local_addr()?);
+        serve(config, listener, store, tls).await?;
         Ok(())
     });
     // `serve` waited `--shutdown-timeout` already: a blocking task still

@@ -31,6 +31,7 @@ mod query_golden;
 mod quotas;
 mod serving;
 mod shutdown;
+mod tls;
 mod toolkit;
 mod toolkit_query;
 mod tryout;
