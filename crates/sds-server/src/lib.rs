@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod base_url;
 pub mod config;
 pub mod data_dir;

@@ -33,6 +33,17 @@ enum Command {
     /// or another sds) into this one, keeping accessIds, so that
     /// application URLs keep working with only their host changed.
     Migrate(sds_server::migrate::MigrateArgs),
+    /// Copy the store of a data dir, running server or not, to one
+    /// consistent SQLite file. Restore: put it as `sds.db` into an empty
+    /// data dir. Uploads of loads still waiting are not in it (those jobs
+    /// end Aborted on the restored server); download outputs neither.
+    Backup {
+        /// The backup file (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
     /// Manage accounts and keys.
     Keys {
         #[command(subcommand)]
@@ -101,6 +112,17 @@ fn main() -> anyhow::Result<()> {
                 rows.iter().filter(|row| matches!(row.outcome, sds_server::migrate::Outcome::Failed(_))).count();
             if failed > 0 {
                 anyhow::bail!("{failed} of {} data source(s) failed; run again to retry them", rows.len());
+            }
+            Ok(())
+        }
+        Command::Backup { to, data_dir } => {
+            let summary = sds_server::backup::backup(&ServeConfig::with_data_dir(data_dir), &to)?;
+            println!("backed up the store to {} ({} bytes)", std::path::absolute(&to)?.display(), summary.bytes);
+            if summary.uploads_left_out > 0 {
+                println!(
+                    "{} load(s) still waiting for their upload are not in it: restored, they end Aborted, to be uploaded again",
+                    summary.uploads_left_out
+                );
             }
             Ok(())
         }

@@ -45,6 +45,13 @@ impl TestServer {
         server
     }
 
+    /// A server on an existing data dir (a restored backup, say). No keys
+    /// are printed for a store that has some: the caller sets
+    /// `master_key` and `query_key`.
+    pub fn start_on(data_dir: &Path, flags: &[&str]) -> TestServer {
+        TestServer::spawn(data_dir, flags)
+    }
+
     fn spawn(data_dir: &Path, flags: &[&str]) -> TestServer {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();

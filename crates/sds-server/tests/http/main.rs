@@ -5,6 +5,7 @@
 mod common;
 
 mod access_ids;
+mod backup;
 mod bad_input;
 mod bounds;
 mod conformance_rows;
