@@ -104,3 +104,14 @@ fn sigterm_during_downloads_finishes_the_transfer_and_reruns_the_job() {
     let partial = downloads.flatten().filter(|entry| entry.file_name().to_string_lossy().ends_with(".part")).count();
     assert_eq!(partial, 0, "no partial output is left behind");
 }
+
+#[test]
+fn sigint_stops_as_sigterm_does() {
+    let mut server = TestServer::start();
+    server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
+    let interrupted = std::process::Command::new("kill").args(["-INT", &server.pid().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    assert!(server.wait_exit(), "Ctrl-C exits with status 0");
+    let log = server_log(&server);
+    assert!(log.contains("shutting down") && log.contains("shut down"), "{log}");
+}
