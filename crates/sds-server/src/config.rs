@@ -1,8 +1,9 @@
 //! Server settings, from flags, `SDS_*` environment variables or a
 //! `--config` file (`config_file.rs`), in that order of precedence.
 
-use std::net::SocketAddr;
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::Args;
 use sds_core::limits::Limits;
@@ -20,13 +21,34 @@ pub struct ServeConfig {
     /// Where the store, spooled uploads and downloads live.
     #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
     pub data_dir: PathBuf,
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on: `HOST:PORT` (`localhost:8082`, `0.0.0.0:80`,
+    /// `[::1]:8080`) or a bare `PORT`, which means `127.0.0.1:PORT`. Port 0
+    /// picks a free port.
     #[arg(long, env = "SDS_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub listen: ListenAddress,
     /// Base URL that links in responses use, e.g. `https://sds.example.com`
     /// behind a TLS-terminating proxy. Default: the request's scheme and host.
+    /// A path (`https://example.com/sds`) is a prefix the server answers
+    /// under too, besides the root.
     #[arg(long, env = "SDS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Links follow a reverse proxy's `Forwarded` (RFC 7239) or
+    /// `X-Forwarded-Host`/`X-Forwarded-Proto` headers. Set it only when a
+    /// proxy that sets them is the only way in: clients can send them too.
+    #[arg(long, env = "SDS_TRUST_PROXY_HEADERS", default_value_t = false)]
+    pub trust_proxy_headers: bool,
+    /// PEM certificate chain to serve HTTPS with (HTTP/1.1 and HTTP/2);
+    /// needs `--tls-key`. Both files are read again on SIGHUP.
+    #[arg(long, env = "SDS_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `--tls-cert`.
+    #[arg(long, env = "SDS_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds that requests in flight and running jobs get to finish after
+    /// SIGTERM or SIGINT; loads and downloads stop sooner, at their next
+    /// batch, and run again from their input at the next start.
+    #[arg(long, env = "SDS_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
     /// Threads serving HTTP (shards); 0 means one per core.
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
@@ -194,5 +216,60 @@ impl ServeConfig {
 
     pub fn downloads_dir(&self) -> PathBuf {
         self.data_dir.join("downloads")
+    }
+}
+
+/// A `--listen` value, normalised to `HOST:PORT` (a bare port means
+/// loopback: a server reachable from other machines is asked for, never a
+/// surprise). Host names resolve when binding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenAddress(String);
+
+impl ListenAddress {
+    /// `HOST:PORT`, for binding (host names resolve) and for links when a
+    /// request names no host.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for ListenAddress {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if let Ok(port) = value.parse::<u16>() {
+            return Ok(ListenAddress(format!("127.0.0.1:{port}")));
+        }
+        let refused = || format!("'{value}' is not PORT, HOST:PORT or [IPv6]:PORT");
+        let (host, port) = value.rsplit_once(':').ok_or_else(refused)?;
+        let bracketed = host.starts_with('[') && host.ends_with(']');
+        if host.is_empty() || port.parse::<u16>().is_err() || (host.contains(':') && !bracketed) {
+            return Err(refused());
+        }
+        Ok(ListenAddress(value.to_owned()))
+    }
+}
+
+impl fmt::Display for ListenAddress {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListenAddress;
+
+    #[test]
+    fn listen_takes_a_bare_port_or_host_and_port() {
+        let parse = |value: &str| value.parse::<ListenAddress>().map(|address| address.to_string());
+        assert_eq!(parse("8085").as_deref(), Ok("127.0.0.1:8085"));
+        assert_eq!(parse("localhost:8082").as_deref(), Ok("localhost:8082"));
+        assert_eq!(parse("0.0.0.0:80").as_deref(), Ok("0.0.0.0:80"));
+        assert_eq!(parse("[::1]:8080").as_deref(), Ok("[::1]:8080"));
+        for wrong in ["", "localhost", ":80", "host:http", "::1:80", "70000"] {
+            assert!(parse(wrong).is_err(), "{wrong} was taken");
+        }
     }
 }

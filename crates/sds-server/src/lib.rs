@@ -10,6 +10,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
+pub mod base_url;
 pub mod client;
 pub mod config;
 pub mod config_file;
@@ -26,6 +28,7 @@ pub mod routes;
 pub mod server;
 mod shards;
 pub mod state;
+pub mod tls;
 pub mod wire;
 
 pub use config::ServeConfig;

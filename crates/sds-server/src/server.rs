@@ -45,9 +45,11 @@ pub const OPS_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics"];
 /// SDS API, behind compression (for clients that accept gzip) and the
 /// request log (`observe::requests`, inside compression so that it sees
 /// each route's own response).
+/// With a `--public-url` path (`/sds`), every route answers under it too.
 pub fn app(state: AppState) -> Router {
     use axum::routing::get;
-    Router::new()
+    let prefix = crate::base_url::path_prefix(state.config.public_url.as_deref());
+    let router = Router::new()
         .route(OPS_ROUTES[0], get(observe::health::healthz))
         .route(OPS_ROUTES[1], get(observe::health::readyz))
         .route(OPS_ROUTES[2], get(observe::metrics::scrape))
@@ -55,12 +57,25 @@ pub fn app(state: AppState) -> Router {
         .fallback(routes::dispatch)
         .with_state(state)
         // Applied to each route after routing, so that it sees `MatchedPath`.
-        .layer(axum::middleware::from_fn(observe::requests::record))
-        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(observe::requests::record));
+    let router = match prefix {
+        Some(prefix) => Router::new().nest_service(&prefix, router.clone()).fallback_service(router),
+        None => router,
+    };
+    router.layer(CompressionLayer::new())
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn Store>) -> Result<(), EngineError> {
+/// Serves until Ctrl-C or SIGTERM, then shuts down gracefully (see
+/// `--shutdown-timeout`).
+///
+/// With `tls` (see [`crate::tls::acceptor`]), serves HTTPS and reads the
+/// certificate and key again on SIGHUP.
+pub async fn serve(
+    config: ServeConfig,
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<crate::tls::ReloadableCert>)>,
+) -> Result<(), EngineError> {
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
         downloads_dir: config.downloads_dir(),
@@ -89,17 +104,47 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
     tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
     let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
+    let grace = std::time::Duration::from_secs(state.config.shutdown_timeout);
     let limits = crate::shards::ShardLimits {
         shards: crate::shards::count(state.config.worker_threads),
         max_connections: state.config.max_connections,
+        shutdown_timeout: grace,
+        tls: tls.as_ref().map(|(acceptor, _)| acceptor.clone()),
     };
+    if let Some((_, certificate)) = tls {
+        reload_on_hangup(certificate);
+    }
+    // On the signal, new connections stop, requests in flight and running
+    // jobs get the same `--shutdown-timeout` to finish or reach a safe
+    // point (jobs stop at once, between batches, and stay Pending).
     let engine = state.engine.clone();
-    crate::shards::serve(listener, app(state), limits, shutdown_signal()).await?;
+    let signalled = Arc::new(std::sync::OnceLock::new());
+    let shutdown = {
+        let (engine, signalled) = (engine.clone(), Arc::clone(&signalled));
+        async move {
+            shutdown_signal().await;
+            let _ = signalled.set(tokio::time::Instant::now());
+            tracing::info!(
+                timeout_seconds = grace.as_secs(),
+                "shutting down: no new connections; waiting for requests in flight and running jobs"
+            );
+            engine.begin_stop();
+        }
+    };
+    crate::shards::serve(listener, app(state), limits, shutdown).await?;
+    let deadline = *signalled.get_or_init(tokio::time::Instant::now) + grace;
+    let running = engine.stop(deadline).await;
+    if running > 0 {
+        tracing::warn!(
+            jobs = running,
+            "shutdown timeout: exiting with jobs running; they stay Pending and run again at the next start"
+        );
+    }
     // A job cut short stays Pending in the store and runs again from its
     // input at the next start (ARCHITECTURE.md, "Jobs").
     tracing::info!(
-        jobs_left_pending = engine.running_count(),
-        "stopped: waited for open connections to finish their requests; running jobs stay Pending"
+        jobs_left_pending = running,
+        "shut down: waited for requests in flight to finish and running jobs to reach a safe point"
     );
     Ok(())
 }
@@ -128,6 +173,28 @@ fn query_cache_budget(config: &ServeConfig) -> usize {
         }
     };
     usize::try_from(megabytes).unwrap_or(usize::MAX).saturating_mul(MIB)
+}
+
+/// Reads the certificate and key again at each SIGHUP; new connections
+/// get the new pair, and a bad one is logged and the old pair kept.
+fn reload_on_hangup(certificate: Arc<crate::tls::ReloadableCert>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP cannot be caught: the TLS certificate reloads only at restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match certificate.reload() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificate reloaded; new connections use it"),
+                Err(error) => {
+                    tracing::error!(%error, "SIGHUP: TLS certificate not reloaded; the previous one stays in use")
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(certificate);
 }
 
 async fn shutdown_signal() {

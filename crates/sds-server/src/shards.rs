@@ -20,6 +20,10 @@
 //! At `--max-connections` open connections the acceptor stops accepting;
 //! new ones wait in the kernel's listen backlog until one closes.
 //!
+//! With `--tls-cert`, a shard does the TLS handshake of its connections
+//! too (bounded by [`HANDSHAKE_TIMEOUT`]) and serves HTTP/2 or HTTP/1.1,
+//! whichever ALPN chose; plain connections are HTTP/1.1 only.
+//!
 //! Blocking work (store reads, file reads) still goes through
 //! `spawn_blocking`, whose pool each shard runtime has (bounded per shard);
 //! the job engine and the acceptor run on the main runtime.
@@ -38,9 +42,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
-/// How long open connections get to finish their requests after a shutdown
-/// signal before the shard stops anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long a client gets to complete the TLS handshake: one that stalls
+/// must not hold a connection slot for ever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Blocking threads per shard (store calls, file reads of downloads).
 const BLOCKING_THREADS_PER_SHARD: usize = 64;
@@ -49,6 +53,11 @@ pub struct ShardLimits {
     pub shards: usize,
     /// Connections open at once, across shards.
     pub max_connections: usize,
+    /// How long open connections get to finish their requests after the
+    /// shutdown signal before the shard stops anyway (`--shutdown-timeout`).
+    pub shutdown_timeout: Duration,
+    /// Serve HTTPS with this acceptor (its certificate reloads in place).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// An accepted connection and its place under the connection limit, held
@@ -71,7 +80,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_sender, stop) = watch::channel(());
     let shards = (0..limits.shards.max(1))
-        .map(|index| start_shard(index, app.clone(), stop.clone()))
+        .map(|index| start_shard(index, app.clone(), stop.clone(), &limits))
         .collect::<std::io::Result<Vec<_>>>()?;
     let connection_slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -122,7 +131,8 @@ pub async fn serve(
     .map_err(std::io::Error::other)
 }
 
-fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io::Result<Shard> {
+fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>, limits: &ShardLimits) -> std::io::Result<Shard> {
+    let (grace, tls) = (limits.shutdown_timeout, limits.tls.clone());
     let (connections, mut incoming) = mpsc::unbounded_channel::<Accepted>();
     let open = Arc::new(AtomicUsize::new(0));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -136,8 +146,9 @@ fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io:
                 let open = Arc::clone(&shard_open);
                 let app = app.clone();
                 let stop = stop.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = serve_connection(stream, app, stop).await {
+                    if let Err(error) = serve_connection(stream, app, stop, tls).await {
                         tracing::debug!(%error, "connection ended with an error");
                     }
                     open.fetch_sub(1, Ordering::Relaxed);
@@ -145,29 +156,54 @@ fn start_shard(index: usize, app: Router, stop: watch::Receiver<()>) -> std::io:
                 });
             }
             // The acceptor is gone: wait for open connections to finish.
-            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            let deadline = tokio::time::Instant::now() + grace;
             while shard_open.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let left = shard_open.load(Ordering::Relaxed);
+            if left > 0 {
+                tracing::warn!(connections = left, "shutdown timeout: closing connections with requests in flight");
             }
         });
     })?;
     Ok(Shard { connections, open, thread })
 }
 
+type ConnectionError = Box<dyn std::error::Error + Send + Sync>;
+
 async fn serve_connection(
     stream: std::net::TcpStream,
     app: Router,
     mut stop: watch::Receiver<()>,
-) -> Result<(), hyper::Error> {
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Result<(), ConnectionError> {
     let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return Ok(()) };
     let service = TowerToHyperService::new(app.map_request(|request: Request<Incoming>| request.map(Body::new)));
-    let connection = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(stream), service);
+    let Some(acceptor) = tls else {
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        return Ok(tokio::select! {
+            result = connection.as_mut() => result,
+            // Stop: the one change ever sent (a dropped sender means it too).
+            _ = stop.changed() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        }?);
+    };
+    let stream = tokio::select! {
+        handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake??,
+        _ = stop.changed() => return Ok(()),
+    };
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new());
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => result,
-        // Stop: the one change ever sent (a dropped sender means it too).
         _ = stop.changed() => {
             connection.as_mut().graceful_shutdown();
             connection.await

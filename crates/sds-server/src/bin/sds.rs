@@ -36,6 +36,17 @@ enum Command {
     /// or another sds) into this one, keeping accessIds, so that
     /// application URLs keep working with only their host changed.
     Migrate(sds_server::migrate::MigrateArgs),
+    /// Copy the store of a data dir, running server or not, to one
+    /// consistent SQLite file. Restore: put it as `sds.db` into an empty
+    /// data dir. Uploads of loads still waiting are not in it (those jobs
+    /// end Aborted on the restored server); download outputs neither.
+    Backup {
+        /// The backup file (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+        data_dir: PathBuf,
+    },
     /// Manage accounts and keys.
     Keys {
         #[command(subcommand)]
@@ -148,6 +159,17 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { to, data_dir } => {
+            let summary = sds_server::backup::backup(&ServeConfig::with_data_dir(data_dir), &to)?;
+            println!("backed up the store to {} ({} bytes)", std::path::absolute(&to)?.display(), summary.bytes);
+            if summary.uploads_left_out > 0 {
+                println!(
+                    "{} load(s) still waiting for their upload are not in it: restored, they end Aborted, to be uploaded again",
+                    summary.uploads_left_out
+                );
+            }
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
             let config = ServeConfig::with_data_dir(data_dir);
             if data_dir::require_store(&config).is_err() {
@@ -200,16 +222,29 @@ fn open_existing_store(data_dir: PathBuf) -> anyhow::Result<std::sync::Arc<sds_s
 }
 
 fn run_server(config: ServeConfig) -> anyhow::Result<()> {
+    // A bad certificate or key stops the start here: one line naming the
+    // file, status 1 (a backtrace would only bury it).
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => match sds_server::tls::acceptor(cert, key) {
+            Ok(tls) => Some(tls),
+            Err(error) => anyhow::bail!("{error}"),
+        },
+        // Checked here, not with clap's `requires`: a config file sets
+        // flags as defaults, which `requires` does not see.
+        (Some(_), None) => anyhow::bail!("--tls-cert needs --tls-key"),
+        (None, Some(_)) => anyhow::bail!("--tls-key needs --tls-cert"),
+        (None, None) => None,
+    };
     // Held until the process ends: a second server on this dir is refused.
     let _lock = data_dir::lock(&config)?;
     // HTTP connections run on their own shard threads (`shards`); this
     // runtime only accepts connections and drives the job engine, whose
     // work runs on the blocking pool.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         // Bound before the store is opened: a port in use fails before a
         // first start creates (and prints) keys nobody may notice.
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let listener = tokio::net::TcpListener::bind(config.listen.as_str())
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(&config).context("opening the store")?;
@@ -219,14 +254,21 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
             println!("  query key  (queries):                {}", keys.query.expose());
         }
         let address = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(
             data_dir = %std::path::absolute(&config.data_dir)?.display(),
             listen = %address,
+            scheme,
             store = %format!("SQLite {}", std::path::absolute(config.store_path())?.display()),
             "sds started"
         );
-        println!("sds listening on http://{address}");
-        serve(config, listener, store).await?;
+        println!("sds listening on {scheme}://{address}");
+        serve(config, listener, store, tls).await?;
         Ok(())
-    })
+    });
+    // `serve` waited `--shutdown-timeout` already: a blocking task still
+    // running (a job past its safe point, a slow `dataLocation` fetch) is
+    // not waited for again; whatever it has not committed never counts.
+    runtime.shutdown_background();
+    result
 }

@@ -35,10 +35,51 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     };
     let target = download_path(&inner.settings.downloads_dir, &job.id, params.format);
     let partial = target.with_extension("part");
-    let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
-    let (name, schema) = (source.name.as_str(), &version.schema);
-    let visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| store.for_each_entity(version.id, visit);
-    let (count, file) = match params.format {
+    let written = write_output(inner, &partial, &source.name, &version, params.format);
+    let count = match written {
+        Ok(count) => count,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            // Stopped for shutdown: the job stays `Pending`.
+            return Err(if inner.check_stop().is_err() { EngineError::Stopped } else { error });
+        }
+    };
+    std::fs::rename(&partial, &target)?;
+    let _ = File::open(&inner.settings.downloads_dir).and_then(|dir| dir.sync_all());
+    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
+    Ok(())
+}
+
+/// Writes the version's entities to `partial` in `format`, synced;
+/// returns how many. Stops with an error on shutdown (checked every few
+/// thousand entities).
+fn write_output(
+    inner: &EngineInner,
+    partial: &std::path::Path,
+    name: &str,
+    version: &sds_core::Version,
+    format: DownloadFormat,
+) -> Result<u64, EngineError> {
+    let store = inner.store.as_ref();
+    let file = BufWriter::with_capacity(1 << 20, File::create(partial)?);
+    let schema = &version.schema;
+    // Checked every few thousand entities: on shutdown the partial file
+    // goes and the job stays `Pending`, to run again at the next start.
+    let mut seen = 0u32;
+    let mut stop_point = move || {
+        seen = seen.wrapping_add(1);
+        if seen.is_multiple_of(4096) && inner.check_stop().is_err() {
+            return Err(io::Error::other(EngineError::Stopped));
+        }
+        Ok(())
+    };
+    let mut visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| {
+        store.for_each_entity(version.id, &mut |entity| {
+            stop_point()?;
+            visit(entity)
+        })
+    };
+    let (count, file) = match format {
         DownloadFormat::Xml => {
             let mut writer = DataSetWriter::new(file, name, schema)?;
             (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
@@ -54,9 +95,5 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     };
     let file = file.into_inner().map_err(|error| error.into_error())?;
     file.sync_all()?;
-    drop(file);
-    std::fs::rename(&partial, &target)?;
-    let _ = File::open(&inner.settings.downloads_dir).and_then(|dir| dir.sync_all());
-    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
-    Ok(())
+    Ok(count)
 }

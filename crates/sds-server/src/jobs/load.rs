@@ -24,6 +24,8 @@ enum LoadError {
     /// The job ends `Aborted` with this message.
     Abort(String),
     Store(StoreError),
+    /// Shutdown: the job stays `Pending` and its input spooled.
+    Stopped,
 }
 
 impl From<StoreError> for LoadError {
@@ -113,6 +115,14 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
             }
         }
         Err(LoadError::Store(error)) => return Err(error.into()),
+        Err(LoadError::Stopped) => {
+            // The version was never published; the spooled input stays for
+            // the next start.
+            if let Some(version) = run.version {
+                store.discard_version(version)?;
+            }
+            return Err(EngineError::Stopped);
+        }
     }
     spool::discard(&spooled);
     Ok(())
@@ -139,6 +149,7 @@ impl LoadRun<'_> {
             // trusted copy, and the URL is what the client acknowledged.
             settings.fetch.fetch(location, spooled).map_err(LoadError::Abort)?;
         }
+        self.stop_point()?;
         let mut reader = match self.params.input {
             InputFormat::Kml | InputFormat::Shp | InputFormat::GeoJson => {
                 let mut options = PathReaderOptions::new(&self.job.data_source_name, limits.max_upload_bytes);
@@ -196,6 +207,7 @@ impl LoadRun<'_> {
                 return Err(self.over_entity_limit(self.upserts));
             }
             if batch.len() >= BATCH_SIZE {
+                self.stop_point()?;
                 store.write_entities(version, &batch)?;
                 batch.clear();
             }
@@ -203,6 +215,7 @@ impl LoadRun<'_> {
         if !batch.is_empty() {
             store.write_entities(version, &batch)?;
         }
+        self.stop_point()?;
         if base.is_some() {
             let count = store.count_entities(version)?;
             if count > limits.max_entities_per_data_source {
@@ -219,6 +232,11 @@ impl LoadRun<'_> {
             return Err(LoadError::Abort(format!("none of the {} entities could be loaded{first}", self.processed)));
         }
         Ok(version)
+    }
+
+    /// Between batches: stops here on shutdown.
+    fn stop_point(&self) -> Result<(), LoadError> {
+        self.inner.check_stop().map_err(|_| LoadError::Stopped)
     }
 
     fn over_entity_limit(&self, count: u64) -> LoadError {

@@ -5,6 +5,12 @@
 //! transaction. At start-up, half-written versions are dropped and every
 //! job still `Pending` simply runs again: runners are idempotent.
 //!
+//! On shutdown ([`JobEngine::stop`]) no job starts, and running loads and
+//! downloads stop at their next batch (a safe point: nothing is committed
+//! yet), drop what they wrote and stay `Pending`, so the next start runs
+//! them again from their spooled input. Lifecycle jobs are one transaction
+//! each and simply finish.
+//!
 //! Loads of the same data source run one at a time, in order, so an
 //! incremental load always builds on the version before it.
 //!
@@ -26,7 +32,7 @@ pub mod spool;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,6 +50,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("file system error: {0}")]
     Io(#[from] std::io::Error),
+    /// The server is shutting down: the job stopped at a safe point, wrote
+    /// nothing that stays, and runs again at the next start.
+    #[error("stopped for shutdown; the job runs again at the next start")]
+    Stopped,
 }
 
 /// How often expired staged versions and download outputs are looked for.
@@ -108,6 +118,10 @@ struct EngineInner {
     /// Commits that change data sources under way (see [`JobEngine::generation`]).
     committing: AtomicUsize,
     watcher: Arc<dyn StoreWatcher>,
+    /// Set once on shutdown: no job starts, running ones stop at a safe point.
+    stopping: AtomicBool,
+    /// Told when a job ends, for [`JobEngine::stop`].
+    ended: Notify,
 }
 
 #[derive(Default)]
@@ -206,6 +220,8 @@ impl JobEngine {
             generation: AtomicU64::new(0),
             committing: AtomicUsize::new(0),
             watcher,
+            stopping: AtomicBool::new(false),
+            ended: Notify::new(),
         });
         // Before the first request: an expired output is never served.
         retention::sweep_downloads(&inner);
@@ -245,9 +261,29 @@ impl JobEngine {
         &self.inner.settings.fetch
     }
 
-    /// How many jobs are running now.
-    pub fn running_count(&self) -> usize {
-        self.inner.running.lock().expect("the engine lock is never poisoned").jobs.len()
+    /// Starts stopping: no pending job starts any more, and running loads
+    /// and downloads stop at their next safe point, staying `Pending`.
+    pub fn begin_stop(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_one();
+    }
+
+    /// [`JobEngine::begin_stop`], then waits until no job runs or `deadline`
+    /// passes; returns how many jobs still ran then. A job still running at
+    /// exit is safe too: its result commits in one transaction or not at
+    /// all, and it is `Pending` until then.
+    pub async fn stop(&self, deadline: tokio::time::Instant) -> usize {
+        self.begin_stop();
+        loop {
+            let ended = self.inner.ended.notified();
+            let running = self.inner.running.lock().expect("the engine lock is never poisoned").jobs.len();
+            if running == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return self.inner.running.lock().expect("the engine lock is never poisoned").jobs.len();
+            }
+        }
     }
 
     /// Live counts of a running job.
@@ -261,6 +297,16 @@ impl JobEngine {
 }
 
 impl EngineInner {
+    /// `Err(Stopped)` once shutdown began: runners call it between batches,
+    /// where stopping leaves nothing half-done.
+    fn check_stop(&self) -> Result<(), EngineError> {
+        if self.stopping.load(Ordering::Relaxed) {
+            Err(EngineError::Stopped)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Runs a store commit that changes a data source, with the generation
     /// bumped before and after and readers told not to trust caches while
     /// it runs (see [`JobEngine::generation`]).
@@ -325,6 +371,9 @@ async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
     let pending = tokio::task::spawn_blocking(move || store.pending_jobs()).await.map_err(std::io::Error::other)??;
     let settings = &inner.settings;
     for job in round_robin(pending) {
+        if inner.stopping.load(Ordering::SeqCst) {
+            break;
+        }
         let progress = Arc::new(Progress::default());
         let admission = inner.running.lock().expect("the engine lock is never poisoned").admit(
             &job,
@@ -361,6 +410,10 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
     .await;
     let failure = match result {
         Ok(Ok(())) => None,
+        Ok(Err(EngineError::Stopped)) => {
+            tracing::info!(job = %job.id, data_source = %job.data_source_name, "job stopped for shutdown; it stays Pending and runs again at the next start");
+            None
+        }
         Ok(Err(error)) => Some(format!("the job failed: {error}")),
         Err(panic) => Some(format!("the job failed unexpectedly: {panic}")),
     };
@@ -383,6 +436,7 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
     let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
     inner.running.lock().expect("the engine lock is never poisoned").release(&job);
     inner.wake.notify_one();
+    inner.ended.notify_waiters();
 }
 
 /// The job's end: one log line naming its data source and state, and its

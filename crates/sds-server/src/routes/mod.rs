@@ -19,7 +19,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::response::Response;
 
-use crate::config::ServeConfig;
 use crate::error::{ApiError, ErrorKind};
 use crate::observe::{RouteTemplate, TraceId, UNMATCHED};
 use crate::state::AppState;
@@ -53,7 +52,7 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
         format: format_result.clone().unwrap_or_default(),
     };
     let context = RequestContext {
-        root: root_url(&state.config, &parts.headers),
+        root: crate::base_url::root_url(&state.config, &parts.headers, parts.uri.authority().map(|a| a.as_str())),
         params,
         envelope: envelope.clone(),
         headers: parts.headers,
@@ -137,25 +136,6 @@ async fn route(
 
 fn unknown_path() -> ApiError {
     ApiError::new(ErrorKind::UnknownResource, "no resource exists at this path")
-}
-
-/// Links use the configured public URL, else the request's own scheme and
-/// host (a TLS-terminating proxy says https with `X-Forwarded-Proto`).
-fn root_url(config: &ServeConfig, headers: &HeaderMap) -> String {
-    if let Some(public_url) = &config.public_url {
-        return format!("{}/REST/v1", public_url.trim_end_matches('/'));
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .filter(|host| !host.is_empty())
-        .map_or_else(|| config.listen.to_string(), str::to_owned);
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .filter(|scheme| scheme.eq_ignore_ascii_case("https"))
-        .map_or("http", |_| "https");
-    format!("{scheme}://{host}/REST/v1")
 }
 
 /// Path segments are percent-decoded once (a data source name may hold

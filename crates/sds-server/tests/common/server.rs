@@ -45,6 +45,13 @@ impl TestServer {
         server
     }
 
+    /// A server on an existing data dir (a restored backup, say). No keys
+    /// are printed for a store that has some: the caller sets
+    /// `master_key` and `query_key`.
+    pub fn start_on(data_dir: &Path, flags: &[&str]) -> TestServer {
+        TestServer::spawn(data_dir, flags)
+    }
+
     fn spawn(data_dir: &Path, flags: &[&str]) -> TestServer {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();
@@ -52,7 +59,8 @@ impl TestServer {
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0"])
+            // An ephemeral loopback port unless the test gives `--listen`.
+            .args(if flags.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
             .args(flags)
             .env_remove("SDS_PUBLIC_URL")
             .stdout(Stdio::piped())
@@ -133,6 +141,13 @@ impl TestServer {
         assert!(sent.success());
         let status = child.wait().expect("the server exits");
         (status.success(), started.elapsed())
+    }
+
+    /// Waits for the exit of a server that was sent a signal by other means
+    /// (by its [`TestServer::pid`]): returns whether it succeeded.
+    pub fn wait_exit(&mut self) -> bool {
+        let mut child = self.child.take().expect("the server is running");
+        child.wait().expect("the server exits").success()
     }
 
     /// Kills the server and starts it again on the same data dir (the keys

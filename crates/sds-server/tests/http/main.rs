@@ -5,6 +5,7 @@
 mod common;
 
 mod access_ids;
+mod backup;
 mod bad_input;
 mod bounds;
 mod client_cli;
@@ -13,6 +14,7 @@ mod config_file;
 mod conformance_rows;
 mod crash;
 mod data_dir;
+mod deployment;
 mod docs;
 mod download;
 mod envelopes;
@@ -34,6 +36,8 @@ mod query_findings;
 mod query_golden;
 mod quotas;
 mod serving;
+mod shutdown;
+mod tls;
 mod toolkit;
 mod toolkit_query;
 mod tryout;

@@ -7,6 +7,7 @@
 //! for the writer, so a download streams while a load writes.
 
 mod accounts;
+mod backup;
 mod codec;
 mod data_sources;
 mod entities;

@@ -80,7 +80,10 @@ async fn answer(
     let (table_key, table) = table(state, &source, staging).await?;
     let schema = table.schema();
     if !schema.entity_type_name.eq_ignore_ascii_case(&entity_type) {
-        return Err(ApiError::not_found(format!("data source '{}' has no entity type '{entity_type}'", source.name)));
+        return Err(ApiError::not_found(format!(
+            "data source '{}' has no entity type '{entity_type}'; its entity type is '{}'",
+            source.name, schema.entity_type_name
+        )));
     }
     let mut entity_base = format!("{}/data/{}/", context.root, source.access_id);
     uri::push_segment(&mut entity_base, &source.name);
