@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod data_dir;
 pub mod error;
 pub mod jobs;

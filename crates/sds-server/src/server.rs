@@ -39,10 +39,12 @@ pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
     Ok(Some(keys))
 }
 
-/// The application: one dispatcher behind compression (for clients that
-/// accept gzip) and request tracing.
+/// The application: the web console (`/`, `/console/…`) and one dispatcher
+/// for the SDS paths, behind compression (for clients that accept gzip) and
+/// request tracing.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(crate::console::router())
         .fallback(routes::dispatch)
         .with_state(state)
         .layer(CompressionLayer::new())
