@@ -253,6 +253,13 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     assert!(pixels["land"].as_u64().unwrap() > 1000, "the country outlines are drawn: {pixels}");
 
     // Clicking an entity on the canvas shows its properties.
+    // Pointer offsets count from the centre of the element's visible part:
+    // the whole canvas must be in view.
+    browser
+        .client
+        .execute("document.querySelector('#map').scrollIntoView({ block: 'center' });", vec![])
+        .await
+        .unwrap();
     let canvas = browser.client.find(Locator::Css("#map")).await.unwrap();
     let (x, y) = (pixels["x"].as_f64().unwrap(), pixels["y"].as_f64().unwrap());
     let (width, height) = (pixels["width"].as_f64().unwrap(), pixels["height"].as_f64().unwrap());
@@ -330,6 +337,14 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     // Roll back to the first version.
     confirmed(browser, "tr[data-state=\"previous\"] button.rollback", "Rolled back").await;
     source_count(browser, all.len(), "the published count after the rollback").await;
+
+    // Stage again, then discard the staged version: the published one stays.
+    upload(browser, staged_csv, "ConsoleShops", "completeStaging", "Completed").await;
+    browser.click(".upload-card .upload-outcome a").await;
+    browser.wait_for("the staged version", "document.querySelector('tr[data-state=\"staged\"] button.discard')").await;
+    confirmed(browser, "tr[data-state=\"staged\"] button.discard", "Discarded").await;
+    browser.wait_for("no staged version", "!document.querySelector('tr[data-state=\"staged\"]')").await;
+    source_count(browser, all.len(), "the published count after discarding").await;
 
     // Make it public.
     confirmed(browser, "#make-visibility", "is public").await;
@@ -424,12 +439,124 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     assert!(!running.is_empty(), "the jobs page showed the running job's progress: {captions:?}");
     assert_eq!(captions.last().unwrap(), &format!("Completed: {LARGE_ROWS} processed"), "{captions:?}");
 
+    // Lines and polygons: a GeoJSON file dropped on the upload page.
+    browser.open("#/sources").await;
+    browser.open("#/upload").await;
+    browser.wait_for("the upload page", "document.querySelector('#dropzone')").await;
+    browser.client.execute(DROP_FILE, vec![Value::from("Shapes.geojson"), Value::from(SHAPES)]).await.unwrap();
+    let detected = browser
+        .wait_for("the dropped file", "document.querySelector('#upload-format-reason').textContent && document.querySelector('#upload-format').value")
+        .await;
+    assert_eq!(detected, "geojson");
+    assert!(browser.text_of("#upload-chosen").await.starts_with("Shapes.geojson"));
+    browser.click("#upload-submit").await;
+    let status = browser
+        .wait_for(
+            "the GeoJSON load",
+            "document.querySelector('.upload-card')?.querySelector('.upload-status')?.dataset.status",
+        )
+        .await;
+    assert_eq!(status, "Completed", "{}", browser.text_of(".upload-card .upload-outcome").await);
+    browser.click(".upload-card .upload-outcome a").await;
+    browser.wait_for("the shapes on the map", "document.querySelector('#result-count')?.dataset.count === '3'").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let inside = browser.wait_for("the polygon's fill", POLYGON_PIXEL).await;
+    // Pointer offsets count from the centre of the element's visible part:
+    // the whole canvas must be in view.
+    browser
+        .client
+        .execute("document.querySelector('#map').scrollIntoView({ block: 'center' });", vec![])
+        .await
+        .unwrap();
+    let canvas = browser.client.find(Locator::Css("#map")).await.unwrap();
+    let (width, height) = (inside["width"].as_f64().unwrap(), inside["height"].as_f64().unwrap());
+    let click = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: canvas.clone(),
+            duration: None,
+            x: (inside["x"].as_f64().unwrap() - width / 2.0).round(),
+            y: (inside["y"].as_f64().unwrap() - height / 2.0).round(),
+        })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    browser.client.perform_actions(click).await.unwrap();
+    let properties =
+        browser.wait_for("the polygon's properties", "document.querySelector('#properties dl')?.textContent").await;
+    assert!(properties.as_str().unwrap().contains("Square"), "{properties}");
+    // The results list reaches every entity without a pointer.
+    browser.click("#results-list li:nth-child(2) button").await;
+    let properties =
+        browser.wait_for("the listed entity", "document.querySelector('#properties dl')?.textContent").await;
+    assert!(properties.as_str().unwrap().contains("LINESTRING"), "{properties}");
+    // The keyboard zooms the focused map.
+    let before = browser.client.execute(CANVAS_DIGEST, vec![]).await.unwrap();
+    canvas.send_keys("+").await.unwrap();
+    let after = browser.client.execute(CANVAS_DIGEST, vec![]).await.unwrap();
+    assert_ne!(before, after, "the + key redraws the map zoomed in");
+    check_page(browser, key, "shapes").await;
+
+    // A page that cannot load says why.
+    browser.open("#/source/0123456789abcdef0123456789abcdef/Nowhere").await;
+    let missing =
+        browser.wait_for("the missing data source", "document.querySelector('main .error-box')?.textContent").await;
+    assert!(missing.as_str().unwrap().contains("404") && missing.as_str().unwrap().contains("Nowhere"), "{missing}");
+
     // Signing out forgets the key.
     browser.click("#sign-out").await;
     browser.wait_for("the sign-in form", "document.querySelector('#signin-key')").await;
     let stored = browser.client.execute("return sessionStorage.getItem('sds.key');", vec![]).await.unwrap();
     assert_eq!(stored, Value::Null);
+
+    // A fault anywhere in the page is shown in it, not swallowed.
+    // (The browser hides the text of an error thrown by a WebDriver script.)
+    browser.client.execute("setTimeout(() => { throw new Error('console test fault'); });", vec![]).await.unwrap();
+    browser
+        .wait_for("the fault in the page", "document.querySelector('#errors').textContent.includes('Unexpected error')")
+        .await;
 }
+
+/// A polygon, a line and a point (GeoJSON, RFC 7946), far apart.
+const SHAPES: &str = r#"{"type": "FeatureCollection", "features": [
+  {"type": "Feature", "id": "square", "properties": {"Name": "Square"},
+   "geometry": {"type": "Polygon", "coordinates": [[[10, 40], [14, 40], [14, 44], [10, 44], [10, 40]]]}},
+  {"type": "Feature", "id": "line", "properties": {"Name": "Line"},
+   "geometry": {"type": "LineString", "coordinates": [[20, 40], [25, 45]]}},
+  {"type": "Feature", "id": "dot", "properties": {"Name": "Dot"},
+   "geometry": {"type": "Point", "coordinates": [30, 42]}}
+]}"#;
+
+/// Drops a file (name, text) on the upload page, as a drag from the desktop does.
+const DROP_FILE: &str = "const [name, text] = arguments;
+const transfer = new DataTransfer();
+transfer.items.add(new File([text], name, { type: 'application/geo+json' }));
+const zone = document.querySelector('#dropzone');
+for (const type of ['dragenter', 'dragover', 'drop']) {
+  zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+}";
+
+/// A pixel inside the polygon: its fill is the entity colour at 30 % over
+/// land or sea; the median such pixel (raster order) lies mid-polygon.
+const POLYGON_PIXEL: &str = "(() => {
+  const canvas = document.querySelector('#map');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const ratio = canvas.width / canvas.clientWidth;
+  const blends = [[231, 178, 191], [214, 171, 199]];
+  const found = [];
+  for (let i = 0; i < data.length; i += 4) {
+    if (blends.some(([r, g, b]) => Math.abs(data[i] - r) <= 3 && Math.abs(data[i + 1] - g) <= 3 && Math.abs(data[i + 2] - b) <= 3)) found.push(i / 4);
+  }
+  if (found.length < 50) return null;
+  const pixel = found[Math.floor(found.length / 2)];
+  return { count: found.length, x: (pixel % canvas.width) / ratio, y: Math.floor(pixel / canvas.width) / ratio,
+           width: canvas.clientWidth, height: canvas.clientHeight };
+})()";
+
+/// A digest of the canvas's pixels, to tell two drawings apart.
+const CANVAS_DIGEST: &str = "const canvas = document.querySelector('#map');
+const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+let hash = 0;
+for (let i = 0; i < data.length; i += 97) hash = (hash * 31 + data[i]) | 0;
+return hash;";
 
 /// The progress caption of the `Large` data source's job on the jobs page.
 const LARGE_JOB_CAPTION: &str = "const row = [...document.querySelectorAll('#jobs-table tbody tr')]
