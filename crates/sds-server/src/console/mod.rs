@@ -27,11 +27,12 @@ use axum::Router;
 
 pub use assets::{Asset, ASSETS};
 
-/// The policy of every console answer. `img-src blob:` lets the map export
-/// nothing but its own canvas; `connect-src 'self'` keeps every request on
-/// this server.
+/// The policy of every console answer: scripts and styles only from the
+/// console's files (no inline code), `connect-src 'self'` keeps every request
+/// on this server, `img-src data:` is for the page's empty icon, and no form
+/// is ever submitted nor the page framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The console's routes: `GET /` (the page) and `GET /console/{file}` (its
 /// assets); `HEAD` too. Merged in front of the SDS dispatcher, which owns

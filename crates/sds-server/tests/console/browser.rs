@@ -112,6 +112,12 @@ async fn screenshots_of(browser: &Browser, directory: &Path, name: &str, ready: 
             None => "window.scrollTo(0, 0);".to_owned(),
         };
         browser.client.execute(&scroll, vec![]).await.unwrap();
+        let overflow = browser
+            .client
+            .execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![])
+            .await
+            .unwrap();
+        assert!(overflow.as_i64().unwrap() <= 0, "{name} is wider than a {width}px screen by {overflow}px");
         // The map redraws on resize; give it a frame.
         tokio::time::sleep(Duration::from_millis(150)).await;
         browser.screenshot(directory, &format!("{name}-{width}x{height}")).await;
