@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod console;
 pub mod data_dir;

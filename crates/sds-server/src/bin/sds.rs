@@ -1,4 +1,6 @@
-//! The `sds` command: `serve`, and key management on a data dir.
+//! The `sds` command: `serve`, key management on a data dir, `migrate`,
+//! and the client commands (`upload`, `download`, `query`…) of
+//! [`sds_server::client`].
 
 use std::path::PathBuf;
 
@@ -38,6 +40,8 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    #[command(flatten)]
+    Client(sds_server::client::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -86,13 +90,24 @@ enum KeysCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    let command = Cli::parse().command;
+    if let Command::Client(command) = command {
+        // A client failure is one line (it never holds the key), not a
+        // chain of causes: the server's status and message, or the job's.
+        if let Err(error) = sds_server::client::run(command) {
+            eprintln!("sds: {error}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
         .with_writer(std::io::stderr)
         // Colour codes only on a terminal: a log file stays greppable.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match Cli::parse().command {
+    match command {
+        Command::Client(_) => unreachable!("handled above"),
         Command::Serve(config) => run_server(config),
         Command::Migrate(args) => {
             let rows = sds_server::migrate::run(&args).map_err(anyhow::Error::msg)?;

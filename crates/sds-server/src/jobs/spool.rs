@@ -94,6 +94,22 @@ async fn write_body(path: &Path, body: Body, max_bytes: u64, idle: Duration) -> 
     Ok(written)
 }
 
+/// Reads and drops what is left of a refused upload's body (at most
+/// `max_bytes`, each chunk within `idle`). HTTP/1.1 gives a server no other
+/// way to refuse a body in flight (without `Expect: 100-continue`): if it
+/// closed the connection instead, a client still sending would see a
+/// reset and lose the refusal's envelope.
+pub async fn drain(body: Body, max_bytes: u64, idle: Duration) {
+    let mut stream = body.into_data_stream();
+    let mut read: u64 = 0;
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(idle, stream.next()).await {
+        read += chunk.len() as u64;
+        if read > max_bytes {
+            break;
+        }
+    }
+}
+
 /// Makes a rename durable: the directory entry must reach the disk too.
 pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let dir = dir.to_owned();

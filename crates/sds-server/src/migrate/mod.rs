@@ -11,7 +11,6 @@
 //! match at the target is skipped unless `--force`. A failure of one data
 //! source is reported and the others go on.
 
-mod atom;
 mod client;
 mod fingerprint;
 pub mod report;
@@ -21,7 +20,7 @@ use std::io::IsTerminal;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use atom::SourceInfo;
+use crate::client::atom::SourceInfo;
 use client::{Endpoint, LoadRequest};
 use fingerprint::fingerprint;
 pub use report::{Outcome, Row};
@@ -61,9 +60,9 @@ pub struct MigrateArgs {
 /// Runs the migration; returns one row per data source, in the source's
 /// order. Errors: only when the source's data sources cannot be listed.
 pub fn run(args: &MigrateArgs) -> Result<Vec<Row>, String> {
-    let source = Endpoint::new(&args.from, &args.from_key)?;
-    let target = Endpoint::new(&args.to, &args.to_key)?;
-    let mut listed = source.data_sources().map_err(|error| format!("the source: {error}"))?;
+    let source = client::endpoint(&args.from, &args.from_key)?;
+    let target = client::endpoint(&args.to, &args.to_key)?;
+    let mut listed = client::data_sources(&source).map_err(|error| format!("the source: {error}"))?;
     // A name given to --only that the source does not have is a failed
     // row, so a typo ends with a non-zero exit status.
     let mut missing = Vec::new();
@@ -83,7 +82,7 @@ pub fn run(args: &MigrateArgs) -> Result<Vec<Row>, String> {
     }
     // The target's own data sources, to find a name it already uses under
     // another accessId (which no re-run can migrate into).
-    let at_target = target.data_sources().map_err(|error| format!("the target: {error}"))?;
+    let at_target = client::data_sources(&target).map_err(|error| format!("the target: {error}"))?;
     let bars = Bars::new(listed.len() as u64);
     let mut rows = Vec::with_capacity(listed.len());
     for info in &listed {
@@ -121,7 +120,7 @@ fn name_taken(at_target: &[SourceInfo], info: &SourceInfo) -> Option<String> {
 }
 
 fn dry_run(target: &Endpoint, info: &SourceInfo) -> Row {
-    let outcome = match target.versions(&info.access_id, &info.name) {
+    let outcome = match client::versions(target, &info.access_id, &info.name) {
         Ok(Some(_)) => Outcome::WouldUpdate,
         Ok(None) => Outcome::WouldCreate,
         Err(error) => Outcome::Failed(format!("the target: {error}")),
@@ -152,13 +151,14 @@ fn copy(
     bar: &ProgressBar,
     row: &mut Row,
 ) -> Result<(), String> {
-    let versions =
-        source.versions(&info.access_id, &info.name).map_err(|e| format!("the source: {e}"))?.unwrap_or_default();
+    let versions = client::versions(source, &info.access_id, &info.name)
+        .map_err(|e| format!("the source: {e}"))?
+        .unwrap_or_default();
     // A data source created by a staging load has only a staged version;
     // without showAllVersions flags (an older endpoint) assume a published one.
     let has_published = versions.is_empty() || versions.iter().any(|version| !version.is_staging);
     let has_staged = versions.iter().any(|version| version.is_staging);
-    let existing = target.versions(&info.access_id, &info.name).map_err(|e| format!("the target: {e}"))?;
+    let existing = client::versions(target, &info.access_id, &info.name).map_err(|e| format!("the target: {e}"))?;
     // The published version is the active one; an endpoint without the
     // version flags shows one workspace, taken as published.
     let target_published = existing.as_ref().and_then(|versions| {
@@ -177,7 +177,8 @@ fn copy(
     for staged in stages {
         let label = if staged { "staged" } else { "published" };
         bar.set_message(format!("{}: downloading the {label} version", info.name));
-        let document = source.download(&info.access_id, &info.name, staged).map_err(|e| format!("the source: {e}"))?;
+        let document =
+            client::download(source, &info.access_id, &info.name, staged).map_err(|e| format!("the source: {e}"))?;
         let at_source = fingerprint(&document).map_err(|e| format!("the source's {label} version: {e}"))?;
         if !staged {
             row.at_source = Some(at_source.entities);
@@ -190,7 +191,7 @@ fn copy(
         if !args.force && metadata_matches && target_holds_version {
             bar.set_message(format!("{}: comparing with the target", info.name));
             let at_target =
-                target.download(&info.access_id, &info.name, staged).ok().and_then(|d| fingerprint(&d).ok());
+                client::download(target, &info.access_id, &info.name, staged).ok().and_then(|d| fingerprint(&d).ok());
             if at_target.as_ref() == Some(&at_source) {
                 if !staged {
                     row.at_target = Some(at_source.entities);
@@ -208,8 +209,8 @@ fn copy(
             staged,
             query_key: args.query_key.as_deref(),
         };
-        let loaded =
-            target.load(&request, document, &|done| bar.set_position(done)).map_err(|e| format!("the target: {e}"))?;
+        let loaded = client::load(target, &request, document, &|done| bar.set_position(done))
+            .map_err(|e| format!("the target: {e}"))?;
         if loaded.access_id.as_deref().is_some_and(|id| !id.eq_ignore_ascii_case(&info.access_id)) {
             return Err(format!(
                 "the target gave the data source accessId {} instead of {}",

@@ -20,7 +20,23 @@ use crate::wire::envelope::plain_text;
 /// Longest `description` parameter kept, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 1000;
 
+/// How long a refused upload's body is read for, at most, between two
+/// chunks (see [`spool::drain`]).
+const DRAIN_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> Result<Response, ApiError> {
+    let mut body = body;
+    let result = create_job(state, context, &mut body).await;
+    if result.is_err() {
+        // A refusal comes before the body is read: read what the client is
+        // still sending, so that it gets this answer, not a reset.
+        let idle = DRAIN_IDLE.min(std::time::Duration::from_secs(state.config.body_idle_timeout_seconds.max(1)));
+        spool::drain(std::mem::take(&mut body), state.config.max_upload_bytes, idle).await;
+    }
+    result
+}
+
+async fn create_job(state: &AppState, context: &RequestContext, body: &mut Body) -> Result<Response, ApiError> {
     let params = &context.params;
     let key = authenticate(state, params).await?;
     let name = params.require("datasourcename", "dataSourceName")?.to_owned();
@@ -116,7 +132,7 @@ pub async fn create(state: &AppState, context: &RequestContext, body: Body) -> R
             spool::receive(
                 &state.config.spool_dir(),
                 &job_id,
-                body,
+                std::mem::take(body),
                 state.config.max_upload_bytes,
                 std::time::Duration::from_secs(state.config.body_idle_timeout_seconds.max(1)),
             )

@@ -449,6 +449,24 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     browser.open("#/sources").await;
     browser.open("#/upload").await;
     browser.wait_for("the upload page", "document.querySelector('#dropzone')").await;
+    // The format is detected from the first bytes, else the name.
+    for (name, head, expected) in [
+        ("data.zip", "PK\u{3}\u{4}rest of a zip", "shp"),
+        ("places.kmz", "PK\u{3}\u{4}rest of a zip", "kml"),
+        ("tabs.txt", "Bing Spatial Data Services\t1.0\tPlace\nEntityID(Edm.String,primaryKey)\n", "tab"),
+        ("pipes.txt", "Bing Spatial Data Services| 1.0| Place\nEntityID(Edm.String,primaryKey)\n", "pipe"),
+        ("places.xml", "<?xml version=\"1.0\"?><kml xmlns=\"http://www.opengis.net/kml/2.2\">", "kml"),
+        ("dataset.xml", "<?xml version=\"1.0\"?><DataSet>", "xml"),
+        ("features.json", "{\"type\": \"FeatureCollection\", \"features\": []}", "geojson"),
+    ] {
+        browser.client.execute(DROP_FILE, vec![Value::from(name), Value::from(head)]).await.unwrap();
+        let detected = format!(
+            "document.querySelector('#upload-chosen').textContent.startsWith('{name}') \
+             && document.querySelector('#upload-format').value === '{expected}'"
+        );
+        browser.wait_for(&format!("{name} detected as {expected}"), &detected).await;
+    }
+    browser.type_into("#upload-name", "Shapes").await;
     browser.client.execute(DROP_FILE, vec![Value::from("Shapes.geojson"), Value::from(SHAPES)]).await.unwrap();
     let detected = browser
         .wait_for("the dropped file", "document.querySelector('#upload-format-reason').textContent && document.querySelector('#upload-format').value")

@@ -86,7 +86,7 @@ fn shapefile_countries_and_cities_load_with_geometries_and_latin1_names() {
     assert!(xml.contains(r#"type="xs:anyType""#), "the geometry is an Edm.Geography column");
 }
 
-const SHOPS_KML: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+pub(crate) const SHOPS_KML: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2">
   <Document>
     <Schema name="shop" id="shop"><SimpleField name="Seats" type="int"/><SimpleField name="Rating" type="double"/></Schema>
@@ -133,7 +133,7 @@ fn kml_and_kmz_load_every_geometry_with_typed_data() {
     }
 }
 
-const SHOPS_GEOJSON: &str = r#"{"type":"FeatureCollection","features":[
+pub(crate) const SHOPS_GEOJSON: &str = r#"{"type":"FeatureCollection","features":[
   {"type":"Feature","id":"s1","properties":{"name":"Fourth Coffee, \"Main\"","seats":40,"rating":4.5,"open":true,"since":"2010-11-03T23:31:37Z"},
    "geometry":{"type":"Point","coordinates":[-122.13,47.64]}},
   {"type":"Feature","id":"s2","properties":{"name":"Line shop\nsecond line","seats":12,"rating":3,"open":false,"since":"2020-01-01T00:00:00Z"},

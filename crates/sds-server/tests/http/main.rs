@@ -7,6 +7,8 @@ mod common;
 mod access_ids;
 mod bad_input;
 mod bounds;
+mod client_cli;
+mod client_cli_errors;
 mod conformance_rows;
 mod crash;
 mod data_dir;
