@@ -143,7 +143,6 @@ export function mapSection(source, schema, { staged = false } = {}) {
       const shown = entities.length < total ? ` (the map shows the first ${entities.length})` : '';
       count.textContent = `${total} ${total === 1 ? 'result' : 'results'}${shown}`;
       count.dataset.count = String(total);
-      showEntity(-2);
       fill(properties, h('p', { class: 'muted' }, 'Click an entity on the map, or pick one in the list, to see its properties.'));
     } catch (error) {
       count.textContent = `The query failed: ${error.message}`;
