@@ -119,14 +119,20 @@ export function jobsView(main) {
         h('thead', {}, h('tr', {}, ['Data source', 'Kind', 'Status', 'Progress', 'Created', 'Duration', 'Failed', 'Job id'].map((title) => h('th', { scope: 'col' }, title)))),
         body)));
 
+  // The table is rebuilt only when a job changed, so an open failed-rows
+  // report or the keyboard focus in it survives the idle refreshes.
+  let shown = { signature: null, listed: [] };
   async function refresh() {
     const answer = await getJson('Dataflows/ListJobs');
     const resources = answer.body.resourceSets?.[0]?.resources || [];
     const jobs = resources.map(readJob);
+    const signature = JSON.stringify(jobs.map((job) => [job.id, job.status, job.processed, job.failed]));
+    if (signature === shown.signature) return shown.listed;
     summary.textContent = jobs.length ? `${jobs.length} jobs` : 'No jobs in the last 15 days.';
     const rows = jobs.map(jobRow);
     fill(body, rows.map((item) => item.row));
-    return jobs.map((current, index) => ({ current, render: rows[index].render }));
+    shown = { signature, listed: jobs.map((current, index) => ({ current, render: rows[index].render })) };
+    return shown.listed;
   }
 
   (async () => {

@@ -80,7 +80,7 @@ export function mapSection(source, schema, { staged = false } = {}) {
   const count = h('p', { id: 'result-count', role: 'status', 'aria-live': 'polite' }, 'Loading the entities…');
   const urlBox = h('input', { type: 'text', readonly: true, id: 'query-url', 'aria-label': 'Query URL for an application' });
   const canvas = h('canvas', {
-    id: 'map', tabindex: '0', role: 'img',
+    id: 'map', tabindex: '0', role: 'application', 'aria-roledescription': 'map',
     'aria-label': 'Map of the entities. Drag or use the arrow keys to pan, the wheel or + and - to zoom, 0 to fit.',
   });
   const properties = h('div', { class: 'properties', id: 'properties', 'aria-live': 'polite' },

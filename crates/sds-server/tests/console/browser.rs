@@ -393,6 +393,18 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     }
     screenshots_of(browser, screenshots, "jobs", "document.querySelector('#jobs-table tbody tr')", None).await;
     check_page(browser, key, "jobs").await;
+    // A failed rows report stays open across the page's refreshes (every 2 s when idle).
+    browser.click("#jobs-table button[aria-expanded]").await;
+    browser
+        .wait_for("the report", "document.querySelector('#jobs-table pre.failed')?.textContent.includes('1000')")
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let open = browser
+        .client
+        .execute("return !document.querySelector('#jobs-table pre.failed').hidden;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(open, true, "the report closed on a refresh");
 
     // Delete the data source: back to the list, without it.
     browser.open("#/sources").await;
