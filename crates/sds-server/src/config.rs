@@ -1,4 +1,5 @@
-//! Server settings, from flags or `SDS_*` environment variables.
+//! Server settings, from flags, `SDS_*` environment variables or a
+//! `--config` file (`config_file.rs`), in that order of precedence.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +9,14 @@ use sds_core::limits::Limits;
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeConfig {
+    /// A TOML file of settings, keyed by these flags' long names (README,
+    /// "Configuration file"); flags and `SDS_*` variables override it.
+    #[arg(long, env = "SDS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log lines as `text` or `json` (one object per line); `RUST_LOG`
+    /// picks the levels (default `info`).
+    #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
     /// Where the store, spooled uploads and downloads live.
     #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
     pub data_dir: PathBuf,
@@ -131,6 +140,11 @@ pub struct ServeConfig {
     /// OSRM-style route service for `nearRoute`, e.g. `http://localhost:5000/route/v1/driving`.
     #[arg(long, env = "SDS_ROUTER_URL")]
     pub router_url: Option<String>,
+    /// A secret that `GET /metrics` then requires as `Authorization: Bearer
+    /// KEY`. Default: none, as Prometheus scrapers expect; metrics name
+    /// routes and counts, never keys, names or ids.
+    #[arg(long, env = "SDS_METRICS_KEY", hide_env_values = true)]
+    pub metrics_key: Option<String>,
 }
 
 /// Parses `serve` flags alone, for [`ServeConfig::with_data_dir`].

@@ -105,8 +105,10 @@ impl QueryCache {
         let now = tables.clock;
         if let Some(slot) = tables.slots.iter_mut().find(|slot| slot.key == key) {
             slot.last_used = now;
+            metrics::counter!(crate::observe::metrics::QUERY_TABLE_HITS).increment(1);
             return Arc::clone(&slot.table);
         }
+        metrics::counter!(crate::observe::metrics::QUERY_TABLE_MISSES).increment(1);
         // A newer version of the same kind replaces the older one.
         tables.slots.retain(|slot| !(slot.key.data_source == key.data_source && slot.staged == staged));
         let table = Arc::new(OnceCell::new());
@@ -153,6 +155,11 @@ impl QueryCache {
     pub fn held_bytes(&self) -> usize {
         let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         tables.slots.iter().map(|slot| slot.bytes).sum()
+    }
+
+    /// How many tables are cached (built or being built).
+    pub fn table_count(&self) -> usize {
+        self.tables.lock().unwrap_or_else(PoisonError::into_inner).slots.len()
     }
 
     /// The budget, in bytes.

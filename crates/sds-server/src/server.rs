@@ -5,15 +5,13 @@ use std::sync::Arc;
 use axum::Router;
 use sds_store::{SqliteStore, Store, StoreResult};
 use tokio::net::TcpListener;
-use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::ServeConfig;
 use crate::jobs::{EngineError, EngineSettings, JobEngine};
 use crate::keys::SecretKey;
-use crate::routes;
 use crate::state::AppState;
+use crate::{observe, routes};
 
 pub fn open_store(config: &ServeConfig) -> StoreResult<Arc<SqliteStore>> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -39,33 +37,27 @@ pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
     Ok(Some(keys))
 }
 
-/// The application: the web console (`/`, `/console/…`) and one dispatcher
-/// for the SDS paths, behind compression (for clients that accept gzip) and
-/// request tracing.
+/// The operational endpoints beside the SDS API, with their handlers'
+/// paths (README, "Health and metrics"; the OpenAPI document lists them).
+pub const OPS_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics"];
+
+/// The application: the web console (`/`, `/console/…`), the probes and
+/// metrics, then one dispatcher for the SDS API, behind compression (for
+/// clients that accept gzip) and the request log (`observe::requests`, inside compression so that it sees
+/// each route's own response).
 pub fn app(state: AppState) -> Router {
+    use axum::routing::get;
     Router::new()
         .merge(crate::console::router())
+        .route(OPS_ROUTES[0], get(observe::health::healthz))
+        .route(OPS_ROUTES[1], get(observe::health::readyz))
+        .route(OPS_ROUTES[2], get(observe::metrics::scrape))
+        .route(crate::openapi::PATH, get(crate::openapi::document))
         .fallback(routes::dispatch)
         .with_state(state)
+        // Applied to each route after routing, so that it sees `MatchedPath`.
+        .layer(axum::middleware::from_fn(observe::requests::record))
         .layer(CompressionLayer::new())
-        // The span names the path only: query strings carry keys, which
-        // must never reach a log.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &axum::extract::Request| {
-                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-                })
-                .on_failure(log_failure),
-        )
-}
-
-/// Logs a failed response, except a 503: `sds` answers 503 only for a job
-/// quota, which is a refusal logged at info where it is decided
-/// (`routes::sources::quota_refusal`), not a server fault.
-fn log_failure(class: ServerErrorsFailureClass, latency: std::time::Duration, _span: &tracing::Span) {
-    if !matches!(class, ServerErrorsFailureClass::StatusCode(axum::http::StatusCode::SERVICE_UNAVAILABLE)) {
-        tracing::error!(classification = %class, ?latency, "response failed");
-    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -95,13 +87,21 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, store: Arc<dyn St
         query_cache_budget(&config),
         std::time::Duration::from_secs(config.auth_cache_seconds),
     ));
+    tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
     let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let limits = crate::shards::ShardLimits {
         shards: crate::shards::count(state.config.worker_threads),
         max_connections: state.config.max_connections,
     };
+    let engine = state.engine.clone();
     crate::shards::serve(listener, app(state), limits, shutdown_signal()).await?;
+    // A job cut short stays Pending in the store and runs again from its
+    // input at the next start (ARCHITECTURE.md, "Jobs").
+    tracing::info!(
+        jobs_left_pending = engine.running_count(),
+        "stopped: waited for open connections to finish their requests; running jobs stay Pending"
+    );
     Ok(())
 }
 
@@ -143,8 +143,9 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
+    let signal = tokio::select! {
+        _ = interrupt => "SIGINT",
+        _ = terminate => "SIGTERM",
+    };
+    tracing::info!(signal, "shutting down: no new connections; waiting for open ones to finish their requests");
 }

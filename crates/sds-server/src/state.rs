@@ -18,13 +18,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs a store call on the blocking pool: SQLite calls block.
+    /// Runs a store call on the blocking pool: SQLite calls block. Its
+    /// time, queueing for a blocking thread included, goes to
+    /// `sds_store_call_duration_seconds` under the calling handler's name.
     pub async fn store_call<T, F>(&self, call: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        Ok(tokio::task::spawn_blocking(move || call(store.as_ref())).await??)
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || call(store.as_ref())).await;
+        metrics::histogram!(crate::observe::metrics::STORE_DURATION, "call" => caller::<F>())
+            .record(started.elapsed().as_secs_f64());
+        Ok(result??)
     }
+}
+
+/// The handler a store call closure is defined in, e.g. `routes::info::account`:
+/// a label from the closure's type name, which is static and bounded.
+fn caller<F>() -> &'static str {
+    let name = std::any::type_name::<F>();
+    let name = name.strip_prefix("sds_server::").unwrap_or(name);
+    name.split("::{{closure}}").next().unwrap_or(name)
 }

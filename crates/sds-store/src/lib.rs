@@ -117,6 +117,10 @@ pub struct JobCounts {
 
 /// The storage operations of `sds`. Every method is one transaction.
 pub trait Store: Send + Sync + 'static {
+    /// Whether the store answers a read and its schema is fully migrated
+    /// (for `GET /readyz`); the error says what is wrong.
+    fn ready(&self) -> StoreResult<()>;
+
     // Accounts and keys.
 
     /// Finds or creates an account by name.

@@ -3,13 +3,14 @@
 //! [`sds_server::client`].
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sds_server::keys::SecretKey;
+use sds_server::logging::{self, LogFormat};
 use sds_server::{bootstrap, data_dir, open_store, serve, ServeConfig};
 use sds_store::Store;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's malloc: each response allocates and frees a
 /// few dozen buffers, and glibc spent a measurable share of every query
@@ -89,25 +90,53 @@ enum KeysCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    let command = Cli::parse().command;
-    if let Command::Client(command) = command {
-        // A client failure is one line (it never holds the key), not a
-        // chain of causes: the server's status and message, or the job's.
-        if let Err(error) = sds_server::client::run(command) {
-            eprintln!("sds: {error}");
-            std::process::exit(1);
+fn main() -> ExitCode {
+    let cli = sds_server::config_file::parse::<Cli>(std::env::args_os().collect(), "serve");
+    let format = match &cli {
+        Ok(Cli { command: Command::Serve(config) }) => config.log_format,
+        _ => LogFormat::Text,
+    };
+    // The client commands log nothing: their stderr is progress and one
+    // error line.
+    let is_client = matches!(&cli, Ok(Cli { command: Command::Client(_) }));
+    let guard = (!is_client).then(|| logging::init(format));
+    let result = cli.map_err(anyhow::Error::from).and_then(|cli| run(cli.command));
+    // Flushes the log before anything else is written.
+    drop(guard);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, the causes joined, never a backtrace: what failed
+            // (address in use, unreadable data dir, a bad config file) is
+            // the user's to fix, not a bug to debug.
+            eprintln!("sds: {}", one_line(&error));
+            ExitCode::FAILURE
         }
-        return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
-        .with_writer(std::io::stderr)
-        // Colour codes only on a terminal: a log file stays greppable.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+}
+
+/// The error and its causes joined with `: `, leaving out a cause that
+/// the message before it already ends with (errors that print their source).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Client(_) => unreachable!("handled above"),
+        // A client failure is one line (it never holds the key): the
+        // server's status and message, or the job's.
+        Command::Client(command) => sds_server::client::run(command).map_err(anyhow::Error::msg),
         Command::Serve(config) => run_server(config),
         Command::Migrate(args) => {
             let rows = sds_server::migrate::run(&args).map_err(anyhow::Error::msg)?;
@@ -178,16 +207,25 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
     // work runs on the blocking pool.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     runtime.block_on(async move {
+        // Bound before the store is opened: a port in use fails before a
+        // first start creates (and prints) keys nobody may notice.
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = open_store(&config).context("opening the store")?;
         if let Some(keys) = bootstrap(store.as_ref())? {
             println!("created account 'default' with two keys (shown only now; keep them secret):");
             println!("  master key (loads, downloads, jobs): {}", keys.master.expose());
             println!("  query key  (queries):                {}", keys.query.expose());
         }
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
-        println!("sds listening on http://{}", listener.local_addr()?);
+        let address = listener.local_addr()?;
+        tracing::info!(
+            data_dir = %std::path::absolute(&config.data_dir)?.display(),
+            listen = %address,
+            store = %format!("SQLite {}", std::path::absolute(config.store_path())?.display()),
+            "sds started"
+        );
+        println!("sds listening on http://{address}");
         serve(config, listener, store).await?;
         Ok(())
     })

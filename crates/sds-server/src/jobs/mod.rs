@@ -218,6 +218,15 @@ impl JobEngine {
         self.inner.wake.notify_one();
     }
 
+    /// Logs and counts a job just stored `Pending`, and wakes the loop.
+    pub fn submitted(&self, job: &Job) {
+        tracing::info!(
+            job = %job.id, kind = %job.kind, data_source = %job.data_source_name, state = "Pending", "job queued"
+        );
+        metrics::counter!(crate::observe::metrics::JOBS_SUBMITTED, "kind" => job.kind.as_str()).increment(1);
+        self.wake();
+    }
+
     /// Changes whenever a job ends or changes a data source, so that caches
     /// of data sources know when to read them again; `None` while such a
     /// change is being committed, when nothing read may be trusted or
@@ -234,6 +243,11 @@ impl JobEngine {
     /// What `dataLocation` may fetch.
     pub fn fetch_policy(&self) -> &fetch::FetchPolicy {
         &self.inner.settings.fetch
+    }
+
+    /// How many jobs are running now.
+    pub fn running_count(&self) -> usize {
+        self.inner.running.lock().expect("the engine lock is never poisoned").jobs.len()
     }
 
     /// Live counts of a running job.
@@ -331,6 +345,9 @@ async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
 
 async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind);
+    let started = std::time::Instant::now();
+    tracing::info!(parent: &span, data_source = %job.data_source_name, state = "running", "job started");
+    let ended_span = span.clone();
     let worker = Arc::clone(&inner);
     let worker_job = job.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -356,11 +373,42 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let outcome = aborted(message);
         let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
     }
+    let store = Arc::clone(&inner.store);
+    let id = job.id.clone();
+    if let Ok(Ok(Some(ended))) = tokio::task::spawn_blocking(move || store.job(&id)).await {
+        ended_span.in_scope(|| record_end(&ended, started.elapsed()));
+    }
     inner.generation.fetch_add(1, Ordering::Release);
     let watched = Arc::clone(&inner);
     let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
     inner.running.lock().expect("the engine lock is never poisoned").release(&job);
     inner.wake.notify_one();
+}
+
+/// The job's end: one log line naming its data source and state, and its
+/// metrics (README, "Health and metrics").
+fn record_end(job: &Job, took: Duration) {
+    use crate::observe::metrics::{ENTITIES_DOWNLOADED, ENTITIES_LOADED, JOBS_FINISHED, JOB_DURATION};
+    let (kind, state) = (job.kind.as_str(), job.status.as_str());
+    tracing::info!(
+        data_source = %job.data_source_name,
+        state,
+        total = job.total_entity_count,
+        processed = job.processed_entity_count,
+        failed = job.failed_entity_count,
+        seconds = took.as_secs_f64(),
+        "job ended"
+    );
+    metrics::counter!(JOBS_FINISHED, "kind" => kind, "state" => state).increment(1);
+    metrics::histogram!(JOB_DURATION, "kind" => kind, "state" => state).record(took.as_secs_f64());
+    if job.status == JobStatus::Completed {
+        match job.params {
+            JobParams::Load(_) => metrics::counter!(ENTITIES_LOADED)
+                .increment(job.processed_entity_count.saturating_sub(job.failed_entity_count)),
+            JobParams::Download(_) => metrics::counter!(ENTITIES_DOWNLOADED).increment(job.total_entity_count),
+            _ => {}
+        }
+    }
 }
 
 fn aborted(message: String) -> JobOutcome {

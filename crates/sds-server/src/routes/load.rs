@@ -171,7 +171,7 @@ async fn create_job(state: &AppState, context: &RequestContext, body: &mut Body)
         }
         return Err(error);
     }
-    state.engine.wake();
+    state.engine.submitted(&job);
     Ok(context.created_response(StatusCode::CREATED, &job))
 }
 

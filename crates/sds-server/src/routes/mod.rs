@@ -11,6 +11,7 @@ pub mod load;
 pub mod params;
 pub mod query;
 mod sources;
+pub mod table;
 mod views;
 
 use axum::body::Body;
@@ -20,10 +21,12 @@ use axum::response::Response;
 
 use crate::config::ServeConfig;
 use crate::error::{ApiError, ErrorKind};
+use crate::observe::{RouteTemplate, TraceId, UNMATCHED};
 use crate::state::AppState;
 use crate::wire::{Envelope, JobType};
 pub use lifecycle::PREVIOUS_VERSIONS_KEPT;
 use params::Params;
+use table::{Found, Route};
 
 /// What a handler knows about its request besides the body.
 pub struct RequestContext {
@@ -39,7 +42,9 @@ pub struct RequestContext {
 pub async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let params = Params::parse(parts.uri.query());
-    let trace_id = sds_core::JobId::generate().to_string();
+    // Made by the request layer, which logs it with the request.
+    let trace_id =
+        parts.extensions.get::<TraceId>().map_or_else(|| sds_core::JobId::generate().to_string(), |id| id.0.clone());
     let format_result = params.output_format();
     let envelope = Envelope {
         copyright: state.config.copyright.clone(),
@@ -60,11 +65,17 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     };
     let segments: Vec<String> =
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
-    let result = match format_result {
-        Ok(_) => route(&state, &context, &parts.method, &segments, body).await,
-        Err(error) => Err(error),
-    };
-    result.unwrap_or_else(|error| envelope.error(&error))
+    let (found, result) = route(&state, &context, &parts.method, &segments, body, format_result.err()).await;
+    let mut response = result.unwrap_or_else(|error| envelope.error(&error));
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110, section 15.5.6: a 405 lists the methods the path has.
+        if let Some(allow) = found.and_then(|route| header::HeaderValue::from_str(&route.allow()).ok()) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    // Named for the request log and metrics (`observe::requests`).
+    response.extensions_mut().insert(RouteTemplate(found.map_or(UNMATCHED, Route::template)));
+    response
 }
 
 async fn route(
@@ -73,99 +84,55 @@ async fn route(
     method: &Method,
     segments: &[String],
     body: Body,
-) -> Result<Response, ApiError> {
+    format_error: Option<ApiError>,
+) -> (Option<Route>, Result<Response, ApiError>) {
     let lower: Vec<String> = segments.iter().map(|segment| segment.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-    let ["rest", "v1", rest @ ..] = lower.as_slice() else {
-        return Err(unknown_path());
+    let found = match lower.as_slice() {
+        ["rest", "v1", rest @ ..] => Route::find(method, rest),
+        _ => Found::Nothing,
     };
-    let original = &segments[2..];
-    let is_get = *method == Method::GET || *method == Method::HEAD;
-    let require = |allowed: bool| {
-        if allowed {
-            Ok(())
-        } else {
-            Err(ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here")))
-        }
-    };
-    match rest {
-        ["dataflows", "loaddatasource"] => {
-            require(*method == Method::POST)?;
-            load::create(state, context, body).await
-        }
-        ["dataflows", "loaddatasource", _] => {
-            require(is_get)?;
-            load::status(state, context, &original[2]).await
-        }
-        ["dataflows", "loaddatasource", _, "output", "failed"] => {
-            require(is_get)?;
-            load::failed_output(state, context, &original[2]).await
-        }
-        ["dataflows" | "data", "datasourcedownload", _, _] => {
-            require(is_get)?;
-            download::create(state, context, &original[2], &original[3]).await
-        }
-        ["dataflows", "datasourcedownload" | "download", _] => {
-            require(is_get)?;
-            download::status(state, context, &original[2]).await
-        }
-        ["dataflows", "datasourcedownload" | "download", _, "output" | "ouput", which @ ("succeeded" | "failed")] => {
-            require(is_get)?;
-            download::output(state, context, &original[2], which == &"succeeded").await
-        }
-        ["dataflows", "datasourcerollback", _, _] => {
-            require(is_get)?;
-            lifecycle::rollback(state, context, &original[2], &original[3]).await
-        }
-        ["dataflows", "datasourcerollback", _] => {
-            require(is_get)?;
-            lifecycle::status(state, context, &original[2], true).await
-        }
-        ["dataflows", "listjobs"] => {
-            require(is_get)?;
-            job_list::list(state, context).await
-        }
-        ["data"] => {
-            require(is_get)?;
-            info::account(state, context).await
-        }
-        ["data", "$metadata"] => {
-            require(is_get)?;
-            info::account_metadata(state, context).await
-        }
-        ["data", "$getpublicdatasourcelist"] => {
-            require(is_get)?;
-            info::public_list(state, context).await
-        }
-        ["data", "jobs", _, "$getstatus"] => {
-            require(is_get)?;
-            lifecycle::status(state, context, &original[2], false).await
-        }
-        ["data", _, _] if *method == Method::DELETE => {
-            lifecycle::delete(state, context, &original[1], &original[2]).await
-        }
-        ["data", _, _] => {
-            require(is_get)?;
-            info::single(state, context, &original[1], &original[2]).await
-        }
-        ["data", _, _, "$metadata"] => {
-            require(is_get)?;
-            info::metadata(state, context, &original[1], &original[2]).await
-        }
-        ["data", _, _, "$commit"] => {
-            require(is_get)?;
-            lifecycle::publish(state, context, &original[1], &original[2]).await
-        }
-        ["data", _, _, "$updatedatasource"] => {
-            require(is_get)?;
-            lifecycle::set_public(state, context, &original[1], &original[2]).await
-        }
-        ["data", access_id, _, entity] if !entity.starts_with('$') && *access_id != "jobs" => {
-            require(is_get)?;
-            query::query(state, context, &original[1], &original[2], &original[3]).await
-        }
-        _ => Err(unknown_path()),
+    // An unreadable `output` is reported first, whatever the path (as
+    // before routes were named), but counted under its route.
+    if let Some(error) = format_error {
+        let route = match found {
+            Found::Route(route) | Found::WrongMethod(route) => Some(route),
+            Found::Nothing => None,
+        };
+        return (route, Err(error));
     }
+    let route = match found {
+        Found::Route(route) => route,
+        Found::WrongMethod(route) => {
+            let error = ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here"));
+            return (Some(route), Err(error));
+        }
+        Found::Nothing => return (None, Err(unknown_path())),
+    };
+    let rest = &lower[2..];
+    let original = &segments[2..];
+    let result = match route {
+        Route::LoadCreate => load::create(state, context, body).await,
+        Route::LoadStatus => load::status(state, context, &original[2]).await,
+        Route::LoadFailedOutput => load::failed_output(state, context, &original[2]).await,
+        Route::DownloadCreate => download::create(state, context, &original[2], &original[3]).await,
+        Route::DownloadStatus => download::status(state, context, &original[2]).await,
+        Route::DownloadOutput => download::output(state, context, &original[2], rest[4] == "succeeded").await,
+        Route::Rollback => lifecycle::rollback(state, context, &original[2], &original[3]).await,
+        Route::RollbackStatus => lifecycle::status(state, context, &original[2], true).await,
+        Route::ListJobs => job_list::list(state, context).await,
+        Route::Account => info::account(state, context).await,
+        Route::AccountMetadata => info::account_metadata(state, context).await,
+        Route::PublicList => info::public_list(state, context).await,
+        Route::JobStatus => lifecycle::status(state, context, &original[2], false).await,
+        Route::Delete => lifecycle::delete(state, context, &original[1], &original[2]).await,
+        Route::Single => info::single(state, context, &original[1], &original[2]).await,
+        Route::Metadata => info::metadata(state, context, &original[1], &original[2]).await,
+        Route::Publish => lifecycle::publish(state, context, &original[1], &original[2]).await,
+        Route::SetPublic => lifecycle::set_public(state, context, &original[1], &original[2]).await,
+        Route::Query => query::query(state, context, &original[1], &original[2], &original[3]).await,
+    };
+    (Some(route), result)
 }
 
 fn unknown_path() -> ApiError {

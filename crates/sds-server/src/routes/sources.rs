@@ -116,6 +116,6 @@ pub async fn submit_job(
     };
     let stored = job.clone();
     state.store_call(move |store| store.insert_job(&stored)).await?;
-    state.engine.wake();
+    state.engine.submitted(&job);
     Ok(job)
 }

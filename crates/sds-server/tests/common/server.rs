@@ -88,6 +88,25 @@ impl TestServer {
         }
     }
 
+    /// The server's log (stderr) with every line of the requests answered
+    /// so far: lines are written by a background thread and may land just
+    /// after their response, so this sends `GET /healthz` and waits for
+    /// its line, which comes after all earlier ones.
+    pub fn log(&self) -> String {
+        let path = self.data_dir.join("server.log");
+        let marks = |text: &str| text.matches("route=/healthz").count() + text.matches(r#""route":"/healthz""#).count();
+        let before = marks(&std::fs::read_to_string(&path).unwrap_or_default());
+        assert_eq!(self.get("/healthz").status(), 200);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if marks(&text) > before || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// The server process's id.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server is running").id()

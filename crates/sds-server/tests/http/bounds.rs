@@ -164,7 +164,7 @@ fn finding_4_a_stalled_upload_is_timed_out_and_its_spool_file_removed() {
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     let left: Vec<_> = std::fs::read_dir(&spool).unwrap().flatten().map(|entry| entry.file_name()).collect();
     assert!(left.is_empty(), "partial files left: {left:?}");
-    let log = std::fs::read_to_string(server.data_dir().join("server.log")).unwrap();
+    let log = server.log();
     assert!(log.contains("upload stalled; partial spool file removed"), "{log}");
     let jobs = server.get(&format!("/REST/v1/Dataflows/ListJobs?key={}", server.master_key)).json_value();
     assert_eq!(jobs["resourceSets"][0]["resources"], serde_json::json!([]), "no job was made");

@@ -90,7 +90,7 @@ fn round_robin_answers_stay_right_while_a_tiny_budget_evicts() {
         .collect();
     query_round_robin(&server, &sources);
     let log_path = server.data_dir().join("server.log");
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = server.log();
     assert!(log.contains("query cache budget (--query-cache-mb)"), "{log}");
     // Every switch to another source evicts the one before: 3 rounds of 3
     // sources make 8 switches.
@@ -100,7 +100,7 @@ fn round_robin_answers_stay_right_while_a_tiny_budget_evicts() {
     server.restart_with(&[]);
     let before = std::fs::read_to_string(&log_path).unwrap().len();
     query_round_robin(&server, &sources);
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = server.log();
     assert!(log.contains("query cache budget: a quarter of the machine's memory"), "{log}");
     assert_eq!(evictions(&log[before..]), 0, "the default budget holds three small tables: {log}");
 }

@@ -7,7 +7,7 @@ use crate::common::server::{JsonBody, TestServer};
 const SHOPS: &str = "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String,primaryKey),Latitude(Edm.Double),Longitude(Edm.Double)\na,1,2\n";
 
 fn server_log(server: &TestServer) -> String {
-    std::fs::read_to_string(server.data_dir().join("server.log")).unwrap()
+    server.log()
 }
 
 #[test]

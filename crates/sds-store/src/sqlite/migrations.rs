@@ -238,6 +238,20 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Brings the database to the newest schema.
+/// Whether the schema is the one this build migrates to: a read of `PRAGMA
+/// user_version` (which also shows that the database answers).
+pub(crate) fn check_current(connection: &Connection) -> StoreResult<()> {
+    let applied: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if applied == MIGRATIONS.len() as i64 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "the store's schema is at migration {applied}, this build expects {}",
+            MIGRATIONS.len()
+        )))
+    }
+}
+
 pub(crate) fn migrate(connection: &mut Connection) -> StoreResult<()> {
     // Rebuilding a table (migration 3) drops the old one while other tables
     // still refer to it; SQLite's documented way is with foreign keys off

@@ -253,6 +253,10 @@ impl Store for SqliteStore {
         self.read(|tx| jobs::newest_job(tx, account, kind, data_source_name))
     }
 
+    fn ready(&self) -> StoreResult<()> {
+        self.read(|tx| migrations::check_current(tx))
+    }
+
     fn pending_jobs(&self) -> StoreResult<Vec<Job>> {
         self.read(|tx| jobs::pending_jobs(tx))
     }
