@@ -63,7 +63,10 @@ export class MapCanvas {
     this.scale = 256;
     this.colors = this.readColors();
     this.listen();
-    this.resizeObserver = new ResizeObserver(() => this.draw());
+    // Until the user pans or zooms, a new size (a rotated phone, a
+    // scrollbar) shows every entity again.
+    this.userMoved = false;
+    this.resizeObserver = new ResizeObserver(() => (this.userMoved ? this.draw() : this.fit()));
     this.resizeObserver.observe(canvas);
   }
 
@@ -89,6 +92,7 @@ export class MapCanvas {
   setFeatures(features) {
     this.features = features.map((feature) => ({ ...feature, projected: feature.parts.map(projectPart) }));
     this.selected = -1;
+    this.userMoved = false;
     this.fit();
   }
 
@@ -177,6 +181,7 @@ export class MapCanvas {
     });
     canvas.addEventListener('pointermove', (event) => {
       if (!drag) return;
+      this.userMoved = true;
       this.pan(event.offsetX - drag.x, event.offsetY - drag.y);
       drag.x = event.offsetX;
       drag.y = event.offsetY;
@@ -196,6 +201,7 @@ export class MapCanvas {
     });
     canvas.addEventListener('wheel', (event) => {
       event.preventDefault();
+      this.userMoved = true;
       this.zoom(event.deltaY < 0 ? 1.25 : 0.8, [event.offsetX, event.offsetY]);
     }, { passive: false });
     canvas.addEventListener('keydown', (event) => {
@@ -213,6 +219,7 @@ export class MapCanvas {
       const action = actions[event.key];
       if (action) {
         event.preventDefault();
+        this.userMoved = true;
         action();
       }
     });

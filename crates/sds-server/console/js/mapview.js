@@ -90,8 +90,8 @@ export function mapSection(source, schema, { staged = false } = {}) {
   const map = new MapCanvas(canvas, { onSelect: (index) => showEntity(index) });
   const zoomButton = (label, text, action) => h('button', { type: 'button', 'aria-label': label, title: label, onclick: action }, text);
   const controls = h('div', { class: 'map-controls' },
-    zoomButton('Zoom in', '+', () => map.zoom(1.5)),
-    zoomButton('Zoom out', '−', () => map.zoom(1 / 1.5)),
+    zoomButton('Zoom in', '+', () => { map.userMoved = true; map.zoom(1.5); }),
+    zoomButton('Zoom out', '−', () => { map.userMoved = true; map.zoom(1 / 1.5); }),
     zoomButton('Show all results', '⤢', () => map.fit()));
 
   function showEntity(index) {

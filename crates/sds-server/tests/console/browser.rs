@@ -177,6 +177,12 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     let refused = browser.wait_for("the refusal", "document.querySelector('#signin-error')?.textContent").await;
     assert!(refused.as_str().unwrap().contains("refused"), "{refused}");
     assert!(refused.as_str().unwrap().contains("InvalidCredentials"), "{refused}");
+    let navigation = browser
+        .client
+        .execute("return getComputedStyle(document.querySelector('#nav')).display;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(navigation, "none", "no navigation before signing in");
     screenshots_of(browser, screenshots, "sign-in-refused", "document.querySelector('#signin-error')", None).await;
 
     // The right key opens the console; it lives in sessionStorage only.
