@@ -15,6 +15,7 @@ pub mod base_url;
 pub mod client;
 pub mod config;
 pub mod config_file;
+pub mod console;
 pub mod data_dir;
 pub mod error;
 pub mod jobs;

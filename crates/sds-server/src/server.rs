@@ -41,15 +41,16 @@ pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
 /// paths (README, "Health and metrics"; the OpenAPI document lists them).
 pub const OPS_ROUTES: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
-/// The application: the probes and metrics, then one dispatcher for the
-/// SDS API, behind compression (for clients that accept gzip) and the
-/// request log (`observe::requests`, inside compression so that it sees
+/// The application: the web console (`/`, `/console/…`), the probes and
+/// metrics, then one dispatcher for the SDS API, behind compression (for
+/// clients that accept gzip) and the request log (`observe::requests`, inside compression so that it sees
 /// each route's own response).
 /// With a `--public-url` path (`/sds`), every route answers under it too.
 pub fn app(state: AppState) -> Router {
     use axum::routing::get;
     let prefix = crate::base_url::path_prefix(state.config.public_url.as_deref());
     let router = Router::new()
+        .merge(crate::console::router())
         .route(OPS_ROUTES[0], get(observe::health::healthz))
         .route(OPS_ROUTES[1], get(observe::health::readyz))
         .route(OPS_ROUTES[2], get(observe::metrics::scrape))
