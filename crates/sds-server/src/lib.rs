@@ -20,6 +20,7 @@ pub mod query_cache;
 pub mod routes;
 pub mod server;
 mod shards;
+pub mod snapshots;
 pub mod state;
 pub mod wire;
 

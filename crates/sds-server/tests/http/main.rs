@@ -29,6 +29,7 @@ mod query_findings;
 mod query_golden;
 mod quotas;
 mod serving;
+mod snapshots;
 mod toolkit;
 mod toolkit_query;
 mod tryout;
