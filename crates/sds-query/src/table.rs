@@ -21,9 +21,11 @@ use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
 
 mod heap;
+mod nullable;
 pub mod snapshot;
 mod text;
 
+pub use nullable::{NullBits, Nullable, Placeholder};
 pub use text::TextColumn;
 
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -32,10 +34,10 @@ pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 pub enum Column {
     /// Never null (a null reads as the empty string).
     String(TextColumn),
-    Int64(Vec<Option<i64>>),
-    Double(Vec<Option<f64>>),
-    Boolean(Vec<Option<bool>>),
-    DateTime(Vec<Option<Timestamp>>),
+    Int64(Nullable<i64>),
+    Double(Nullable<f64>),
+    Boolean(Nullable<bool>),
+    DateTime(Nullable<Timestamp>),
     /// The WKT text as uploaded, for output.
     Geography(TextColumn),
 }
@@ -56,10 +58,10 @@ impl Column {
     fn new(edm_type: EdmType, capacity: usize) -> Column {
         match edm_type {
             EdmType::String => Column::String(TextColumn::with_capacity(capacity)),
-            EdmType::Int64 => Column::Int64(Vec::with_capacity(capacity)),
-            EdmType::Double => Column::Double(Vec::with_capacity(capacity)),
-            EdmType::Boolean => Column::Boolean(Vec::with_capacity(capacity)),
-            EdmType::DateTime => Column::DateTime(Vec::with_capacity(capacity)),
+            EdmType::Int64 => Column::Int64(Nullable::with_capacity(capacity)),
+            EdmType::Double => Column::Double(Nullable::with_capacity(capacity)),
+            EdmType::Boolean => Column::Boolean(Nullable::with_capacity(capacity)),
+            EdmType::DateTime => Column::DateTime(Nullable::with_capacity(capacity)),
             EdmType::Geography => Column::Geography(TextColumn::with_capacity(capacity)),
         }
     }
@@ -88,10 +90,10 @@ impl Column {
         match self {
             Column::String(cells) => cells.get(row).map_or(Cell::Null, Cell::String),
             Column::Geography(cells) => cells.get(row).map_or(Cell::Null, Cell::Geography),
-            Column::Int64(cells) => cells[row].map_or(Cell::Null, Cell::Int64),
-            Column::Double(cells) => cells[row].map_or(Cell::Null, Cell::Double),
-            Column::Boolean(cells) => cells[row].map_or(Cell::Null, Cell::Boolean),
-            Column::DateTime(cells) => cells[row].map_or(Cell::Null, Cell::DateTime),
+            Column::Int64(cells) => cells.get(row).map_or(Cell::Null, Cell::Int64),
+            Column::Double(cells) => cells.get(row).map_or(Cell::Null, Cell::Double),
+            Column::Boolean(cells) => cells.get(row).map_or(Cell::Null, Cell::Boolean),
+            Column::DateTime(cells) => cells.get(row).map_or(Cell::Null, Cell::DateTime),
         }
     }
 }
@@ -263,8 +265,12 @@ impl TableBuilder {
         ids.shrink_to_fit();
         geometries.shrink_to_fit();
         for column in &mut columns {
-            if let Column::String(cells) | Column::Geography(cells) = column {
-                cells.shrink_to_fit();
+            match column {
+                Column::String(cells) | Column::Geography(cells) => cells.shrink_to_fit(),
+                Column::Int64(cells) => cells.shrink_to_fit(),
+                Column::Double(cells) => cells.shrink_to_fit(),
+                Column::Boolean(cells) => cells.shrink_to_fit(),
+                Column::DateTime(cells) => cells.shrink_to_fit(),
             }
         }
         let mut boxes = Vec::new();

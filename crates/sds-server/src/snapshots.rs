@@ -86,7 +86,7 @@ impl Snapshots {
             Ok(table) => {
                 tracing::info!(
                     data_source = %key.data_source, version = %key.version, rows,
-                    bytes = bytes.len(), millis = started.elapsed().as_millis() as u64,
+                    bytes = bytes.len(), heap_bytes = table.heap_bytes(), millis = started.elapsed().as_millis() as u64,
                     "table read from its snapshot"
                 );
                 Some(table)

@@ -19,10 +19,10 @@ pub(super) fn vec_bytes<T>(items: &Vec<T>) -> usize {
 fn column_bytes(column: &Column) -> usize {
     match column {
         Column::String(cells) | Column::Geography(cells) => cells.heap_bytes(),
-        Column::Int64(cells) => vec_bytes(cells),
-        Column::Double(cells) => vec_bytes(cells),
-        Column::Boolean(cells) => vec_bytes(cells),
-        Column::DateTime(cells) => vec_bytes(cells),
+        Column::Int64(cells) => cells.heap_bytes(),
+        Column::Double(cells) => cells.heap_bytes(),
+        Column::Boolean(cells) => cells.heap_bytes(),
+        Column::DateTime(cells) => cells.heap_bytes(),
     }
 }
 

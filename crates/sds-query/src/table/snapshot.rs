@@ -28,7 +28,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use sds_core::{DataSourceId, EdmType, Schema, Timestamp, VersionId};
 
 use super::text::{Ends, TextColumn};
-use super::{Column, Table, TableBuilder};
+use super::{Column, NullBits, Nullable, Table, TableBuilder};
 
 const MAGIC: &[u8; 8] = b"SDSTABLE";
 /// Bumped whenever the layout changes: older snapshots are then refused and rebuilt.
@@ -253,20 +253,23 @@ fn write_text(out: &mut impl Write, column: &TextColumn) -> io::Result<()> {
     }
     out.write_all(&(column.text.len() as u64).to_le_bytes())?;
     out.write_all(column.text.as_bytes())?;
-    out.write_all(&(column.nulls.len() as u64).to_le_bytes())?;
-    write_array(out, &column.nulls, u64::to_le_bytes)
+    write_nulls(out, &column.nulls)
 }
 
-/// Nullable fixed-size values: a presence byte per row, then the values
-/// (a default in null rows).
+fn write_nulls(out: &mut impl Write, nulls: &NullBits) -> io::Result<()> {
+    out.write_all(&(nulls.words.len() as u64).to_le_bytes())?;
+    write_array(out, &nulls.words, u64::to_le_bytes)
+}
+
+/// Nullable fixed-size values: the values (a placeholder in null rows),
+/// then the null bitmap.
 fn write_nullable<T: Copy, const N: usize>(
     out: &mut impl Write,
-    cells: &[Option<T>],
+    cells: &Nullable<T>,
     bytes: impl Fn(T) -> [u8; N],
 ) -> io::Result<()> {
-    let present: Vec<u8> = cells.iter().map(|cell| u8::from(cell.is_some())).collect();
-    out.write_all(&present)?;
-    write_array(out, cells, |cell| cell.map_or([0; N], &bytes))
+    write_array(out, &cells.values, bytes)?;
+    write_nulls(out, &cells.nulls)
 }
 
 fn write_column(out: &mut impl Write, column: &Column) -> io::Result<()> {
@@ -330,14 +333,21 @@ impl<'a> Reader<'a> {
         self.array(count, f64::from_le_bytes)
     }
 
+    fn nulls(&mut self, rows: usize) -> Result<NullBits, SnapshotError> {
+        let words = usize::try_from(self.u64()?).map_err(|_| SHORT)?;
+        if words > rows.div_ceil(64) {
+            return Err(SnapshotError::Malformed("more null bits than rows"));
+        }
+        Ok(NullBits { words: self.array(words, u64::from_le_bytes)? })
+    }
+
     fn nullable<T, const N: usize>(
         &mut self,
-        count: usize,
+        rows: usize,
         value: impl Fn([u8; N]) -> T,
-    ) -> Result<Vec<Option<T>>, SnapshotError> {
-        let present = self.take(count)?;
-        let values = self.array(count, value)?;
-        Ok(values.into_iter().zip(present).map(|(value, &present)| (present != 0).then_some(value)).collect())
+    ) -> Result<Nullable<T>, SnapshotError> {
+        let values = self.array(rows, value)?;
+        Ok(Nullable { values, nulls: self.nulls(rows)? })
     }
 }
 
@@ -369,11 +379,7 @@ fn read_text(reader: &mut Reader<'_>, rows: usize) -> Result<TextColumn, Snapsho
     if !valid {
         return Err(SnapshotError::Malformed("a cell outside its column's text"));
     }
-    let words = usize::try_from(reader.u64()?).map_err(|_| SHORT)?;
-    if words > rows.div_ceil(64) {
-        return Err(SnapshotError::Malformed("more null bits than rows"));
-    }
-    let nulls = reader.array(words, u64::from_le_bytes)?;
+    let nulls = reader.nulls(rows)?;
     Ok(TextColumn { text, ends, nulls })
 }
 

@@ -6,6 +6,8 @@
 //! column is three allocations however many rows it has. It also lets a
 //! snapshot (`table/snapshot.rs`) write and read a column as whole arrays.
 
+use super::nullable::NullBits;
+
 /// End offsets of the cells in the text buffer: 32-bit until the text
 /// outgrows them, then 64-bit.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,8 +21,7 @@ pub(crate) enum Ends {
 pub struct TextColumn {
     pub(crate) text: String,
     pub(crate) ends: Ends,
-    /// One bit per row, set for null cells; empty while no cell is null.
-    pub(crate) nulls: Vec<u64>,
+    pub(crate) nulls: NullBits,
 }
 
 impl Default for TextColumn {
@@ -31,7 +32,7 @@ impl Default for TextColumn {
 
 impl TextColumn {
     pub fn with_capacity(rows: usize) -> TextColumn {
-        TextColumn { text: String::new(), ends: Ends::Narrow(Vec::with_capacity(rows)), nulls: Vec::new() }
+        TextColumn { text: String::new(), ends: Ends::Narrow(Vec::with_capacity(rows)), nulls: NullBits::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -58,11 +59,7 @@ impl TextColumn {
         if let Some(text) = cell {
             self.text.push_str(text);
         } else {
-            let word = row / 64;
-            if self.nulls.len() <= word {
-                self.nulls.resize(word + 1, 0);
-            }
-            self.nulls[word] |= 1 << (row % 64);
+            self.nulls.set(row);
         }
         let end = self.text.len();
         match &mut self.ends {
@@ -80,7 +77,7 @@ impl TextColumn {
     }
 
     pub fn is_null(&self, row: usize) -> bool {
-        self.nulls.get(row / 64).is_some_and(|word| word & (1 << (row % 64)) != 0)
+        self.nulls.is_null(row)
     }
 
     /// A cell's text, `None` when null. Panics when `row` is out of range.
@@ -129,7 +126,7 @@ impl TextColumn {
             Ends::Narrow(ends) => ends.capacity() * 4,
             Ends::Wide(ends) => ends.capacity() * 8,
         };
-        self.text.capacity() + ends + self.nulls.capacity() * 8
+        self.text.capacity() + ends + self.nulls.heap_bytes()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
