@@ -245,7 +245,7 @@ pub fn run(settings: &Settings) -> Result<()> {
 }
 
 /// A log line without its terminal colour codes.
-fn strip_ansi(line: &str) -> String {
+pub(crate) fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(character) = chars.next() {

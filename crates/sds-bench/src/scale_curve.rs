@@ -131,9 +131,11 @@ fn measure(entities: usize, runs: usize) -> Result<Row> {
     restart(&mut server, &flags)?;
     let rss_before = status_bytes(server.child.id(), "VmRSS:");
     let first_after_restart_ms = timed_get(&server, &probe)?.as_secs_f64() * 1000.0;
-    if !server.log().contains("table read from its snapshot") {
+    let log = server.log();
+    let Some(read) = log.lines().find(|line| line.contains("table read from its snapshot")) else {
         bail!("the first query after the restart did not read the snapshot");
-    }
+    };
+    eprintln!("{entities}: {}", crate::many_sources::strip_ansi(read).trim());
 
     let mut rng = StdRng::seed_from_u64(16);
     let (south, west, north, east) = AREA;

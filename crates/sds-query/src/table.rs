@@ -257,6 +257,11 @@ impl TableBuilder {
     }
 
     pub fn finish(self) -> Table {
+        self.finish_with(None)
+    }
+
+    /// Finishes with the point grid given (read from a snapshot), or a new one.
+    fn finish_with(self, grid: Option<PointGrid>) -> Table {
         let TableBuilder { schema, mut ids, latitudes, longitudes, mut columns, mut geometries, .. } = self;
         debug_assert!(
             (1..ids.len()).all(|row| fold(ids.text(row - 1)) <= fold(ids.text(row))),
@@ -287,8 +292,10 @@ impl TableBuilder {
         let shapes = RTree::bulk_load(boxes);
         // Each entity is in exactly one index: its geography's box in the
         // R-tree, or else its point in the grid.
-        let points = PointGrid::build_where(&longitudes, &latitudes, |row| {
-            geometries.get(row).is_none_or(|geometry| geometry.is_none())
+        let points = grid.unwrap_or_else(|| {
+            PointGrid::build_where(&longitudes, &latitudes, |row| {
+                geometries.get(row).is_none_or(|geometry| geometry.is_none())
+            })
         });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
         let column_indexes = columns.iter().map(|_| OnceLock::new()).collect();

@@ -23,7 +23,7 @@
 //!   its writer, which asks the store again once the file is in place.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -74,19 +74,21 @@ impl Snapshots {
     pub fn load(&self, key: TableKey, schema: &Schema, rows: u64) -> Option<Table> {
         let path = self.path(key);
         let started = Instant::now();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
+        let opened = File::open(&path).and_then(|file| Ok((file.metadata()?.len(), file)));
+        let (length, file) = match opened {
+            Ok(opened) => opened,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
             Err(error) => {
                 tracing::warn!(path = %path.display(), %error, "cannot read a table snapshot; building from the store");
                 return None;
             }
         };
-        match snapshot::read(&bytes, key.data_source, key.version, rows, schema.clone()) {
+        let source = BufReader::with_capacity(1 << 20, file);
+        match snapshot::read(source, length, key.data_source, key.version, rows, schema.clone()) {
             Ok(table) => {
                 tracing::info!(
                     data_source = %key.data_source, version = %key.version, rows,
-                    bytes = bytes.len(), heap_bytes = table.heap_bytes(), millis = started.elapsed().as_millis() as u64,
+                    bytes = length, heap_bytes = table.heap_bytes(), millis = started.elapsed().as_millis() as u64,
                     "table read from its snapshot"
                 );
                 Some(table)

@@ -23,12 +23,13 @@
 //! parsed geographies, the point grid and the R-tree are not stored: they
 //! are rebuilt from the columns (the grid is a counting sort, linear).
 
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use sds_core::{DataSourceId, EdmType, Schema, Timestamp, VersionId};
 
 use super::text::{Ends, TextColumn};
 use super::{Column, NullBits, Nullable, Table, TableBuilder};
+use crate::grid::PointGrid;
 
 const MAGIC: &[u8; 8] = b"SDSTABLE";
 /// Bumped whenever the layout changes: older snapshots are then refused and rebuilt.
@@ -55,6 +56,8 @@ pub enum SnapshotError {
     Checksum,
     #[error("the snapshot's payload is malformed: {0}")]
     Malformed(&'static str),
+    #[error("cannot read the snapshot: {0}")]
+    Io(#[from] io::Error),
 }
 
 /// Writes a table's snapshot: the header with its checksum is written
@@ -84,6 +87,7 @@ pub fn write(
     for column in &table.columns {
         write_column(&mut payload, column)?;
     }
+    write_grid(&mut payload, &table.points)?;
     let (written, checksum) = (payload.written, payload.hasher.finalize());
     let mut header = Vec::with_capacity(FIXED_HEADER);
     header.extend_from_slice(MAGIC);
@@ -102,19 +106,26 @@ pub fn write(
 
 /// Reads a snapshot back into a table, when it is the snapshot of this
 /// data source's version with this many rows and this schema; see the
-/// module docs for what is checked.
+/// module docs for what is checked. `length` is the snapshot's size in
+/// bytes (the file's). The payload is decoded as it streams
+/// in (no copy of the whole file is held), and the table is returned only
+/// once the checksum of the whole payload matched.
 pub fn read(
-    bytes: &[u8],
+    source: impl Read,
+    length: u64,
     data_source: DataSourceId,
     version: VersionId,
     rows: u64,
     schema: Schema,
 ) -> Result<Table, SnapshotError> {
-    let mut header = Reader { bytes, at: 0 };
-    if header.take(8).ok() != Some(&MAGIC[..]) {
+    let mut header = Reader::new(source);
+    let truncated = |error| match error {
+        SnapshotError::Truncated { .. } => SnapshotError::Truncated { found: 0, expected: FIXED_HEADER as u64 },
+        other => other,
+    };
+    if header.take(8).map_err(truncated)? != MAGIC {
         return Err(SnapshotError::Magic);
     }
-    let truncated = |_| SnapshotError::Truncated { found: bytes.len() as u64, expected: FIXED_HEADER as u64 };
     let format = header.u32().map_err(truncated)?;
     if format != FORMAT {
         return Err(SnapshotError::Format { found: format });
@@ -135,36 +146,48 @@ pub fn read(
     let payload_length = header.u64().map_err(truncated)?;
     let checksum = header.u32().map_err(truncated)?;
     let schema_length = header.u32().map_err(truncated)? as usize;
-    let stored_schema = header.take(schema_length).map_err(|_| SnapshotError::Schema)?;
-    if !schema_matches(stored_schema, &schema) {
+    if schema_length > 1 << 24 {
         return Err(SnapshotError::Schema);
     }
-    let payload = &bytes[header.at..];
-    if payload.len() as u64 != payload_length {
-        return Err(SnapshotError::Truncated { found: payload.len() as u64, expected: payload_length });
+    let stored_schema = header.take(schema_length).map_err(|_| SnapshotError::Schema)?;
+    if !schema_matches(&stored_schema, &schema) {
+        return Err(SnapshotError::Schema);
     }
-    if crc32fast::hash(payload) != checksum {
+    // The header is outside the checksum: its lengths must add up to the file's.
+    let header_length = (FIXED_HEADER + 4 + schema_length) as u64;
+    if header_length.checked_add(payload_length) != Some(length) {
+        return Err(SnapshotError::Truncated { found: length.saturating_sub(header_length), expected: payload_length });
+    }
+    let mut payload = header.payload(payload_length);
+    let decoded = decode(&mut payload, schema, rows as usize);
+    // Whatever the decoder made of the bytes, the checksum has the last word.
+    payload.drain()?;
+    if payload.hasher.clone().finalize() != checksum {
         return Err(SnapshotError::Checksum);
     }
-    let rows = rows as usize;
-    let mut reader = Reader { bytes: payload, at: 0 };
-    let ids = read_text(&mut reader, rows)?;
+    decoded
+}
+
+fn decode<R: Read>(reader: &mut Reader<R>, schema: Schema, rows: usize) -> Result<Table, SnapshotError> {
+    let ids = read_text(reader, rows)?;
     let latitudes = reader.f64s(rows)?;
     let longitudes = reader.f64s(rows)?;
     let columns = schema
         .properties
         .iter()
-        .map(|property| read_column(&mut reader, property.edm_type, rows))
+        .map(|property| read_column(reader, property.edm_type, rows))
         .collect::<Result<Vec<Column>, SnapshotError>>()?;
-    if reader.at != payload.len() {
-        return Err(SnapshotError::Malformed("bytes after the last column"));
+    let grid = read_grid(reader, rows)?;
+    if reader.remaining != 0 {
+        return Err(SnapshotError::Malformed("bytes after the grid"));
     }
     let geography_index = schema.geography_index();
     let geometries = match geography_index.map(|index| &columns[index]) {
         Some(Column::Geography(cells)) => cells.iter().map(|cell| cell.and_then(super::parse_geometry)).collect(),
         _ => Vec::new(),
     };
-    Ok(TableBuilder { schema, ids, latitudes, longitudes, columns, geometries, geography_index }.finish())
+    Ok(TableBuilder { schema, ids, latitudes, longitudes, columns, geometries, geography_index }
+        .finish_with(Some(grid)))
 }
 
 fn type_tag(edm_type: EdmType) -> u8 {
@@ -287,24 +310,134 @@ fn write_column(out: &mut impl Write, column: &Column) -> io::Result<()> {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// The point grid as built (so reading it back needs no counting sort).
+fn write_grid(out: &mut impl Write, grid: &PointGrid) -> io::Result<()> {
+    for number in [grid.min_lon, grid.min_lat, grid.cell_width, grid.cell_height] {
+        out.write_all(&number.to_le_bytes())?;
+    }
+    for count in [grid.columns, grid.lines, grid.rows.len()] {
+        out.write_all(&(count as u64).to_le_bytes())?;
+    }
+    write_array(out, &grid.offsets, u32::to_le_bytes)?;
+    write_f64s(out, &grid.longitudes)?;
+    write_f64s(out, &grid.latitudes)?;
+    write_array(out, &grid.rows, u32::to_le_bytes)
+}
+
+/// A grid over a table of `rows` rows, checked so that no lookup can fail.
+fn read_grid<R: Read>(reader: &mut Reader<R>, rows: usize) -> Result<PointGrid, SnapshotError> {
+    let malformed = SnapshotError::Malformed("a grid that does not fit its table");
+    let [min_lon, min_lat, cell_width, cell_height] =
+        [reader.fixed()?, reader.fixed()?, reader.fixed()?, reader.fixed()?].map(f64::from_le_bytes);
+    let mut count = || usize::try_from(reader.u64()?).map_err(|_| SHORT);
+    let (columns, lines, points) = (count()?, count()?, count()?);
+    let cells = columns.checked_mul(lines).filter(|&cells| (1..=1 << 32).contains(&cells)).ok_or(SHORT)?;
+    if points > rows || ![cell_width, cell_height].iter().all(|side| side.is_finite() && *side > 0.0) {
+        return Err(malformed);
+    }
+    let offsets = reader.array(cells + 1, u32::from_le_bytes)?;
+    let longitudes = reader.f64s(points)?;
+    let latitudes = reader.f64s(points)?;
+    let grid_rows = reader.array(points, u32::from_le_bytes)?;
+    let offsets_fit =
+        offsets[0] == 0 && offsets.windows(2).all(|pair| pair[0] <= pair[1]) && offsets[cells] as usize == points;
+    if !offsets_fit || grid_rows.iter().any(|&row| row as usize >= rows) {
+        return Err(malformed);
+    }
+    Ok(PointGrid {
+        min_lon,
+        min_lat,
+        cell_width,
+        cell_height,
+        columns,
+        lines,
+        offsets,
+        longitudes,
+        latitudes,
+        rows: grid_rows,
+    })
+}
+
+/// Reads exact byte counts; in the payload, counts what is left and
+/// checksums what passes.
+struct Reader<R: Read> {
+    source: R,
+    hasher: crc32fast::Hasher,
+    /// Payload bytes not read yet (`u64::MAX` while in the header).
+    remaining: u64,
+    /// Read so far, for the error of a short file.
+    consumed: u64,
+    /// The payload length the header gives.
+    expected: u64,
+    /// Reused for arrays, so each is read without a fresh allocation.
+    scratch: Vec<u8>,
 }
 
 const SHORT: SnapshotError = SnapshotError::Malformed("an array runs past the end");
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, count: usize) -> Result<&'a [u8], SnapshotError> {
-        let end = self.at.checked_add(count).filter(|&end| end <= self.bytes.len()).ok_or(SHORT)?;
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
+impl<R: Read> Reader<R> {
+    fn new(source: R) -> Reader<R> {
+        Reader {
+            source,
+            hasher: crc32fast::Hasher::new(),
+            remaining: u64::MAX,
+            consumed: 0,
+            expected: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// From here on the bytes are the payload: counted and checksummed.
+    fn payload(mut self, length: u64) -> Reader<R> {
+        self.remaining = length;
+        self.consumed = 0;
+        self.expected = length;
+        self
+    }
+
+    fn fill(&mut self, buffer: &mut [u8]) -> Result<(), SnapshotError> {
+        if buffer.len() as u64 > self.remaining {
+            return Err(SHORT);
+        }
+        self.source.read_exact(buffer).map_err(|error| match error.kind() {
+            io::ErrorKind::UnexpectedEof => SnapshotError::Truncated { found: self.consumed, expected: self.expected },
+            _ => SnapshotError::Io(error),
+        })?;
+        if self.remaining != u64::MAX {
+            self.hasher.update(buffer);
+            self.remaining -= buffer.len() as u64;
+            self.consumed += buffer.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, count: usize) -> Result<Vec<u8>, SnapshotError> {
+        if count as u64 > self.remaining {
+            return Err(SHORT);
+        }
+        let mut bytes = vec![0; count];
+        self.fill(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Reads what is left of the payload into the checksum, then makes sure
+    /// the file ends there.
+    fn drain(&mut self) -> Result<(), SnapshotError> {
+        let mut buffer = vec![0; 1 << 16];
+        while self.remaining > 0 {
+            let count = self.remaining.min(buffer.len() as u64) as usize;
+            self.fill(&mut buffer[..count])?;
+        }
+        match self.source.read(&mut buffer[..1]) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(SnapshotError::Truncated { found: self.consumed + 1, expected: self.expected }),
+            Err(error) => Err(SnapshotError::Io(error)),
+        }
     }
 
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], SnapshotError> {
         let mut bytes = [0; N];
-        bytes.copy_from_slice(self.take(N)?);
+        self.fill(&mut bytes)?;
         Ok(bytes)
     }
 
@@ -325,8 +458,16 @@ impl<'a> Reader<'a> {
         count: usize,
         value: impl Fn([u8; N]) -> T,
     ) -> Result<Vec<T>, SnapshotError> {
-        let bytes = self.take(count.checked_mul(N).ok_or(SHORT)?)?;
-        Ok(bytes.chunks_exact(N).map(|chunk| value(chunk.try_into().expect("chunks of N bytes"))).collect())
+        let length = count.checked_mul(N).ok_or(SHORT)?;
+        if length as u64 > self.remaining {
+            return Err(SHORT);
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(length, 0);
+        let filled = self.fill(&mut scratch);
+        let values = scratch.chunks_exact(N).map(|chunk| value(chunk.try_into().expect("chunks of N bytes"))).collect();
+        self.scratch = scratch;
+        filled.map(|()| values)
     }
 
     fn f64s(&mut self, count: usize) -> Result<Vec<f64>, SnapshotError> {
@@ -351,16 +492,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn read_text(reader: &mut Reader<'_>, rows: usize) -> Result<TextColumn, SnapshotError> {
+fn read_text<R: Read>(reader: &mut Reader<R>, rows: usize) -> Result<TextColumn, SnapshotError> {
     let ends = match reader.take(1)?[0] {
         4 => Ends::Narrow(reader.array(rows, u32::from_le_bytes)?),
         8 => Ends::Wide(reader.array(rows, u64::from_le_bytes)?),
         _ => return Err(SnapshotError::Malformed("an unknown offset width")),
     };
     let length = usize::try_from(reader.u64()?).map_err(|_| SHORT)?;
-    let text = std::str::from_utf8(reader.take(length)?)
-        .map_err(|_| SnapshotError::Malformed("text that is not UTF-8"))?
-        .to_owned();
+    let text =
+        String::from_utf8(reader.take(length)?).map_err(|_| SnapshotError::Malformed("text that is not UTF-8"))?;
     // Every cell must be a slice of the text on character boundaries, in order.
     let in_order = |ends: &mut dyn Iterator<Item = usize>| {
         let mut previous = 0;
@@ -383,7 +523,7 @@ fn read_text(reader: &mut Reader<'_>, rows: usize) -> Result<TextColumn, Snapsho
     Ok(TextColumn { text, ends, nulls })
 }
 
-fn read_column(reader: &mut Reader<'_>, edm_type: EdmType, rows: usize) -> Result<Column, SnapshotError> {
+fn read_column<R: Read>(reader: &mut Reader<R>, edm_type: EdmType, rows: usize) -> Result<Column, SnapshotError> {
     Ok(match edm_type {
         EdmType::String => Column::String(read_text(reader, rows)?),
         EdmType::Geography => Column::Geography(read_text(reader, rows)?),
@@ -456,7 +596,7 @@ mod tests {
     }
 
     fn read_as(bytes: &[u8], data_source: i64, version: i64, rows: u64) -> Result<Table, SnapshotError> {
-        read(bytes, DataSourceId(data_source), VersionId(version), rows, schema())
+        read(bytes, bytes.len() as u64, DataSourceId(data_source), VersionId(version), rows, schema())
     }
 
     #[test]
@@ -491,7 +631,10 @@ mod tests {
         assert!(matches!(read_as(&bytes, 4, 9, 51), Err(SnapshotError::Rows { found: 50, expected: 51 })));
         let mut renamed = schema();
         renamed.properties[2].name = "Position".into();
-        assert!(matches!(read(&bytes, DataSourceId(4), VersionId(9), 50, renamed), Err(SnapshotError::Schema)));
+        assert!(matches!(
+            read(&bytes[..], bytes.len() as u64, DataSourceId(4), VersionId(9), 50, renamed),
+            Err(SnapshotError::Schema)
+        ));
     }
 
     #[test]
