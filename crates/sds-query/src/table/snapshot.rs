@@ -13,15 +13,17 @@
 //! | 8 | payload length |
 //! | 4 | CRC-32 (IEEE) of the payload |
 //! | 4 + … | the schema: entity type name, key index, each property's name and type |
-//! | payload | ids, latitudes, longitudes, then each column as whole arrays |
+//! | payload | ids, latitudes, longitudes, each column, then the point grid, as whole arrays |
 //!
 //! A reader checks every header field against what the caller expects (the
 //! store's data source, version, row count and schema), the payload's
 //! length and checksum, and every offset against the text it points into,
 //! so a torn, truncated or corrupted file, or one of another version or
-//! data source, is refused ([`SnapshotError`]) and never answers. The
-//! parsed geographies, the point grid and the R-tree are not stored: they
-//! are rebuilt from the columns (the grid is a counting sort, linear).
+//! data source, is refused ([`SnapshotError`]) and never answers: the
+//! payload is decoded as it is read, but the table is returned only once
+//! the whole payload's checksum matched. The point grid is stored as built,
+//! so reading needs no counting sort; the parsed geographies and their
+//! R-tree are rebuilt from the WKT column.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
