@@ -626,6 +626,21 @@ mod tests {
     }
 
     #[test]
+    fn wide_offsets_read_back() {
+        let mut original = table(40);
+        original.ids.widen();
+        if let Column::String(cells) = &mut original.columns[1] {
+            cells.widen();
+        }
+        let copy = read_as(&snapshot(&original, 4, 9), 4, 9, 40).unwrap();
+        assert!(matches!(copy.ids.ends, Ends::Wide(_)));
+        for row in 0..40u32 {
+            assert_eq!(copy.id(row), original.id(row));
+            assert_eq!(copy.cell(1, row), original.cell(1, row));
+        }
+    }
+
+    #[test]
     fn a_snapshot_answers_only_for_its_own_data_source_and_version() {
         let bytes = snapshot(&table(50), 4, 9);
         assert!(matches!(read_as(&bytes, 5, 9, 50), Err(SnapshotError::OtherVersion { .. })));

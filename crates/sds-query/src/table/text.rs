@@ -62,17 +62,23 @@ impl TextColumn {
             self.nulls.set(row);
         }
         let end = self.text.len();
-        match &mut self.ends {
-            Ends::Narrow(ends) => match u32::try_from(end) {
-                Ok(narrow) => ends.push(narrow),
-                Err(_) => {
-                    let mut wide: Vec<u64> = Vec::with_capacity(ends.capacity());
-                    wide.extend(ends.iter().map(|&end| u64::from(end)));
-                    wide.push(end as u64);
-                    self.ends = Ends::Wide(wide);
-                }
-            },
-            Ends::Wide(ends) => ends.push(end as u64),
+        if let Ends::Narrow(ends) = &mut self.ends {
+            match u32::try_from(end) {
+                Ok(narrow) => return ends.push(narrow),
+                Err(_) => self.widen(),
+            }
+        }
+        if let Ends::Wide(ends) = &mut self.ends {
+            ends.push(end as u64);
+        }
+    }
+
+    /// Switches to 64-bit end offsets (once the text outgrows 32 bits).
+    pub(crate) fn widen(&mut self) {
+        if let Ends::Narrow(ends) = &self.ends {
+            let mut wide: Vec<u64> = Vec::with_capacity(ends.capacity());
+            wide.extend(ends.iter().map(|&end| u64::from(end)));
+            self.ends = Ends::Wide(wide);
         }
     }
 
@@ -148,6 +154,18 @@ mod tests {
         assert_eq!(column.iter().collect::<Vec<_>>(), cells);
         assert_eq!(column.text(1), "");
         assert!(column.is_null(4) && !column.is_null(2));
+    }
+
+    /// Past 4 GiB of text a column's offsets widen; the cells stay the same.
+    #[test]
+    fn wide_offsets_read_the_same_cells() {
+        let mut column = TextColumn::default();
+        column.push(Some("narrow"));
+        column.push(None);
+        column.widen();
+        column.push(Some("wide"));
+        assert!(matches!(column.ends, Ends::Wide(_)));
+        assert_eq!(column.iter().collect::<Vec<_>>(), [Some("narrow"), None, Some("wide")]);
     }
 
     #[test]
