@@ -16,6 +16,7 @@ use serde_json::Value;
 mod filter_scale;
 mod many_sources;
 mod query;
+mod scale_curve;
 
 /// PostGIS on this machine: whole load job with indexes, and CSV export.
 const PEER_LOAD_ROWS_PER_SECOND: f64 = 117_000.0;
@@ -100,6 +101,17 @@ enum Bench {
         #[arg(long, default_value_t = 2)]
         wrk_threads: usize,
     },
+    /// Synthetic point sources of growing size: load rate, first query
+    /// (from the store, then after a restart), warm nearby/bbox/filter
+    /// latency, download rate and memory per entity, one table.
+    ScaleCurve {
+        /// Entity counts (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000,5000000")]
+        sizes: Vec<usize>,
+        /// Warm requests of each kind per size (the median is reported).
+        #[arg(long, default_value_t = 101)]
+        runs: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -120,6 +132,7 @@ fn main() -> Result<()> {
         Bench::ManySources { sources, entities, seconds, cache_mb, wrk_threads } => {
             many_sources::run(&many_sources::Settings { sources, entities, seconds, cache_mb, wrk_threads })
         }
+        Bench::ScaleCurve { sizes, runs } => scale_curve::run(&sizes, runs),
     }
 }
 

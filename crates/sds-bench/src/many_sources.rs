@@ -19,12 +19,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use sds_core::{EdmType, Entity, Property, Schema, Timestamp, Value};
-use sds_query::TableBuilder;
+use sds_query::{Table, TableBuilder};
 
 use crate::Server;
 
 /// The area the synthetic points fall in: (south, west, north, east).
-const AREA: (f64, f64, f64, f64) = (25.0, -124.0, 49.0, -67.0);
+pub(crate) const AREA: (f64, f64, f64, f64) = (25.0, -124.0, 49.0, -67.0);
 /// Requests per source in the wrk script.
 const REQUESTS_PER_SOURCE: usize = 200;
 
@@ -56,7 +56,7 @@ fn synthetic_rows(source: usize, entities: usize) -> impl Iterator<Item = Row> {
 }
 
 /// One source's rows as SDS CSV.
-fn synthetic_csv(source: usize, entities: usize) -> Vec<u8> {
+pub(crate) fn synthetic_csv(source: usize, entities: usize) -> Vec<u8> {
     let mut text = String::with_capacity(entities * 80);
     text.push_str("Bing Spatial Data Services, 1.0, Store\n");
     text.push_str(
@@ -70,8 +70,14 @@ fn synthetic_csv(source: usize, entities: usize) -> Vec<u8> {
 }
 
 /// The heap bytes one source's table counts against the budget, built
-/// in-process from the same rows (coordinates rounded as in the CSV).
+/// in-process from the same rows.
 fn table_heap_bytes(entities: usize) -> Result<usize> {
+    Ok(synthetic_table(entities)?.heap_bytes())
+}
+
+/// Source 0's table built in-process from the rows the CSV holds
+/// (coordinates rounded as in the CSV).
+pub(crate) fn synthetic_table(entities: usize) -> Result<Table> {
     let schema = Schema::new(
         "Store",
         vec![
@@ -102,7 +108,7 @@ fn table_heap_bytes(entities: usize) -> Result<usize> {
             ],
         });
     }
-    Ok(builder.finish().heap_bytes())
+    Ok(builder.finish())
 }
 
 /// A wrk Lua script walking `paths` in order, each thread from its own
@@ -239,7 +245,7 @@ pub fn run(settings: &Settings) -> Result<()> {
 }
 
 /// A log line without its terminal colour codes.
-fn strip_ansi(line: &str) -> String {
+pub(crate) fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(character) = chars.next() {

@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 
 use crate::eval::{compare, Constant, Predicate};
 use crate::filter::CompareOp;
-use crate::table::Column;
+use crate::table::{Column, Nullable, Placeholder};
 
 /// A half-open run of positions in a [`ColumnIndex`].
 pub type Span = (u32, u32);
@@ -122,8 +122,8 @@ impl ColumnIndex {
 }
 
 /// Rows ordered [nulls][keyless (NaN)][by key, then row].
-fn sorted<T: Copy, K: Copy>(
-    cells: &[Option<T>],
+fn sorted<T: Placeholder, K: Copy>(
+    cells: &Nullable<T>,
     key: impl Fn(&T) -> Option<K>,
     order: impl Fn(&K, &K) -> Ordering,
 ) -> ColumnIndex {
@@ -203,7 +203,7 @@ mod tests {
     use super::*;
 
     fn doubles(values: &[Option<f64>]) -> Column {
-        Column::Double(values.to_vec())
+        Column::Double(values.iter().copied().collect())
     }
 
     fn rows(index: &ColumnIndex, column: &Column, predicate: &Predicate) -> Vec<u32> {

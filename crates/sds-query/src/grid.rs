@@ -14,17 +14,17 @@ use crate::spatial::sphere::LonLatBox;
 const MARGIN: f64 = 1e-9;
 
 pub struct PointGrid {
-    min_lon: f64,
-    min_lat: f64,
-    cell_width: f64,
-    cell_height: f64,
-    columns: usize,
-    lines: usize,
+    pub(crate) min_lon: f64,
+    pub(crate) min_lat: f64,
+    pub(crate) cell_width: f64,
+    pub(crate) cell_height: f64,
+    pub(crate) columns: usize,
+    pub(crate) lines: usize,
     /// Start of each cell's points; `columns * lines + 1` entries.
-    offsets: Vec<u32>,
-    longitudes: Vec<f64>,
-    latitudes: Vec<f64>,
-    rows: Vec<u32>,
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) longitudes: Vec<f64>,
+    pub(crate) latitudes: Vec<f64>,
+    pub(crate) rows: Vec<u32>,
 }
 
 /// The points of one grid cell met by a box.

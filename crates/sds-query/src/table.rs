@@ -21,18 +21,25 @@ use crate::grid::{GridCell, PointGrid};
 use crate::spatial::sphere::LonLatBox;
 
 mod heap;
+mod nullable;
+pub mod snapshot;
+mod text;
+
+pub use nullable::{NullBits, Nullable, Placeholder};
+pub use text::TextColumn;
 
 pub type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// A property column.
 pub enum Column {
-    String(Vec<Option<Box<str>>>),
-    Int64(Vec<Option<i64>>),
-    Double(Vec<Option<f64>>),
-    Boolean(Vec<Option<bool>>),
-    DateTime(Vec<Option<Timestamp>>),
+    /// Never null (a null reads as the empty string).
+    String(TextColumn),
+    Int64(Nullable<i64>),
+    Double(Nullable<f64>),
+    Boolean(Nullable<bool>),
+    DateTime(Nullable<Timestamp>),
     /// The WKT text as uploaded, for output.
-    Geography(Vec<Option<Box<str>>>),
+    Geography(TextColumn),
 }
 
 /// One value of a column, borrowed.
@@ -50,27 +57,27 @@ pub enum Cell<'a> {
 impl Column {
     fn new(edm_type: EdmType, capacity: usize) -> Column {
         match edm_type {
-            EdmType::String => Column::String(Vec::with_capacity(capacity)),
-            EdmType::Int64 => Column::Int64(Vec::with_capacity(capacity)),
-            EdmType::Double => Column::Double(Vec::with_capacity(capacity)),
-            EdmType::Boolean => Column::Boolean(Vec::with_capacity(capacity)),
-            EdmType::DateTime => Column::DateTime(Vec::with_capacity(capacity)),
-            EdmType::Geography => Column::Geography(Vec::with_capacity(capacity)),
+            EdmType::String => Column::String(TextColumn::with_capacity(capacity)),
+            EdmType::Int64 => Column::Int64(Nullable::with_capacity(capacity)),
+            EdmType::Double => Column::Double(Nullable::with_capacity(capacity)),
+            EdmType::Boolean => Column::Boolean(Nullable::with_capacity(capacity)),
+            EdmType::DateTime => Column::DateTime(Nullable::with_capacity(capacity)),
+            EdmType::Geography => Column::Geography(TextColumn::with_capacity(capacity)),
         }
     }
 
     fn push(&mut self, value: Value) {
         match (self, value) {
-            (Column::String(cells), Value::String(text)) => cells.push(Some(text.into_boxed_str())),
+            (Column::String(cells), Value::String(text)) => cells.push(Some(&text)),
             (Column::Int64(cells), Value::Int64(number)) => cells.push(Some(number)),
             (Column::Double(cells), Value::Double(number)) => cells.push(Some(number)),
             (Column::Double(cells), Value::Int64(number)) => cells.push(Some(number as f64)),
             (Column::Boolean(cells), Value::Boolean(flag)) => cells.push(Some(flag)),
             (Column::DateTime(cells), Value::DateTime(timestamp)) => cells.push(Some(timestamp)),
-            (Column::Geography(cells), Value::Geography(text)) => cells.push(Some(text.into_boxed_str())),
+            (Column::Geography(cells), Value::Geography(text)) => cells.push(Some(&text)),
             // Edm.String is never null; versions loaded before that rule
             // may still hold nulls, which read as the empty string.
-            (Column::String(cells), _) => cells.push(Some(Box::default())),
+            (Column::String(cells), _) => cells.push(Some("")),
             (Column::Geography(cells), _) => cells.push(None),
             (Column::Int64(cells), _) => cells.push(None),
             (Column::Double(cells), _) => cells.push(None),
@@ -81,12 +88,12 @@ impl Column {
 
     pub fn cell(&self, row: usize) -> Cell<'_> {
         match self {
-            Column::String(cells) => cells[row].as_deref().map_or(Cell::Null, Cell::String),
-            Column::Geography(cells) => cells[row].as_deref().map_or(Cell::Null, Cell::Geography),
-            Column::Int64(cells) => cells[row].map_or(Cell::Null, Cell::Int64),
-            Column::Double(cells) => cells[row].map_or(Cell::Null, Cell::Double),
-            Column::Boolean(cells) => cells[row].map_or(Cell::Null, Cell::Boolean),
-            Column::DateTime(cells) => cells[row].map_or(Cell::Null, Cell::DateTime),
+            Column::String(cells) => cells.get(row).map_or(Cell::Null, Cell::String),
+            Column::Geography(cells) => cells.get(row).map_or(Cell::Null, Cell::Geography),
+            Column::Int64(cells) => cells.get(row).map_or(Cell::Null, Cell::Int64),
+            Column::Double(cells) => cells.get(row).map_or(Cell::Null, Cell::Double),
+            Column::Boolean(cells) => cells.get(row).map_or(Cell::Null, Cell::Boolean),
+            Column::DateTime(cells) => cells.get(row).map_or(Cell::Null, Cell::DateTime),
         }
     }
 }
@@ -98,7 +105,7 @@ impl Column {
 /// integer comparison instead of a string one.
 pub struct TextIndex {
     /// Distinct folded values, sorted.
-    values: Vec<Box<str>>,
+    values: TextColumn,
     /// Start of each value's rows in `rows`; `values.len() + 1` entries.
     starts: Vec<u32>,
     rows: Vec<u32>,
@@ -114,46 +121,48 @@ pub type CodeRange = (u32, u32);
 impl TextIndex {
     pub const NULL: u32 = u32::MAX;
 
-    fn build(cells: &[Option<Box<str>>]) -> TextIndex {
-        let mut pairs: Vec<(Box<str>, u32)> = cells
-            .iter()
-            .enumerate()
-            .filter_map(|(row, cell)| {
-                cell.as_deref().map(|text| (fold(text).into_owned().into_boxed_str(), row as u32))
-            })
-            .collect();
+    fn build(cells: &TextColumn) -> TextIndex {
+        // Folding borrows the text when it is already folded (most is).
+        let mut pairs: Vec<(std::borrow::Cow<'_, str>, u32)> =
+            cells.iter().enumerate().filter_map(|(row, cell)| cell.map(|text| (fold(text), row as u32))).collect();
         pairs.sort_unstable();
         let mut index = TextIndex {
-            values: Vec::new(),
+            values: TextColumn::default(),
             starts: Vec::new(),
             rows: Vec::with_capacity(pairs.len()),
             codes: vec![TextIndex::NULL; cells.len()],
             heap_bytes: 0,
         };
-        for (position, (value, row)) in pairs.into_iter().enumerate() {
-            if index.values.last() != Some(&value) {
-                index.values.push(value);
+        let mut last: Option<&str> = None;
+        for (position, (value, row)) in pairs.iter().enumerate() {
+            let row = *row;
+            if last != Some(value.as_ref()) {
+                index.values.push(Some(value));
                 index.starts.push(position as u32);
+                last = Some(value.as_ref());
             }
             index.codes[row as usize] = (index.values.len() - 1) as u32;
             index.rows.push(row);
         }
         index.starts.push(index.rows.len() as u32);
+        index.values.shrink_to_fit();
+        index.starts.shrink_to_fit();
         index.heap_bytes = heap::text_index_bytes(&index);
         index
     }
 
     /// The codes of the values equal to `folded` (an empty range when none).
     pub fn equal_codes(&self, folded: &str) -> CodeRange {
-        let start = self.values.partition_point(|value| value.as_ref() < folded);
-        let end = start + usize::from(self.values.get(start).is_some_and(|value| value.as_ref() == folded));
+        let start = self.values.partition_point(|value| value < folded);
+        let end = start + usize::from(start < self.values.len() && self.values.text(start) == folded);
         (start as u32, end as u32)
     }
 
     /// The codes of the values starting with `folded_prefix`.
     pub fn prefix_codes(&self, folded_prefix: &str) -> CodeRange {
-        let start = self.values.partition_point(|value| value.as_ref() < folded_prefix);
-        let end = start + self.values[start..].partition_point(|value| value.starts_with(folded_prefix));
+        let start = self.values.partition_point(|value| value < folded_prefix);
+        // Values starting with the prefix follow it in a run.
+        let end = self.values.partition_point(|value| value < folded_prefix || value.starts_with(folded_prefix));
         (start as u32, end as u32)
     }
 
@@ -180,7 +189,7 @@ impl TextIndex {
 
 pub struct Table {
     schema: Schema,
-    ids: Vec<Box<str>>,
+    ids: TextColumn,
     latitudes: Vec<f64>,
     longitudes: Vec<f64>,
     columns: Vec<Column>,
@@ -198,12 +207,19 @@ pub struct Table {
 
 pub struct TableBuilder {
     schema: Schema,
-    ids: Vec<Box<str>>,
+    ids: TextColumn,
     latitudes: Vec<f64>,
     longitudes: Vec<f64>,
     columns: Vec<Column>,
     geometries: Vec<Option<Box<geo::Geometry<f64>>>>,
     geography_index: Option<usize>,
+}
+
+/// A geography's WKT parsed for the spatial tests; `None` when it does not parse.
+fn parse_geometry(text: &str) -> Option<Box<geo::Geometry<f64>>> {
+    let mut geometry = geo::Geometry::try_from(wkt::Wkt::<f64>::from_str(text).ok()?).ok()?;
+    heap::shrink(&mut geometry);
+    Some(Box::new(geometry))
 }
 
 impl TableBuilder {
@@ -212,7 +228,7 @@ impl TableBuilder {
         let geography_index = schema.geography_index();
         TableBuilder {
             schema,
-            ids: Vec::with_capacity(capacity),
+            ids: TextColumn::with_capacity(capacity),
             latitudes: Vec::with_capacity(capacity),
             longitudes: Vec::with_capacity(capacity),
             columns,
@@ -226,18 +242,12 @@ impl TableBuilder {
         let Entity { id, latitude, longitude, values, .. } = entity;
         if let Some(index) = self.geography_index {
             let geometry = match values.get(index) {
-                Some(Value::Geography(text)) => wkt::Wkt::<f64>::from_str(text)
-                    .ok()
-                    .and_then(|parsed| geo::Geometry::try_from(parsed).ok())
-                    .map(|mut geometry| {
-                        heap::shrink(&mut geometry);
-                        Box::new(geometry)
-                    }),
+                Some(Value::Geography(text)) => parse_geometry(text),
                 _ => None,
             };
             self.geometries.push(geometry);
         }
-        self.ids.push(id.into_boxed_str());
+        self.ids.push(Some(&id));
         self.latitudes.push(latitude);
         self.longitudes.push(longitude);
         let mut values = values.into_iter();
@@ -247,11 +257,27 @@ impl TableBuilder {
     }
 
     pub fn finish(self) -> Table {
-        let TableBuilder { schema, ids, latitudes, longitudes, columns, mut geometries, .. } = self;
+        self.finish_with(None)
+    }
+
+    /// Finishes with the point grid given (read from a snapshot), or a new one.
+    fn finish_with(self, grid: Option<PointGrid>) -> Table {
+        let TableBuilder { schema, mut ids, latitudes, longitudes, mut columns, mut geometries, .. } = self;
         debug_assert!(
-            ids.windows(2).all(|pair| fold(&pair[0]) <= fold(&pair[1])),
+            (1..ids.len()).all(|row| fold(ids.text(row - 1)) <= fold(ids.text(row))),
             "entities must come in entity-ID order"
         );
+        ids.shrink_to_fit();
+        geometries.shrink_to_fit();
+        for column in &mut columns {
+            match column {
+                Column::String(cells) | Column::Geography(cells) => cells.shrink_to_fit(),
+                Column::Int64(cells) => cells.shrink_to_fit(),
+                Column::Double(cells) => cells.shrink_to_fit(),
+                Column::Boolean(cells) => cells.shrink_to_fit(),
+                Column::DateTime(cells) => cells.shrink_to_fit(),
+            }
+        }
         let mut boxes = Vec::new();
         for (row, geometry) in geometries.iter_mut().enumerate() {
             match geometry.as_deref().and_then(geo::BoundingRect::bounding_rect) {
@@ -266,8 +292,10 @@ impl TableBuilder {
         let shapes = RTree::bulk_load(boxes);
         // Each entity is in exactly one index: its geography's box in the
         // R-tree, or else its point in the grid.
-        let points = PointGrid::build_where(&longitudes, &latitudes, |row| {
-            geometries.get(row).is_none_or(|geometry| geometry.is_none())
+        let points = grid.unwrap_or_else(|| {
+            PointGrid::build_where(&longitudes, &latitudes, |row| {
+                geometries.get(row).is_none_or(|geometry| geometry.is_none())
+            })
         });
         let text_indexes = columns.iter().map(|_| OnceLock::new()).collect();
         let column_indexes = columns.iter().map(|_| OnceLock::new()).collect();
@@ -303,7 +331,7 @@ impl Table {
     }
 
     pub fn id(&self, row: u32) -> &str {
-        &self.ids[row as usize]
+        self.ids.text(row as usize)
     }
 
     pub fn latitude(&self, row: u32) -> f64 {
@@ -332,7 +360,7 @@ impl Table {
     pub fn find(&self, id: &str) -> Option<u32> {
         let folded = fold(id);
         let row = self.ids.partition_point(|candidate| cmp_folded(candidate, &folded).is_lt());
-        (row < self.ids.len() && cmp_folded(&self.ids[row], &folded).is_eq()).then_some(row as u32)
+        (row < self.ids.len() && cmp_folded(self.ids.text(row), &folded).is_eq()).then_some(row as u32)
     }
 
     /// The sorted index of a string column, built on first use.

@@ -28,6 +28,7 @@ pub mod query_cache;
 pub mod routes;
 pub mod server;
 mod shards;
+pub mod snapshots;
 pub mod state;
 pub mod tls;
 pub mod wire;

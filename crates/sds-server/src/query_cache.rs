@@ -59,6 +59,8 @@ pub struct QueryCache {
     tables: Mutex<TableSlots>,
     keys: RwLock<HashMap<KeyHash, (Instant, KeyRecord)>>,
     sources: RwLock<HashMap<AccessId, (u64, Instant, DataSource)>>,
+    /// Tables on disk, read back on a version's first query after a restart.
+    snapshots: Option<crate::snapshots::Snapshots>,
 }
 
 #[derive(Default)]
@@ -94,7 +96,19 @@ impl QueryCache {
             tables: Mutex::default(),
             keys: RwLock::default(),
             sources: RwLock::default(),
+            snapshots: None,
         }
+    }
+
+    /// Keeps built tables' snapshots in `snapshots` too, and reads tables
+    /// back from there (see `snapshots.rs`).
+    pub fn with_snapshots(mut self, snapshots: crate::snapshots::Snapshots) -> QueryCache {
+        self.snapshots = Some(snapshots);
+        self
+    }
+
+    pub fn snapshots(&self) -> Option<&crate::snapshots::Snapshots> {
+        self.snapshots.as_ref()
     }
 
     /// The cell that holds (or will hold, once built) a version's table.
@@ -231,6 +245,9 @@ impl QueryCache {
 impl crate::jobs::StoreWatcher for QueryCache {
     fn stored_data_changed(&self, store: &dyn Store) {
         self.drop_unstored(store);
+        if let Some(snapshots) = &self.snapshots {
+            snapshots.sweep(store);
+        }
     }
 }
 

@@ -98,10 +98,22 @@ pub async fn serve(
             max_points_per_polygon: config.max_points_per_polygon,
         },
     };
-    let query_cache = Arc::new(crate::query_cache::QueryCache::new(
-        query_cache_budget(&config),
-        std::time::Duration::from_secs(config.auth_cache_seconds),
-    ));
+    let snapshots = crate::snapshots::Snapshots::open(config.data_dir.join(crate::snapshots::TABLES_DIR))?;
+    let swept = Arc::clone(&store);
+    // Versions deleted while the server was down (or killed before its sweep).
+    let snapshots = tokio::task::spawn_blocking(move || {
+        snapshots.sweep(swept.as_ref());
+        snapshots
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    let query_cache = Arc::new(
+        crate::query_cache::QueryCache::new(
+            query_cache_budget(&config),
+            std::time::Duration::from_secs(config.auth_cache_seconds),
+        )
+        .with_snapshots(snapshots),
+    );
     tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
     let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };

@@ -16,17 +16,13 @@ pub(super) fn vec_bytes<T>(items: &Vec<T>) -> usize {
     items.capacity() * size_of::<T>()
 }
 
-fn text_bytes(cells: &Vec<Option<Box<str>>>) -> usize {
-    vec_bytes(cells) + cells.iter().map(|cell| cell.as_ref().map_or(0, |text| text.len())).sum::<usize>()
-}
-
 fn column_bytes(column: &Column) -> usize {
     match column {
-        Column::String(cells) | Column::Geography(cells) => text_bytes(cells),
-        Column::Int64(cells) => vec_bytes(cells),
-        Column::Double(cells) => vec_bytes(cells),
-        Column::Boolean(cells) => vec_bytes(cells),
-        Column::DateTime(cells) => vec_bytes(cells),
+        Column::String(cells) | Column::Geography(cells) => cells.heap_bytes(),
+        Column::Int64(cells) => cells.heap_bytes(),
+        Column::Double(cells) => cells.heap_bytes(),
+        Column::Boolean(cells) => cells.heap_bytes(),
+        Column::DateTime(cells) => cells.heap_bytes(),
     }
 }
 
@@ -98,7 +94,7 @@ fn node_bytes(node: &ParentNode<BoxEntry>) -> usize {
 /// Everything a table holds but its lazily built indexes: computed once,
 /// when the table is built (it walks every string).
 pub(super) fn base_bytes(table: &Table) -> usize {
-    let ids = vec_bytes(&table.ids) + table.ids.iter().map(|id| id.len()).sum::<usize>();
+    let ids = table.ids.heap_bytes();
     let geometries = vec_bytes(&table.geometries)
         + table
             .geometries
@@ -120,11 +116,7 @@ pub(super) fn base_bytes(table: &Table) -> usize {
 
 /// A text index's heap bytes: computed once, when it is built.
 pub(super) fn text_index_bytes(index: &TextIndex) -> usize {
-    vec_bytes(&index.values)
-        + index.values.iter().map(|value| value.len()).sum::<usize>()
-        + vec_bytes(&index.starts)
-        + vec_bytes(&index.rows)
-        + vec_bytes(&index.codes)
+    index.values.heap_bytes() + vec_bytes(&index.starts) + vec_bytes(&index.rows) + vec_bytes(&index.codes)
 }
 
 #[cfg(test)]
@@ -182,9 +174,9 @@ mod tests {
     fn the_table_costs_at_least_its_columns() {
         let rows = 5000;
         let table = table(rows, |row| format!("n{row}"), None);
-        // Ids and names (a boxed string each, plus its text), latitude and
+        // Ids and names (an end offset each, plus its text), latitude and
         // longitude twice (columns and grid), the grid's row numbers.
-        let floor = rows * (16 + 6) * 2 + rows * 8 * 4 + rows * 4;
+        let floor = rows * (4 + 6) * 2 + rows * 8 * 4 + rows * 4;
         assert!(table.heap_bytes() >= floor, "{} < {floor}", table.heap_bytes());
         let grown = self::table(rows * 2, |row| format!("n{row}"), None);
         let ratio = grown.heap_bytes() as f64 / table.heap_bytes() as f64;

@@ -37,6 +37,7 @@ mod query_golden;
 mod quotas;
 mod serving;
 mod shutdown;
+mod snapshots;
 mod tls;
 mod toolkit;
 mod toolkit_query;

@@ -248,24 +248,46 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<(
     let cache = Arc::clone(&state.query_cache);
     let built = cell
         .get_or_try_init(|| async move {
-            let table = tokio::task::spawn_blocking(move || -> Result<Table, ApiError> {
+            let read_cache = Arc::clone(&cache);
+            let read_store = Arc::clone(&store);
+            let (table, from_store) = tokio::task::spawn_blocking(move || -> Result<(Table, bool), ApiError> {
                 // Only a version of this very data source: the data source
                 // read may be seconds old.
-                let stored = store
+                let stored = read_store
                     .version(version)?
                     .filter(|stored| stored.data_source_id == Some(key.data_source))
                     .ok_or_else(|| ApiError::not_found("the version was dropped; query again"))?;
+                let snapshots = read_cache.snapshots();
+                if let Some(table) =
+                    snapshots.and_then(|snapshots| snapshots.load(key, &stored.schema, stored.entity_count))
+                {
+                    return Ok((table, false));
+                }
                 let mut builder = TableBuilder::new(stored.schema, stored.entity_count as usize);
-                store.for_each_entity(version, &mut |entity| {
+                read_store.for_each_entity(version, &mut |entity| {
                     builder.push(entity);
                     Ok(())
                 })?;
-                Ok(builder.finish())
+                let table = builder.finish();
+                // The snapshot is read back with the stored count: a table
+                // that disagrees would be refused every time.
+                let worth_a_snapshot = table_matches(stored.entity_count, &table);
+                Ok((table, worth_a_snapshot))
             })
             .await??;
             // Measured before it is shared: the budget evicts others now.
             cache.measured(key, table.heap_bytes());
-            Ok::<_, ApiError>(Arc::new(table))
+            let table = Arc::new(table);
+            if from_store && cache.snapshots().is_some() {
+                let written = Arc::clone(&table);
+                // In the background: the query need not wait for the disk.
+                tokio::task::spawn_blocking(move || {
+                    if let Some(snapshots) = cache.snapshots() {
+                        snapshots.save(key, &written, store.as_ref());
+                    }
+                });
+            }
+            Ok::<_, ApiError>(table)
         })
         .await;
     match built {
@@ -275,6 +297,20 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<(
             Err(error)
         }
     }
+}
+
+/// Whether a table built from the store holds the entity count the store
+/// records for its version (a snapshot is only worth writing then).
+fn table_matches(entity_count: u64, table: &Table) -> bool {
+    let matches = table.len() as u64 == entity_count;
+    if !matches {
+        tracing::warn!(
+            entity_count,
+            rows = table.len(),
+            "a version's entity count disagrees with its rows; no snapshot"
+        );
+    }
+    matches
 }
 
 /// `Type('id')`, `Type(id)` or `Type`; `''` in a quoted id is a quote.
