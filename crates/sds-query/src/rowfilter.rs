@@ -174,7 +174,9 @@ fn single_column(predicate: &Predicate) -> Option<usize> {
         | Predicate::Compare { column, .. }
         | Predicate::InText { column, .. }
         | Predicate::StartsWith { column, .. }
-        | Predicate::EndsWith { column, .. } => Some(*column),
+        | Predicate::EndsWith { column, .. }
+        | Predicate::Like { column, .. } => Some(*column),
+        Predicate::Intersects(_) => None,
         Predicate::Not(inner) => single_column(inner),
         Predicate::And(parts) | Predicate::Or(parts) => {
             let first = single_column(parts.first()?)?;
