@@ -16,6 +16,7 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod migrate;
+pub mod ogc;
 pub mod query_cache;
 pub mod routes;
 pub mod server;

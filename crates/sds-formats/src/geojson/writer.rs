@@ -121,7 +121,9 @@ fn write_list<T>(
     out.write_all(b"]")
 }
 
-fn write_geometry(out: &mut dyn Write, geometry: &geo::Geometry<f64>) -> io::Result<()> {
+/// Writes a geometry as a GeoJSON geometry object (RFC 7946 §3.1), coordinates
+/// as given (lon, lat).
+pub fn write_geometry(out: &mut dyn Write, geometry: &geo::Geometry<f64>) -> io::Result<()> {
     use geo::Geometry as G;
     let kind = |out: &mut dyn Write, name: &str| write!(out, "{{\"type\":\"{name}\",\"coordinates\":");
     match geometry {

@@ -12,7 +12,7 @@
 //! not        := "NOT" not | "(" or ")" | spatial | predicate
 //! spatial    := "S_INTERSECTS" "(" name "," geometry ")"
 //! geometry   := wkt | "BBOX" "(" number "," number "," number "," number ")"
-//! predicate  := name ["NOT"] "LIKE" string
+//! predicate  := name ["NOT"] ("LIKE" | "ILIKE") string
 //!             | name ["NOT"] "BETWEEN" scalar "AND" scalar
 //!             | name ["NOT"] "IN" "(" scalar ( "," scalar )* ")"
 //!             | name "IS" ["NOT"] "NULL"

@@ -358,7 +358,8 @@ impl<'a> Parser<'a> {
             return Ok(Expr::Compare { property, op, literal: Located { value: Literal::Null, span } });
         }
         let negated = self.eat_keyword("NOT");
-        let expr = if self.eat_keyword("LIKE") {
+        // ILIKE (GDAL writes it) is LIKE: every comparison ignores case.
+        let expr = if self.eat_keyword("LIKE") || self.eat_keyword("ILIKE") {
             let span = self.here();
             match self.peek() {
                 Some(Spanned { token: Token::String(pattern), .. }) => {

@@ -43,6 +43,7 @@ fn like_between_in_and_is_null() {
     assert_eq!(ids("Name LIKE 'san%'"), ["a1", "a2"]);
     assert_eq!(ids("Name LIKE '%l_'"), ["b2", "d2"]);
     assert_eq!(ids("Name LIKE '%York%'"), ["b2"]);
+    assert_eq!(ids("Name ILIKE '%YORK%'"), ["b2"]);
     // c1's name is empty (Edm.String is never null).
     assert_eq!(ids("Name NOT LIKE '%o%'"), ["a2", "c1", "c2"]);
     assert_eq!(ids("Seats BETWEEN 2 AND 10"), ["a1", "a2", "c2", "d2"]);

@@ -60,6 +60,10 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     };
     let segments: Vec<String> =
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
+    // OGC API – Features has its own formats and error bodies.
+    if segments.first().is_some_and(|first| first.eq_ignore_ascii_case("ogc")) {
+        return crate::ogc::route(&state, &context, &parts.method, &segments[1..]).await;
+    }
     let result = match format_result {
         Ok(_) => route(&state, &context, &parts.method, &segments, body).await,
         Err(error) => Err(error),
