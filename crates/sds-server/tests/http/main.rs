@@ -22,6 +22,7 @@ mod lifecycle;
 mod lifecycle_envelopes;
 mod load;
 mod migrate;
+mod ogc;
 mod projected_shapefiles;
 mod query;
 mod query_cache;
