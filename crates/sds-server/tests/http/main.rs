@@ -23,6 +23,7 @@ mod lifecycle_envelopes;
 mod load;
 mod migrate;
 mod ogc;
+mod ogc_gdal;
 mod projected_shapefiles;
 mod query;
 mod query_cache;
