@@ -143,8 +143,9 @@ pub fn definition(base: &str) -> Value {
 /// The items operation of one collection, with a query parameter per
 /// property (its equality filter, OGC 17-069r4 §7.15.5), so clients that
 /// read the definition (GDAL) know which filters the server applies.
-fn collection_items(generic: &Value, schema: &sds_core::Schema) -> Value {
+fn collection_items(generic: &Value, id: &str, schema: &sds_core::Schema) -> Value {
     let mut operation = generic.clone();
+    operation["get"]["operationId"] = Value::String(format!("getFeatures.{id}"));
     let Some(parameters) = operation["get"]["parameters"].as_array_mut() else { return operation };
     parameters.retain(|parameter| parameter["in"] != "path");
     for (index, property) in schema.properties.iter().enumerate() {
@@ -178,7 +179,7 @@ pub async fn document(state: &AppState, request: &OgcRequest<'_>) -> Response {
         let generic = definition["paths"]["/collections/{collectionId}/items"].clone();
         for collection in collections {
             let path = format!("/collections/{}/items", collection.id);
-            definition["paths"][path] = collection_items(&generic, collection.table.schema());
+            definition["paths"][path] = collection_items(&generic, &collection.id, collection.table.schema());
         }
     }
     match request.format {

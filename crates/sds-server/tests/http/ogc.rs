@@ -495,3 +495,28 @@ p3,Spot,,30,30
         .unwrap();
     assert!(html.contains("<path") && html.contains("<circle"), "polygons, lines and points on the map");
 }
+
+/// The OpenAPI document passes `openapi-spec-validator` (PyPI; `.ci/run`
+/// installs it when missing), with and without the per-collection paths
+/// a key adds.
+#[test]
+fn the_openapi_document_is_valid_openapi_3() {
+    let fixture = Fixture::new();
+    let temp = tempfile::tempdir().unwrap();
+    for (label, key) in [("anonymous", None), ("keyed", Some(fixture.server.master_key.as_str()))] {
+        let (status, _, body) = fixture.get("/api", key);
+        assert_eq!(status, 200);
+        let path = temp.path().join(format!("{label}.json"));
+        std::fs::write(&path, &body).unwrap();
+        let output = std::process::Command::new("openapi-spec-validator")
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|error| panic!("openapi-spec-validator must be installed (pip): {error}"));
+        assert!(
+            output.status.success(),
+            "{label}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
