@@ -41,6 +41,9 @@ fn items_log(server: &TestServer) -> Vec<String> {
 
 #[test]
 fn ogrinfo_lists_collections_and_filters_on_the_server() {
+    // The items log line is at debug level. Each test runs in a process of
+    // its own (nextest), so this reaches only this test's server.
+    std::env::set_var("RUST_LOG", "info,sds_server::ogc=debug");
     let server = TestServer::start();
     let job = server.load_and_wait("Coffee", "complete", "csv", CAFES_CSV);
     let collection = format!("{}.Coffee", access_id_of(&job));
