@@ -294,6 +294,11 @@ fn bbox_including_one_across_the_antimeridian() {
     assert_eq!(fixture.ids("bbox=-123.1,47,0,49,5,0".replace(",5,0", "").as_str()), ["c1", "c2", "c3", "c4"]);
     assert_eq!(fixture.ids("bbox=-123.1,47,-100,0,49,10"), ["c1", "c2", "c3", "c4"], "the 3D form");
     assert_eq!(fixture.items("bbox=0,0,1,1")["numberMatched"], 0);
+    for (bad, named) in [("crs=EPSG:4326", "'crs'"), ("bbox=1,2,3&bbox-crs=EPSG:3857", "'bbox-crs'")] {
+        let (status, body) = fixture.error(&format!("/collections/{}/items?{bad}", fixture.collection));
+        assert_eq!(status, 400, "{bad}");
+        assert!(body["description"].as_str().unwrap().contains(named), "{bad}: {body}");
+    }
     for bad in ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=0,50,1,40", "bbox=-200,0,0,1"] {
         let (status, body) = fixture.error(&format!("/collections/{}/items?{bad}", fixture.collection));
         assert_eq!(status, 400, "{bad}");
