@@ -15,6 +15,7 @@ use serde_json::Value;
 
 mod filter_scale;
 mod many_sources;
+mod ogc;
 mod query;
 mod scale_curve;
 
@@ -86,6 +87,16 @@ enum Bench {
         #[arg(long, default_value_t = 0)]
         server_workers: usize,
     },
+    /// OGC API – Features vs the SDS Query API: a 25-entity bbox page
+    /// (wrk, 2 connections) and the cities streamed through `next` links.
+    Ogc {
+        #[arg(long, default_value = "../shared/data/cities1000.csv")]
+        cities: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        wrk_threads: usize,
+    },
     /// Many data sources of synthetic points queried round-robin over HTTP
     /// (wrk, 2 connections): throughput, p50/p99 and the cache budget.
     ManySources {
@@ -129,6 +140,7 @@ fn main() -> Result<()> {
             println!("server --worker-threads {server_workers} (0: one per core)");
             query::http(&server, &cities, &countries, seconds, only.as_deref(), wrk_threads)
         }
+        Bench::Ogc { cities, seconds, wrk_threads } => ogc::run(&cities, seconds, wrk_threads),
         Bench::ManySources { sources, entities, seconds, cache_mb, wrk_threads } => {
             many_sources::run(&many_sources::Settings { sources, entities, seconds, cache_mb, wrk_threads })
         }

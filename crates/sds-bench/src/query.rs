@@ -261,7 +261,7 @@ pub fn engine(
 /// requests are formatted once, in `init`: the load generator shares the
 /// two cores with the server, and `wrk.format` per request costs it (and
 /// so the server) CPU that pgbench does not spend.
-fn lua_script(paths: &[String]) -> String {
+pub fn lua_script(paths: &[String]) -> String {
     let mut script = String::from("local paths = {\n");
     for path in paths {
         let _ = writeln!(script, "  {:?},", path);
@@ -292,7 +292,7 @@ fn form_urlencoded_component(text: &str) -> String {
 }
 
 /// Requests/sec and p99 latency (ms) from wrk's `--latency` output.
-fn parse_wrk(output: &str) -> Result<(f64, f64, u64)> {
+pub fn parse_wrk(output: &str) -> Result<(f64, f64, u64)> {
     let rps = output
         .lines()
         .find_map(|line| line.trim().strip_prefix("Requests/sec:"))

@@ -3,6 +3,7 @@
 //! with no parsing, lookups or allocation.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use sds_core::value::parse_double;
 use sds_core::{EdmType, Schema, Timestamp};
@@ -10,6 +11,8 @@ use sds_core::{EdmType, Schema, Timestamp};
 use crate::fields::{self, Field};
 use crate::filter::{CompareOp, Expr, FilterError, Literal, Located, TextFunction};
 use crate::fold::{cmp_folded, ends_with_folded, eq_folded, fold, starts_with_folded};
+use crate::like::LikePattern;
+use crate::spatial::Shape;
 use crate::table::{Cell, Table};
 
 /// A typed constant of a comparison.
@@ -53,12 +56,41 @@ pub enum Predicate {
         suffix: Box<str>,
         expected: bool,
     },
+    /// `P LIKE 'pattern'` over strings, ignoring case.
+    Like {
+        column: usize,
+        pattern: LikePattern,
+    },
+    /// The row's geography, else its point, meets the shape.
+    Intersects(SharedShape),
+}
+
+/// A prepared shape shared by the predicates that test it; two are equal
+/// when they are the same shape.
+#[derive(Clone, Debug)]
+pub struct SharedShape(pub Arc<Shape>);
+
+impl PartialEq for SharedShape {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// Resolves and types a parsed filter. `text` is the filter as sent, for
 /// error positions; `max_ids` bounds an `in` list on the primary key.
 pub fn compile(expr: &Expr, schema: &Schema, text: &str, max_ids: usize) -> Result<Predicate, FilterError> {
-    let compiler = Compiler { schema, text, max_ids };
+    compile_with_shapes(expr, schema, text, max_ids, crate::QueryLimits::default().max_shape_points)
+}
+
+/// [`compile`] with a bound on the points of an `S_INTERSECTS` geometry.
+pub fn compile_with_shapes(
+    expr: &Expr,
+    schema: &Schema,
+    text: &str,
+    max_ids: usize,
+    max_shape_points: usize,
+) -> Result<Predicate, FilterError> {
+    let compiler = Compiler { schema, text, max_ids, max_shape_points };
     compiler.compile(expr)
 }
 
@@ -66,6 +98,7 @@ struct Compiler<'a> {
     schema: &'a Schema,
     text: &'a str,
     max_ids: usize,
+    max_shape_points: usize,
 }
 
 impl Compiler<'_> {
@@ -161,6 +194,27 @@ impl Compiler<'_> {
                     TextFunction::EndsWith => Predicate::EndsWith { column, suffix: folded, expected: *expected },
                 }
             }
+            Expr::Like { property, pattern } => {
+                let (column, edm_type) = self.column(property)?;
+                if edm_type != EdmType::String {
+                    return Err(self.error(
+                        format!("LIKE needs a string property; '{}' is {edm_type}", property.value),
+                        &property.span,
+                    ));
+                }
+                Predicate::Like { column, pattern: LikePattern::new(&fold(&pattern.value)) }
+            }
+            Expr::Intersects { property, wkt } => {
+                if !fields::is_spatial_name(self.schema, &property.value) {
+                    return Err(self.error(
+                        format!("'{}' is not the geometry: name it 'geometry'", property.value),
+                        &property.span,
+                    ));
+                }
+                let shape = Shape::parse(&wkt.value, self.max_shape_points, "S_INTERSECTS")
+                    .map_err(|error| self.error(error.to_string(), &wkt.span))?;
+                Predicate::Intersects(SharedShape(Arc::new(shape)))
+            }
         })
     }
 
@@ -234,6 +288,14 @@ impl Predicate {
             Predicate::EndsWith { column, suffix, expected } => match table.cell(*column, row) {
                 Cell::String(text) => ends_with_folded(text, suffix) == *expected,
                 _ => false,
+            },
+            Predicate::Like { column, pattern } => match table.cell(*column, row) {
+                Cell::String(text) => pattern.matches(&fold(text)),
+                _ => false,
+            },
+            Predicate::Intersects(SharedShape(shape)) => match table.geometry(row) {
+                Some(geometry) => shape.intersects_geometry(geometry),
+                None => shape.intersects_point(table.longitude(row), table.latitude(row)),
             },
         }
     }

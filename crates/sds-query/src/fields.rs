@@ -72,3 +72,13 @@ pub fn all(schema: &Schema) -> Vec<Field> {
     }
     fields
 }
+
+/// The name a CQL2 spatial predicate gives the location: `geometry` (what
+/// OGC API – Features queryables call it), or the Geography property.
+pub fn is_spatial_name(schema: &Schema, name: &str) -> bool {
+    name.eq_ignore_ascii_case(SPATIAL_NAME)
+        || schema.geography_index().is_some_and(|index| schema.properties[index].name.eq_ignore_ascii_case(name))
+}
+
+/// The queryable that stands for an entity's location.
+pub const SPATIAL_NAME: &str = "geometry";

@@ -13,11 +13,13 @@
 
 mod collect;
 pub mod column_index;
+pub mod cql2;
 pub mod eval;
 pub mod fields;
 pub mod filter;
 mod fold;
 pub mod grid;
+pub mod like;
 mod options;
 pub mod plan;
 mod rowfilter;

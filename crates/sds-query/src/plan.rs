@@ -261,17 +261,45 @@ impl Query {
                 let east = if west > east { east + 360.0 } else { *east };
                 let origin = self.spatial.as_ref().and_then(SpatialFilter::distance_origin);
                 let wants_distance = self.uses_distance();
-                let mut collector = self.collector(row_order, wanted);
+                // A count in entity-ID order tests every row in the box but
+                // keeps only the page's smallest rows: no vector of every
+                // match to fill and sort (an OGC API – Features page always
+                // counts its `numberMatched`).
+                let counting = self.inline_count && row_order;
+                let mut collector =
+                    if counting { Collector::smallest(wanted) } else { self.collector(row_order, wanted) };
+                let mut matched = 0;
+                let passes_all = filter.passes_all();
                 let boxes = lon_range_boxes(*west, east, *south, *north);
                 for area in &boxes {
                     table.point_cells(area, |cell| {
+                        // A cell inside the box, with no filter: all its rows
+                        // count, and only the page's smallest need a visit.
+                        let counted_whole = counting && cell.inside && passes_all;
+                        if counted_whole {
+                            matched += cell.rows.len();
+                        }
                         for index in 0..cell.rows.len() {
                             let (lon, lat, row) = (cell.longitudes[index], cell.latitudes[index], cell.rows[index]);
                             // A cell's rows ascend: none after this one can enter.
-                            if !collector.admits(row) {
+                            if (!counting || counted_whole) && !collector.admits(row) {
                                 break;
                             }
+                            if counted_whole {
+                                let distance = match origin {
+                                    Some((origin_lat, origin_lon)) if wants_distance => {
+                                        distance_km(origin_lat, origin_lon, lat, lon)
+                                    }
+                                    _ => f64::NAN,
+                                };
+                                collector.push(Hit { row, distance });
+                                continue;
+                            }
                             if (cell.inside || area.contains(lon, lat)) && filter.matches(row) {
+                                matched += 1;
+                                if !collector.admits(row) {
+                                    continue;
+                                }
                                 let distance = match origin {
                                     Some((origin_lat, origin_lon)) if wants_distance => {
                                         distance_km(origin_lat, origin_lon, lat, lon)
@@ -287,11 +315,15 @@ impl Query {
                 // from the box's centre to it.
                 for row in table.shapes_meeting_any(&boxes) {
                     // Candidates ascend: none after this one can enter.
-                    if !collector.admits(row) {
+                    if !counting && !collector.admits(row) {
                         break;
                     }
                     let Some(geometry) = table.geometry(row) else { continue };
                     if reach::touches_boxes(geometry, &boxes) && filter.matches(row) {
+                        matched += 1;
+                        if !collector.admits(row) {
+                            continue;
+                        }
                         let distance = match origin {
                             Some((origin_lat, origin_lon)) if wants_distance => {
                                 reach::point_distance_km(geometry, origin_lat, origin_lon)
@@ -302,6 +334,9 @@ impl Query {
                     }
                 }
                 hits = collector.into_hits();
+                if counting {
+                    return Ok(self.page(hits, Some(matched), |_, _| Ordering::Equal));
+                }
             }
             Some(SpatialFilter::Intersects(shape)) => {
                 let mut collector = self.collector(row_order, wanted);

@@ -144,6 +144,11 @@ impl<'a> RowFilter<'a> {
 
     /// Whether a row passes the filter (apart from the source conjunct when
     /// the row came from [`RowFilter::source`]).
+    /// Whether there is nothing to test (every row passes).
+    pub fn passes_all(&self) -> bool {
+        self.tests.is_empty() && self.rest.is_empty()
+    }
+
     pub fn matches(&self, row: u32) -> bool {
         self.tests.iter().all(|test| test.holds(row)) && self.rest.iter().all(|part| part.matches(self.table, row))
     }
@@ -174,7 +179,9 @@ fn single_column(predicate: &Predicate) -> Option<usize> {
         | Predicate::Compare { column, .. }
         | Predicate::InText { column, .. }
         | Predicate::StartsWith { column, .. }
-        | Predicate::EndsWith { column, .. } => Some(*column),
+        | Predicate::EndsWith { column, .. }
+        | Predicate::Like { column, .. } => Some(*column),
+        Predicate::Intersects(_) => None,
         Predicate::Not(inner) => single_column(inner),
         Predicate::And(parts) | Predicate::Or(parts) => {
             let first = single_column(parts.first()?)?;

@@ -203,6 +203,8 @@ pub struct Table {
     column_indexes: Vec<OnceLock<Option<ColumnIndex>>>,
     /// Heap bytes of everything but the text indexes, measured once built.
     base_bytes: usize,
+    /// The bounding box of every entity, computed on first use.
+    extent: OnceLock<Option<LonLatBox>>,
 }
 
 pub struct TableBuilder {
@@ -311,6 +313,7 @@ impl TableBuilder {
             text_indexes,
             column_indexes,
             base_bytes: 0,
+            extent: OnceLock::new(),
         };
         table.base_bytes = heap::base_bytes(&table);
         table
@@ -320,6 +323,37 @@ impl TableBuilder {
 impl Table {
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The box (lon/lat degrees) around every entity's geography, or its
+    /// point when it has none; `None` for an empty table. Computed once per
+    /// table, i.e. per version (OGC API – Features collection extents).
+    pub fn extent(&self) -> Option<LonLatBox> {
+        *self.extent.get_or_init(|| {
+            let mut extent: Option<LonLatBox> = None;
+            let mut add = |min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64| {
+                let grown = match extent {
+                    None => LonLatBox { min_lon, min_lat, max_lon, max_lat },
+                    Some(known) => LonLatBox {
+                        min_lon: known.min_lon.min(min_lon),
+                        min_lat: known.min_lat.min(min_lat),
+                        max_lon: known.max_lon.max(max_lon),
+                        max_lat: known.max_lat.max(max_lat),
+                    },
+                };
+                extent = Some(grown);
+            };
+            for row in 0..self.len() as u32 {
+                match self.geometry(row).and_then(geo::BoundingRect::bounding_rect) {
+                    Some(rect) => add(rect.min().x, rect.min().y, rect.max().x, rect.max().y),
+                    None => {
+                        let (lon, lat) = (self.longitude(row), self.latitude(row));
+                        add(lon, lat, lon, lat);
+                    }
+                }
+            }
+            extent
+        })
     }
 
     pub fn len(&self) -> usize {

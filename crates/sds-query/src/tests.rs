@@ -9,7 +9,7 @@ use crate::spatial::sphere::distance_km;
 use crate::table::{Cell, Table, TableBuilder};
 use crate::{Field, SpatialFilter};
 
-fn shops_schema() -> Schema {
+pub(crate) fn shops_schema() -> Schema {
     Schema::new(
         "Shops",
         vec![
@@ -29,7 +29,7 @@ fn shops_schema() -> Schema {
 
 struct Row(&'static str, Option<&'static str>, Option<i64>, Option<f64>, Option<bool>, Option<&'static str>, f64, f64);
 
-fn shops() -> Table {
+pub(crate) fn shops() -> Table {
     let rows = [
         Row("a1", Some("San Jose Cafe"), Some(10), Some(4.5), Some(true), Some("2010-11-03T23:31:37Z"), 37.33, -121.89),
         Row(

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod logging;
 pub mod migrate;
 pub mod observe;
+pub mod ogc;
 pub mod openapi;
 pub mod query_cache;
 pub mod routes;

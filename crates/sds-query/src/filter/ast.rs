@@ -76,4 +76,18 @@ pub enum Expr {
         property: Located<String>,
         literals: Vec<Located<Literal>>,
     },
+    /// CQL2 `P LIKE 'pattern'`: `%` any run of characters, `_` one
+    /// character, `\` escapes the next (OGC 21-065 §7.4, advanced
+    /// comparison operators). Compared ignoring case, as every SDS string
+    /// comparison is.
+    Like {
+        property: Located<String>,
+        pattern: Located<String>,
+    },
+    /// CQL2 `S_INTERSECTS(geometry, WKT)`: entities whose geography (or,
+    /// without one, whose point) meets the WKT geometry.
+    Intersects {
+        property: Located<String>,
+        wkt: Located<String>,
+    },
 }

@@ -92,6 +92,8 @@ mod tests {
                 let values: Vec<String> = literals.iter().map(|literal| format!("{:?}", literal.value)).collect();
                 format!("{} IN [{}]", property.value, values.join(","))
             }
+            Expr::Like { property, pattern } => format!("{} LIKE {:?}", property.value, pattern.value),
+            Expr::Intersects { property, wkt } => format!("S_INTERSECTS({},{})", property.value, wkt.value),
         }
     }
 

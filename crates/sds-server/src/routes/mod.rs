@@ -21,6 +21,10 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::observe::{RouteTemplate, TraceId, UNMATCHED};
+
+/// The route template OGC API – Features requests are logged and counted
+/// under (README, "Health and metrics"): one label for the whole API.
+const OGC_ROUTES: &str = "/ogc/{path}";
 use crate::state::AppState;
 use crate::wire::{Envelope, JobType};
 pub use lifecycle::PREVIOUS_VERSIONS_KEPT;
@@ -64,6 +68,12 @@ pub async fn dispatch(State(state): State<AppState>, request: Request) -> Respon
     };
     let segments: Vec<String> =
         parts.uri.path().split('/').filter(|segment| !segment.is_empty()).map(decode_segment).collect();
+    // OGC API – Features has its own formats and error bodies.
+    if segments.first().is_some_and(|first| first.eq_ignore_ascii_case("ogc")) {
+        let mut response = crate::ogc::route(&state, &context, &parts.method, &segments[1..]).await;
+        response.extensions_mut().insert(RouteTemplate(OGC_ROUTES));
+        return response;
+    }
     let (found, result) = route(&state, &context, &parts.method, &segments, body, format_result.err()).await;
     let mut response = result.unwrap_or_else(|error| envelope.error(&error));
     if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {

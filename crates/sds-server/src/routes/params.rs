@@ -33,6 +33,11 @@ impl Params {
         self.bare.iter().map(String::as_str)
     }
 
+    /// Every (lowercased name, value) pair, in request order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The first value of a parameter; `name` must be lowercase.
     pub fn get(&self, name: &str) -> Option<&str> {
         debug_assert_eq!(name, name.to_ascii_lowercase());

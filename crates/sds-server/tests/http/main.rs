@@ -28,6 +28,8 @@ mod lifecycle_envelopes;
 mod load;
 mod migrate;
 mod observe;
+mod ogc;
+mod ogc_gdal;
 mod openapi;
 mod projected_shapefiles;
 mod query;

@@ -115,7 +115,7 @@ fn toolkit_dataset(name: &str, places: &[Place]) -> String {
     xml
 }
 
-fn shapefile_zip(folder: &str) -> Vec<u8> {
+pub fn shapefile_zip(folder: &str) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for extension in ["shp", "shx", "dbf", "prj", "cpg"] {
         let name = format!("{folder}.{extension}");

@@ -166,9 +166,16 @@ fn bad_request(error: sds_query::QueryError) -> ApiError {
     ApiError::bad_request(error.to_string())
 }
 
-/// The `key` parameter's key; resolved keys are cached (see `query_cache`).
+/// The `key` parameter's key (see [`authenticate_key`]).
 async fn authenticate(state: &AppState, context: &RequestContext) -> Result<KeyRecord, ApiError> {
-    let Some(key) = context.params.get("key").filter(|key| !key.is_empty()) else {
+    authenticate_key(state, context.params.get("key")).await
+}
+
+/// Resolves a key's text (the SDS `key` parameter, or OGC API – Features'
+/// `key`/`X-Api-Key`); resolved keys are cached (see `query_cache`).
+/// No key is 401 `NoCredentials`, an unknown one `InvalidCredentials`.
+pub(crate) async fn authenticate_key(state: &AppState, key: Option<&str>) -> Result<KeyRecord, ApiError> {
+    let Some(key) = key.filter(|key| !key.is_empty()) else {
         return Err(ApiError::new(ErrorKind::NoCredentials, "the 'key' parameter is required"));
     };
     let hash = hash_key(key);
@@ -187,7 +194,7 @@ async fn authenticate(state: &AppState, context: &RequestContext) -> Result<KeyR
 /// The master key, the query key, any key of the account when no query
 /// key was set, or any valid key for a public data source; "public" opens
 /// only the published version, so the staged one takes one of the others.
-fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(), ApiError> {
+pub(crate) fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(), ApiError> {
     let allowed = (source.is_public && !staging)
         || key.id == source.master_key
         || Some(key.id) == source.query_key
@@ -208,7 +215,7 @@ fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) -> Result<(
 /// committing one), else from the store. That indexed
 /// read takes microseconds, so it runs on the request's thread: a hop to
 /// the blocking pool would cost more than the query itself.
-fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
+pub(crate) fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
     let generation = state.engine.generation();
@@ -228,7 +235,11 @@ fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSour
 
 /// The table of the published (or staged) version, from the cache or built
 /// from the store on the blocking pool (once, however many queries wait).
-async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<(TableKey, Arc<Table>), ApiError> {
+pub(crate) async fn table(
+    state: &AppState,
+    source: &DataSource,
+    staging: bool,
+) -> Result<(TableKey, Arc<Table>), ApiError> {
     let version = if staging {
         let id = source.id;
         let versions = state.store_call(move |store| store.versions_of(id)).await?;
@@ -242,8 +253,20 @@ async fn table(state: &AppState, source: &DataSource, staging: bool) -> Result<(
             .published_version
             .ok_or_else(|| ApiError::not_found(format!("data source '{}' has no published version", source.name)))?
     };
+    version_table(state, source, version, staging).await
+}
+
+/// The table of one version of a data source (checked against the store
+/// when built), from the cache or built once; `aside` says it is not the
+/// published version (it does not replace that one in the cache).
+pub(crate) async fn version_table(
+    state: &AppState,
+    source: &DataSource,
+    version: sds_core::VersionId,
+    aside: bool,
+) -> Result<(TableKey, Arc<Table>), ApiError> {
     let key = TableKey { data_source: source.id, version };
-    let cell = state.query_cache.table_cell(key, staging);
+    let cell = state.query_cache.table_cell(key, aside);
     let store = Arc::clone(&state.store);
     let cache = Arc::clone(&state.query_cache);
     let built = cell
