@@ -1,17 +1,25 @@
-//! Running a download job: stream the version's entities into an XML
-//! DataSet file (written aside, synced, then renamed), then complete.
+//! Running a download job: hand out the version's kept output in that
+//! format if there is one (see [`super::output_cache`]); else stream the
+//! version's entities into the format's file (written aside, synced, kept
+//! for the next download, then renamed), then complete.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
 
 use chrono::Utc;
 use sds_core::job::{DownloadParams, JobOutcome};
-use sds_core::{DownloadFormat, Entity, Job, JobStatus};
+use sds_core::{DownloadFormat, Entity, Job, JobStatus, VersionState};
 use sds_formats::geojson::GeoJsonWriter;
 use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 
+use super::output_cache::{self, OutputKey};
 use super::{download_path, EngineError, EngineInner};
+
+/// Makes a new name in the folder survive a power loss; best effort.
+fn sync_dir(dir: &std::path::Path) {
+    let _ = File::open(dir).and_then(|dir| dir.sync_all());
+}
 
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Result<(), EngineError> {
     let store = inner.store.as_ref();
@@ -33,7 +41,18 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
         return Ok(());
     };
-    let target = download_path(&inner.settings.downloads_dir, &job.id, params.format);
+    let downloads_dir = &inner.settings.downloads_dir;
+    let target = download_path(downloads_dir, &job.id, params.format);
+    let entry = OutputKey::new(&source, &version, params.format).path(downloads_dir);
+    // A Building version may still change: never kept (no download route
+    // names one, but a job must not trust that).
+    let keepable = version.state != VersionState::Building;
+    if keepable && output_cache::hand_out(&entry, &target)? {
+        tracing::info!(version = %version.id, format = params.format.extension(), "download served from the kept output");
+        sync_dir(downloads_dir);
+        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[])?;
+        return Ok(());
+    }
     let partial = target.with_extension("part");
     let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
     let (name, schema) = (source.name.as_str(), &version.schema);
@@ -55,8 +74,15 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     let file = file.into_inner().map_err(|error| error.into_error())?;
     file.sync_all()?;
     drop(file);
+    if keepable {
+        // Kept before the rename, so a crash never leaves a torn entry:
+        // the link appears whole or not at all.
+        if let Err(error) = output_cache::keep(&partial, &entry) {
+            tracing::warn!(%error, "could not keep the download output for the next download");
+        }
+    }
     std::fs::rename(&partial, &target)?;
-    let _ = File::open(&inner.settings.downloads_dir).and_then(|dir| dir.sync_all());
+    sync_dir(downloads_dir);
     store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
     Ok(())
 }

@@ -12,6 +12,7 @@ mod crash;
 mod data_dir;
 mod docs;
 mod download;
+mod download_cache;
 mod envelopes;
 mod errors;
 mod fixtures;
