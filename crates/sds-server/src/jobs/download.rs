@@ -1,4 +1,4 @@
-//! Running a download job: hand out the version's kept output in that
+//! Running a download job: point at the version's kept output in that
 //! format if there is one (see [`super::output_cache`]); else stream the
 //! version's entities into the format's file (written aside, synced, kept
 //! for the next download, then renamed), then complete.
@@ -47,7 +47,8 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     // A Building version may still change: never kept (no download route
     // names one, but a job must not trust that).
     let keepable = version.state != VersionState::Building;
-    if keepable && output_cache::hand_out(&entry, &target)? {
+    let pointer = output_cache::pointer_path(downloads_dir, &job.id, params.format);
+    if keepable && output_cache::hand_out(&entry, &pointer)? {
         tracing::info!(version = %version.id, format = params.format.extension(), "download served from the kept output");
         sync_dir(downloads_dir);
         store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[])?;

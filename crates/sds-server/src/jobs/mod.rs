@@ -21,7 +21,7 @@ pub mod fetch;
 pub mod input;
 mod lifecycle;
 mod load;
-mod output_cache;
+pub mod output_cache;
 mod retention;
 pub mod spool;
 

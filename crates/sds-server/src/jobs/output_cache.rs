@@ -12,20 +12,22 @@
 //!
 //! Entries live in `downloads/versions/`. The job that writes an output
 //! hard-links it as the entry (no second copy on disk); a later job of
-//! the same key copies the entry to its own output name (`{jobId}.{ext}`).
-//! An entry appears only by an atomic link (or rename) of a finished,
-//! synced file, never by writing in place: a crash leaves at most a
-//! `.part` file, which is not an entry and is swept.
+//! the same key only writes a pointer to the entry ([`pointer_path`]),
+//! which the output route follows. An entry appears only by an atomic
+//! link (or rename) of a finished, synced file, never by writing in
+//! place: a crash leaves at most a `.part` file, which is not an entry and
+//! is swept.
 //!
 //! Entries go when their version or data source goes ([`sweep`], run after
-//! every job that changes a data source and at each purge), and after the
-//! download retention, counted from when they were written, like job
-//! outputs.
+//! every job that changes a data source, at start and at each purge); a
+//! version holds at most one entry per format, so they need no retention
+//! of their own. A job whose output was a pointer then answers that its
+//! output is no longer available, as after the download retention.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use sds_core::{AccountId, DataSource, DownloadFormat, Version};
+use sds_core::{AccountId, DataSource, DownloadFormat, JobId, Version};
 use sds_store::Store;
 
 use super::EngineError;
@@ -95,18 +97,38 @@ impl OutputKey {
     }
 }
 
-/// Gives `job_output` a copy of the entry if the entry exists; `Ok(false)`
-/// when it does not (then the caller writes the output). A copy, not a
-/// link: each job's output keeps its own modification time, which its
-/// retention counts from (on Linux the kernel copies, without a pass
-/// through this process).
-pub(super) fn hand_out(entry: &Path, job_output: &Path) -> std::io::Result<bool> {
-    match copy_atomically(entry, job_output) {
-        Ok(()) => Ok(true),
-        // No entry yet, or swept meanwhile.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(error) => Err(error),
+/// Where a job whose output is a kept entry says which entry it is:
+/// `{jobId}.{ext}.kept`, holding the entry's file name. The job outputs'
+/// retention sweep treats it as the job's output (by its job id and its
+/// own modification time).
+pub fn pointer_path(downloads_dir: &Path, job_id: &JobId, format: DownloadFormat) -> PathBuf {
+    downloads_dir.join(format!("{job_id}.{}.kept", format.extension()))
+}
+
+/// The entry a pointer file names, if the name is an entry's (a pointer
+/// never leads outside the folder of entries).
+pub fn entry_named(downloads_dir: &Path, pointer_text: &str) -> Option<PathBuf> {
+    let name = pointer_text.trim();
+    OutputKey::parse(name).map(|_| dir(downloads_dir).join(name))
+}
+
+/// Makes the job's output the entry, if the entry exists, by writing the
+/// job's pointer file (whole or absent, synced); `Ok(false)` when there
+/// is no entry (then the caller writes the output). A pointer rather than
+/// a link or a copy: a copy costs a pass over the file and its sync, and a
+/// link would share one modification time between jobs, which the
+/// download retention counts from.
+pub(super) fn hand_out(entry: &Path, pointer: &Path) -> std::io::Result<bool> {
+    if !entry.exists() {
+        return Ok(false);
     }
+    let name = entry.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let partial = pointer.with_extension("part");
+    let mut file = std::fs::File::create(&partial)?;
+    file.write_all(name.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, pointer)?;
+    Ok(true)
 }
 
 /// Keeps a finished, synced output (still at its `.part` name) as the
@@ -134,14 +156,9 @@ fn copy_atomically(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Removes entries whose version or data source is gone (or moved to
-/// another data source or account), entries of another revision, `.part`
-/// leftovers, and entries written before `expired_before`. Returns how
-/// many files went.
-pub(super) fn sweep(
-    store: &dyn Store,
-    downloads_dir: &Path,
-    expired_before: Option<SystemTime>,
-) -> Result<u64, EngineError> {
+/// another data source or account), entries of another revision, and
+/// `.part` leftovers. Returns how many files went.
+pub(super) fn sweep(store: &dyn Store, downloads_dir: &Path) -> Result<u64, EngineError> {
     let entries = match std::fs::read_dir(dir(downloads_dir)) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
@@ -152,12 +169,7 @@ pub(super) fn sweep(
         let name = entry.file_name().to_string_lossy().into_owned();
         let stale = match OutputKey::parse(&name) {
             None => true,
-            Some(key) => {
-                let expired = expired_before.is_some_and(|cutoff| {
-                    entry.metadata().and_then(|metadata| metadata.modified()).is_ok_and(|written| written < cutoff)
-                });
-                expired || !still_current(store, &key)?
-            }
+            Some(key) => !still_current(store, &key)?,
         };
         if stale && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;

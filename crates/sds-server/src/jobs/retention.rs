@@ -44,12 +44,10 @@ pub(super) fn sweep_downloads(inner: &EngineInner) {
 }
 
 /// Removes the kept outputs (see [`super::output_cache`]) of versions and
-/// data sources that are gone, and those unused for the retention; logs
-/// what it did. Run after every job that changes a data source.
+/// data sources that are gone; logs what it did. Run after every job that
+/// changes a data source.
 pub(super) fn sweep_kept_outputs(inner: &EngineInner) {
-    let settings = &inner.settings;
-    let expired_before = settings.download_retention.and_then(|retention| SystemTime::now().checked_sub(retention));
-    match super::output_cache::sweep(inner.store.as_ref(), &settings.downloads_dir, expired_before) {
+    match super::output_cache::sweep(inner.store.as_ref(), &inner.settings.downloads_dir) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "removed kept download outputs of versions that are gone"),
         Err(error) => tracing::error!(%error, "could not sweep kept download outputs"),

@@ -1,9 +1,9 @@
-//! Download outputs kept per version and format: a second download of an
-//! unchanged version is copied from the kept entry (the log says so; the
-//! first job's output is the entry itself, seen by its inode), keys never
-//! mix versions, formats, data sources or accounts, entries go with their
-//! version or data source, and a crash never leaves a torn entry that is
-//! served.
+//! Download outputs kept per version and format: the first job's output
+//! is the kept entry (the same inode), a second download of an unchanged
+//! version only points at it (a `{jobId}.{ext}.kept` file, and the log
+//! says so), keys never mix versions, formats, data sources or accounts,
+//! entries go with their version or data source, and a crash never leaves
+//! a torn entry that is served.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -12,15 +12,26 @@ use crate::common::dataset;
 use crate::common::server::{access_id_of, link, location, TestServer};
 use crate::fixtures::*;
 
-/// One finished download: its output file on disk and the bytes served.
+/// One finished download: its output file (or pointer) on disk and the
+/// bytes served.
 struct Download {
+    /// The job's own output URL.
+    url: String,
     file: PathBuf,
+    pointer: PathBuf,
     body: Vec<u8>,
 }
 
 impl Download {
+    /// The inode of a written output (the first download of its key).
     fn inode(&self) -> u64 {
+        assert!(!self.pointer.exists(), "{} is a pointer", self.file.display());
         std::fs::metadata(&self.file).unwrap().ino()
+    }
+
+    /// Whether the job only pointed at a kept output.
+    fn kept(&self) -> bool {
+        self.pointer.exists() && !self.file.exists()
     }
 }
 
@@ -30,11 +41,8 @@ fn download_as(server: &TestServer, key: &str, access_id: &str, name: &str, quer
     let job = server.wait_job(&location(&response), key);
     assert_eq!(job["status"], "Completed", "{job}");
     let job_id = job["id"].as_str().unwrap().to_owned();
-    let body = server
-        .get(&format!("{}?jobId={job_id}&key={key}", link(&job, "output", Some("succeeded"))))
-        .bytes()
-        .unwrap()
-        .to_vec();
+    let url = format!("{}?jobId={job_id}&key={key}", link(&job, "output", Some("succeeded")));
+    let body = server.get(&url).bytes().unwrap().to_vec();
     let extension = if query.contains("geojson") {
         "geojson"
     } else if query.contains("csv") {
@@ -42,8 +50,10 @@ fn download_as(server: &TestServer, key: &str, access_id: &str, name: &str, quer
     } else {
         "xml"
     };
-    let file = server.data_dir().join("downloads").join(format!("{job_id}.{extension}"));
-    Download { file, body }
+    let downloads = server.data_dir().join("downloads");
+    let file = downloads.join(format!("{job_id}.{extension}"));
+    let pointer = downloads.join(format!("{job_id}.{extension}.kept"));
+    Download { url, file, pointer, body }
 }
 
 fn download(server: &TestServer, access_id: &str, name: &str, query: &str) -> Download {
@@ -95,6 +105,7 @@ fn a_second_download_of_a_version_is_the_kept_output() {
         assert_ne!(first.file, second.file, "two jobs, two outputs");
         assert_eq!(first.body, second.body, "the same bytes{format}");
         assert_eq!(first.inode(), entry_inode(&server, &first), "the first output is kept{format}");
+        assert!(!first.kept() && second.kept(), "the second download points at the kept output{format}");
     }
     assert_eq!(entries(&server).len(), 3, "one entry per format: {:?}", entries(&server));
     assert_eq!(kept_hits(&server), 3);
@@ -117,6 +128,7 @@ fn versions_formats_sources_and_accounts_never_share_an_entry() {
     assert_eq!(dataset::parse(std::str::from_utf8(&newer.body).unwrap()).rows.len(), 2, "the new version");
     let older = download(&server, &shops, "Shops", &old_version);
     assert_eq!(older.body, xml.body, "the old version is still its own entry");
+    assert!(older.kept());
     assert_eq!(kept_hits(&server), 1);
     assert_eq!(dataset::parse(std::str::from_utf8(&older.body).unwrap()).rows.len(), 3);
 
@@ -147,7 +159,9 @@ fn versions_formats_sources_and_accounts_never_share_an_entry() {
 fn pruning_a_version_or_deleting_the_source_removes_its_kept_outputs() {
     let server = TestServer::start();
     let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
-    download(&server, &shops, "Shops", "");
+    let written = download(&server, &shops, "Shops", "");
+    let pointed = download(&server, &shops, "Shops", "");
+    assert!(pointed.kept());
     download(&server, &shops, "Shops", "&format=geojson");
     let first_entries = entries(&server);
     assert_eq!(first_entries.len(), 2);
@@ -158,6 +172,10 @@ fn pruning_a_version_or_deleting_the_source_removes_its_kept_outputs() {
         server.load_and_wait("Shops", "complete", "pipe", SHOPS_PIPE);
     }
     wait_until("the pruned version's entries are gone", || entries(&server).is_empty());
+    let gone = server.get(&pointed.url);
+    assert_eq!(gone.status(), 404, "a pointer to a pruned version's output");
+    assert!(gone.text().unwrap().contains("no longer available"));
+    assert_eq!(server.get(&written.url).bytes().unwrap().to_vec(), written.body, "a written output stays");
 
     let published = download(&server, &shops, "Shops", "");
     assert_eq!(entries(&server).len(), 1);
@@ -190,4 +208,23 @@ fn a_crash_never_leaves_a_torn_entry_that_is_served() {
     let kept = download(&server, &shops, "Shops", "");
     assert_eq!(kept.body, whole.body);
     assert_eq!(kept_hits(&server), 1);
+}
+
+#[test]
+fn a_pointer_expires_with_its_own_job() {
+    let flags = ["--download-retention-days", "2"];
+    let mut server = TestServer::start_with(&flags);
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let written = download(&server, &shops, "Shops", "");
+    let (old, new) = (download(&server, &shops, "Shops", ""), download(&server, &shops, "Shops", ""));
+    assert!(old.kept() && new.kept());
+    let three_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86_400);
+    std::fs::File::options().write(true).open(&old.pointer).unwrap().set_modified(three_days_ago).unwrap();
+    server.restart_with(&flags);
+
+    assert!(!old.pointer.exists());
+    assert_eq!(server.get(&server.on_current_port(&old.url)).status(), 404);
+    assert_eq!(server.get(&server.on_current_port(&new.url)).bytes().unwrap().to_vec(), written.body);
+    assert_eq!(server.get(&server.on_current_port(&written.url)).bytes().unwrap().to_vec(), written.body);
+    assert_eq!(entries(&server).len(), 1, "the entry stays with its version");
 }
