@@ -8,13 +8,59 @@ use std::io::{self, BufWriter};
 
 use chrono::Utc;
 use sds_core::job::{DownloadParams, JobOutcome};
-use sds_core::{DownloadFormat, Entity, Job, JobStatus, VersionState};
+use sds_core::{DownloadFormat, Entity, Job, JobStatus, VersionId, VersionState};
 use sds_formats::geojson::GeoJsonWriter;
 use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 
 use super::output_cache::{self, OutputKey};
 use super::{download_path, EngineError, EngineInner};
+
+/// Entities handed from the reading thread to the writing one at a time.
+const HANDOFF_BATCH: usize = 1024;
+
+/// A version's entities in key order, read and decoded on a second thread
+/// while `visit` formats them on this one (a download is otherwise half
+/// reading, half writing, one after the other). At most four batches wait
+/// between the two, so memory stays bounded whatever the version's size.
+/// An error from `visit` stops the reader.
+fn for_each_entity(
+    store: &dyn sds_store::Store,
+    version: VersionId,
+    visit: &mut dyn FnMut(Entity) -> io::Result<()>,
+) -> Result<u64, EngineError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Entity>>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(HANDOFF_BATCH);
+            let stopped = || io::Error::other("the download writer stopped");
+            let count = store.for_each_entity(version, &mut |entity| {
+                batch.push(entity);
+                if batch.len() == HANDOFF_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF_BATCH));
+                    sender.send(full).map_err(|_| stopped())?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                sender.send(batch).map_err(|_| stopped())?;
+            }
+            Ok::<u64, EngineError>(count)
+        });
+        let mut written = Ok(());
+        for batch in receiver.iter() {
+            written = batch.into_iter().try_for_each(&mut *visit);
+            if written.is_err() {
+                break;
+            }
+        }
+        // Dropping the receiver makes a reader still sending stop.
+        drop(receiver);
+        let read = reader.join().map_err(|_| io::Error::other("the download reader panicked"))?;
+        written?;
+        read
+    })
+}
 
 /// Makes a new name in the folder survive a power loss; best effort.
 fn sync_dir(dir: &std::path::Path) {
@@ -57,7 +103,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     let partial = target.with_extension("part");
     let file = BufWriter::with_capacity(1 << 20, File::create(&partial)?);
     let (name, schema) = (source.name.as_str(), &version.schema);
-    let visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| store.for_each_entity(version.id, visit);
+    let visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| for_each_entity(store, version.id, visit);
     let (count, file) = match params.format {
         DownloadFormat::Xml => {
             let mut writer = DataSetWriter::new(file, name, schema)?;
