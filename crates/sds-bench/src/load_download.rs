@@ -26,6 +26,8 @@ const FORMATS: [&str; 3] = ["xml", "csv", "geojson"];
 struct Timings {
     first: Vec<(f64, u64)>,
     again: Vec<(f64, u64)>,
+    /// Server CPU seconds of each first download.
+    first_cpu: Vec<f64>,
 }
 
 pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
@@ -35,14 +37,15 @@ pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
     if let Some(peer) = &peer {
         println!("peer: PostgreSQL {} on 127.0.0.1, {} rows", peer.version(), peer.rows);
     }
-    let (mut load_rates, mut rss, mut exports) = (vec![], vec![], vec![]);
+    let (mut load_rates, mut load_cpu_rates, mut rss, mut exports) = (vec![], vec![], vec![], vec![]);
     let mut timings: Vec<Timings> = FORMATS.iter().map(|_| Timings::default()).collect();
     for run in 0..runs {
         let server = Server::start()?;
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), server.cpu_seconds());
         let job = server.load("Cities", body.clone())?;
         let load_seconds = started.elapsed().as_secs_f64();
         load_rates.push(rows as f64 / load_seconds);
+        load_cpu_rates.push(rows as f64 / (server.cpu_seconds() - cpu).max(0.01));
         let access_id = access_id(&job)?;
         let mut line = format!("run {}: load {:.0} ms", run + 1, load_seconds * 1000.0);
         // The peer before and after the downloads, so a burst of load from
@@ -52,9 +55,12 @@ pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
         }
         for (format, timing) in FORMATS.iter().zip(&mut timings) {
             for kept in [false, true] {
-                let started = Instant::now();
+                let (started, cpu) = (Instant::now(), server.cpu_seconds());
                 let bytes = server.download(&access_id, "Cities", format)?;
                 let seconds = started.elapsed().as_secs_f64();
+                if !kept {
+                    timing.first_cpu.push(server.cpu_seconds() - cpu);
+                }
                 if kept { &mut timing.again } else { &mut timing.first }.push((seconds, bytes));
                 line += &format!(", {format}{} {:.0} ms", if kept { " again" } else { "" }, seconds * 1000.0);
             }
@@ -102,6 +108,12 @@ pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
         }
     }
     println!("| server peak RSS (MB) | {:.0} | | | |", median(&mut rss));
+    println!();
+    println!("Server CPU time (user + system, all threads; independent of how busy the machine is):");
+    println!("- load: {:.0} entities per CPU-second", median(&mut load_cpu_rates));
+    for (format, timing) in FORMATS.iter().zip(&mut timings) {
+        println!("- first {format} download: {:.0} ms of CPU", median(&mut timing.first_cpu) * 1000.0);
+    }
     if peer.is_some() {
         println!();
         println!(

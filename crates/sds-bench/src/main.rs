@@ -186,6 +186,16 @@ impl Server {
         std::fs::read_to_string(self._data.path().join("server.log")).unwrap_or_default()
     }
 
+    /// CPU time the server has used so far (user + system, all threads),
+    /// in seconds, from /proc/PID/stat (clock ticks of 10 ms).
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+        let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// Peak resident set size so far (VmHWM), in MB.
     fn peak_rss_mb(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
