@@ -14,14 +14,12 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 mod filter_scale;
+mod load_download;
 mod many_sources;
 mod ogc;
+mod peer;
 mod query;
 mod scale_curve;
-
-/// PostGIS on this machine: whole load job with indexes, and CSV export.
-const PEER_LOAD_ROWS_PER_SECOND: f64 = 117_000.0;
-const PEER_EXPORT_ROWS_PER_SECOND: f64 = 1_950_000.0;
 
 #[derive(Parser)]
 struct Cli {
@@ -31,13 +29,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
-    /// Load cities1000.csv through the API, then download it.
+    /// Load cities1000.csv through the API, then download it in each
+    /// format twice (the second download of a version is the kept output),
+    /// beside PostgreSQL's `COPY … TO` on the same rows in the same run.
     LoadDownload {
         #[arg(long, default_value = "../shared/data/cities1000.csv")]
         cities: PathBuf,
         /// Repetitions (the median is reported).
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// PostgreSQL's binaries (initdb, pg_ctl, psql) for the peer.
+        #[arg(long, default_value = "/usr/lib/postgresql/15/bin")]
+        pg_bin: PathBuf,
+        /// Skip the PostgreSQL peer (no ratios printed).
+        #[arg(long)]
+        no_peer: bool,
     },
     /// Load an input of about 300 MB (195,000 entities with long strings)
     /// and report the server's peak RSS.
@@ -127,7 +133,9 @@ enum Bench {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Bench::LoadDownload { cities, runs } => load_download(&cities, runs),
+        Bench::LoadDownload { cities, runs, pg_bin, no_peer } => {
+            load_download::run(&cities, runs, (!no_peer).then_some(pg_bin.as_path()))
+        }
         Bench::BigLoad { megabytes } => big_load(megabytes),
         Bench::QueryEngine { cities, countries, seconds, threads, only } => {
             query::engine(&cities, &countries, seconds, threads, only.as_deref())
@@ -203,6 +211,16 @@ impl Server {
         std::fs::read_to_string(self._data.path().join("server.log")).unwrap_or_default()
     }
 
+    /// CPU time the server has used so far (user + system, all threads),
+    /// in seconds, from /proc/PID/stat (clock ticks of 10 ms).
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+        let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
     /// Peak resident set size so far (VmHWM), in MB.
     fn peak_rss_mb(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
@@ -245,11 +263,15 @@ impl Server {
         Ok(job)
     }
 
-    /// Creates a download job and reads the data to the last byte.
-    fn download(&self, access_id: &str, name: &str) -> Result<u64> {
+    /// Creates a download job (`format`: xml, csv or geojson) and reads
+    /// the data to the last byte; returns the byte count.
+    fn download(&self, access_id: &str, name: &str, format: &str) -> Result<u64> {
         let response = self
             .client
-            .get(format!("{}/Dataflows/DataSourceDownload/{access_id}/{name}?output=json&key={}", self.root, self.key))
+            .get(format!(
+                "{}/Dataflows/DataSourceDownload/{access_id}/{name}?format={format}&output=json&key={}",
+                self.root, self.key
+            ))
             .send()?;
         let job = self.wait(&header(&response, "location")?)?;
         let url = job["links"]
@@ -322,53 +344,6 @@ fn cities_as_sds_csv(path: &Path) -> Result<(Vec<u8>, usize)> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn load_download(cities: &Path, runs: usize) -> Result<()> {
-    let (body, rows) = cities_as_sds_csv(cities)?;
-    println!("input: {rows} entities, {:.1} MB of SDS CSV; {runs} runs, medians", body.len() as f64 / 1e6);
-    let (mut load_rates, mut download_rates, mut download_mbps, mut rss) = (vec![], vec![], vec![], vec![]);
-    for run in 0..runs {
-        let server = Server::start()?;
-        let started = Instant::now();
-        let job = server.load("Cities", body.clone())?;
-        let load_seconds = started.elapsed().as_secs_f64();
-        let access_id = access_id(&job)?;
-        let started = Instant::now();
-        let bytes = server.download(&access_id, "Cities")?;
-        let download_seconds = started.elapsed().as_secs_f64();
-        load_rates.push(rows as f64 / load_seconds);
-        download_rates.push(rows as f64 / download_seconds);
-        download_mbps.push(bytes as f64 / 1e6 / download_seconds);
-        rss.push(server.peak_rss_mb());
-        println!(
-            "run {}: load {:.0} ms, download {:.0} ms ({:.1} MB), peak RSS {:.0} MB",
-            run + 1,
-            load_seconds * 1000.0,
-            download_seconds * 1000.0,
-            bytes as f64 / 1e6,
-            rss[run]
-        );
-    }
-    let (load, download) = (median(&mut load_rates), median(&mut download_rates));
-    println!();
-    println!("| measure | sds | PostGIS peer | ratio |");
-    println!("|---|---:|---:|---:|");
-    println!(
-        "| load, request to Completed (entities/s) | {load:.0} | {PEER_LOAD_ROWS_PER_SECOND:.0} | {:.2}× |",
-        load / PEER_LOAD_ROWS_PER_SECOND
-    );
-    println!(
-        "| download, job creation to last byte (entities/s) | {download:.0} | {PEER_EXPORT_ROWS_PER_SECOND:.0} | {:.2}× |",
-        download / PEER_EXPORT_ROWS_PER_SECOND
-    );
-    println!(
-        "| download throughput (MB/s) | {:.1} | 116 | {:.2}× |",
-        median(&mut download_mbps),
-        median(&mut download_mbps) / 116.0
-    );
-    println!("| server peak RSS (MB) | {:.0} | | |", median(&mut rss));
-    Ok(())
 }
 
 fn big_load(megabytes: usize) -> Result<()> {

@@ -172,7 +172,7 @@ fn measure(entities: usize, runs: usize) -> Result<Row> {
     let rss_after = status_bytes(server.child.id(), "VmRSS:");
 
     let started = Instant::now();
-    server.download(&access_id, "Scale")?;
+    server.download(&access_id, "Scale", "xml")?;
     let download_per_second = entities as f64 / started.elapsed().as_secs_f64();
     drop(server);
 

@@ -201,7 +201,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => Ok(()),
             Value::String(text) | Value::Geography(text) => f.write_str(text),
-            Value::Int64(number) => write!(f, "{number}"),
+            Value::Int64(number) => f.write_str(NumberText::default().int(*number)),
             Value::Boolean(flag) => f.write_str(if *flag { "true" } else { "false" }),
             Value::Double(number) => write_double(f, *number),
             Value::DateTime(timestamp) => f.write_str(&timestamp.to_iso8601()),
@@ -212,13 +212,54 @@ impl fmt::Display for Value {
 /// Rust's `Display` for `f64` is the shortest text that parses back to the
 /// same number and never uses an exponent; XSD spells the specials its own way.
 fn write_double(f: &mut fmt::Formatter<'_>, number: f64) -> fmt::Result {
-    if number.is_nan() {
-        f.write_str("NaN")
-    } else if number.is_infinite() {
-        f.write_str(if number > 0.0 { "INF" } else { "-INF" })
-    } else {
-        write!(f, "{number}")
+    f.write_str(NumberText::default().double(number))
+}
+
+/// Scratch space that spells numbers exactly as [`Value`]'s `Display` does
+/// (`Int64` in decimal; `Double` as Rust's `Display` for `f64`, the
+/// shortest text that reads back the same number, never with an exponent;
+/// `NaN`, `INF` and `-INF` as XSD spells them) without allocating, for
+/// writers of millions of values. Doubles go through `ryu` (shortest
+/// digits) and fall back to `Display` when `ryu` would use an exponent
+/// (|x| ≥ 1e16 or < 1e-5) or needs more than 15 significant digits: up
+/// to 15, the shortest text is unique (any decimal of 15 digits survives
+/// a trip through `f64`), beyond, the two may pick different texts of
+/// the same length.
+#[derive(Default)]
+pub struct NumberText {
+    ryu: ryu::Buffer,
+    itoa: itoa::Buffer,
+    fallback: String,
+}
+
+impl NumberText {
+    pub fn int(&mut self, number: i64) -> &str {
+        self.itoa.format(number)
     }
+
+    pub fn double(&mut self, number: f64) -> &str {
+        if number.is_nan() {
+            return "NaN";
+        }
+        if number.is_infinite() {
+            return if number > 0.0 { "INF" } else { "-INF" };
+        }
+        let text = self.ryu.format_finite(number);
+        if text.contains('e') || significant_digits(text) > 15 {
+            use std::fmt::Write as _;
+            self.fallback.clear();
+            let _ = write!(self.fallback, "{number}");
+            return &self.fallback;
+        }
+        // `ryu` spells whole numbers `1.0`; `Display` spells them `1`.
+        text.strip_suffix(".0").unwrap_or(text)
+    }
+}
+
+/// Digits of a plain decimal (`-0.00123` has 3), not counting leading zeros.
+fn significant_digits(text: &str) -> usize {
+    let digits = text.bytes().filter(u8::is_ascii_digit);
+    digits.skip_while(|digit| *digit == b'0').count()
 }
 
 /// Invariant-culture doubles, plus a lone `,` decimal mark (a .NET client in
@@ -266,6 +307,48 @@ pub fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_text_spells_doubles_as_display_does() {
+        let mut text = NumberText::default();
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e15,
+            1e16,
+            123456789012345680.0,
+            1e-5,
+            9.9e-6,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            42.57952,
+            -122.25,
+        ];
+        for number in specials {
+            assert_eq!(text.double(number), number.to_string(), "{number:e}");
+        }
+        assert_eq!(text.double(f64::NAN), "NaN");
+        assert_eq!(text.double(f64::NEG_INFINITY), "-INF");
+        // Random bit patterns (every magnitude) and coordinates with few
+        // decimals (what inputs hold).
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let number = f64::from_bits(state);
+            if number.is_finite() {
+                assert_eq!(text.double(number), number.to_string(), "{number:e}");
+            }
+            let coordinate = (state % 36_000_000) as f64 / 100_000.0 - 180.0;
+            assert_eq!(text.double(coordinate), coordinate.to_string());
+        }
+        assert_eq!(text.int(i64::MIN), i64::MIN.to_string());
+    }
 
     #[test]
     fn finding_4_empty_cells_are_empty_strings_and_null_for_other_types() {

@@ -50,7 +50,15 @@ impl SecretKey {
         let mut bytes = [0u8; KEY_CHARS];
         rand::thread_rng().fill_bytes(&mut bytes);
         // 64 divides 256, so masking keeps every character equally likely.
-        SecretKey(bytes.iter().map(|byte| ALPHABET[usize::from(byte & 63)] as char).collect())
+        let mut key: String = bytes.iter().map(|byte| ALPHABET[usize::from(byte & 63)] as char).collect();
+        // A key that starts with `-` reads as an option on a command line
+        // (`sds keys import --key -x…`, `sds upload --key -x…`): its first
+        // character is a letter or digit (62 of 64 choices; 257.9 bits).
+        if key.starts_with(['-', '_']) {
+            let first = ALPHABET[rand::Rng::gen_range(&mut rand::thread_rng(), 0..62)] as char;
+            key.replace_range(..1, first.encode_utf8(&mut [0; 4]));
+        }
+        SecretKey(key)
     }
 
     pub fn expose(&self) -> &str {
@@ -83,6 +91,15 @@ pub fn hashes_equal(left: &KeyHash, right: &KeyHash) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn generated_keys_never_start_like_an_option() {
+        for _ in 0..2000 {
+            let key = super::SecretKey::generate();
+            assert_eq!(key.expose().len(), super::KEY_CHARS);
+            assert!(key.expose().as_bytes()[0].is_ascii_alphanumeric(), "{}", key.expose());
+        }
+    }
+
     use super::*;
 
     #[test]

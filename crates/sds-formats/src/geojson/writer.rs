@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use sds_core::{Entity, Geography, Schema, Value};
+use sds_core::{Entity, Geography, NumberText, Schema, Value};
 
 /// Streams entities into a GeoJSON FeatureCollection. Give it a buffered
 /// writer.
@@ -10,6 +10,8 @@ pub struct GeoJsonWriter<W: Write> {
     out: W,
     schema: Schema,
     first: bool,
+    /// `"Name":` for each property, in schema order.
+    keys: Vec<Vec<u8>>,
 }
 
 impl<W: Write> GeoJsonWriter<W> {
@@ -19,7 +21,16 @@ impl<W: Write> GeoJsonWriter<W> {
         out.write_all(b"{\"type\":\"FeatureCollection\",\"name\":")?;
         serde_json::to_writer(&mut out, data_source_name)?;
         out.write_all(b",\"features\":[")?;
-        Ok(GeoJsonWriter { out, schema: schema.clone(), first: true })
+        let keys = schema
+            .properties
+            .iter()
+            .map(|property| {
+                let mut key = serde_json::to_vec(&property.name)?;
+                key.push(b':');
+                Ok(key)
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(GeoJsonWriter { out, schema: schema.clone(), first: true, keys })
     }
 
     /// Writes one feature (on its own line).
@@ -29,7 +40,7 @@ impl<W: Write> GeoJsonWriter<W> {
         out.write_all(if self.first { b"\n" } else { b",\n" })?;
         self.first = false;
         out.write_all(b"{\"type\":\"Feature\",\"id\":")?;
-        serde_json::to_writer(&mut *out, &entity.id)?;
+        write_str(out, &entity.id)?;
         out.write_all(b",\"geometry\":")?;
         let geography_index = self.schema.geography_index();
         let geometry = geography_index
@@ -37,11 +48,17 @@ impl<W: Write> GeoJsonWriter<W> {
             .and_then(|text| Geography::parse(text).ok());
         match geometry {
             Some(geography) => write_geometry(out, &geography.geometry)?,
-            None => write!(out, "{{\"type\":\"Point\",\"coordinates\":[{},{}]}}", entity.longitude, entity.latitude)?,
+            None => {
+                out.write_all(b"{\"type\":\"Point\",\"coordinates\":")?;
+                write_position(out, geo::Coord { x: entity.longitude, y: entity.latitude })?;
+                out.write_all(b"}")?;
+            }
         }
         out.write_all(b",\"properties\":{")?;
         let mut first = true;
-        for (index, (property, value)) in self.schema.properties.iter().zip(&entity.values).enumerate() {
+        for (index, ((property, value), key)) in
+            self.schema.properties.iter().zip(&entity.values).zip(&self.keys).enumerate()
+        {
             if Some(index) == geography_index {
                 continue;
             }
@@ -49,8 +66,7 @@ impl<W: Write> GeoJsonWriter<W> {
                 out.write_all(b",")?;
             }
             first = false;
-            serde_json::to_writer(&mut *out, &property.name)?;
-            out.write_all(b":")?;
+            out.write_all(key)?;
             // Edm.String is never null; a version loaded before that rule
             // may hold nulls, which are the empty string.
             match value {
@@ -69,20 +85,48 @@ impl<W: Write> GeoJsonWriter<W> {
     }
 }
 
+/// A JSON string, as `serde_json` writes it (only `"`, `\\` and control
+/// characters escaped); most texts need no escape and are copied.
+fn write_str(out: &mut impl Write, text: &str) -> io::Result<()> {
+    if text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        out.write_all(b"\"")?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\"")
+    } else {
+        Ok(serde_json::to_writer(out, text)?)
+    }
+}
+
 fn write_value(out: &mut impl Write, value: &Value) -> io::Result<()> {
     match value {
         Value::Null => out.write_all(b"null"),
-        Value::String(text) | Value::Geography(text) => Ok(serde_json::to_writer(out, text)?),
-        Value::Int64(number) => write!(out, "{number}"),
+        Value::String(text) | Value::Geography(text) => write_str(out, text),
+        Value::Int64(number) => out.write_all(NumberText::default().int(*number).as_bytes()),
         Value::Boolean(flag) => write!(out, "{flag}"),
-        Value::Double(number) if number.is_finite() => write!(out, "{number}"),
+        // The same text as `f64`'s `Display` for finite numbers.
+        Value::Double(number) if number.is_finite() => out.write_all(NumberText::default().double(*number).as_bytes()),
         Value::Double(_) => Ok(serde_json::to_writer(out, &value.to_string())?),
         Value::DateTime(timestamp) => Ok(serde_json::to_writer(out, &timestamp.to_iso8601())?),
     }
 }
 
+/// `[x,y]`, each as `f64`'s `Display` spells it (see [`NumberText`]).
 fn write_position(out: &mut dyn Write, coord: geo::Coord<f64>) -> io::Result<()> {
-    write!(out, "[{},{}]", coord.x, coord.y)
+    let mut numbers = NumberText::default();
+    out.write_all(b"[")?;
+    write_coordinate(out, &mut numbers, coord.x)?;
+    out.write_all(b",")?;
+    write_coordinate(out, &mut numbers, coord.y)?;
+    out.write_all(b"]")
+}
+
+fn write_coordinate(out: &mut dyn Write, numbers: &mut NumberText, number: f64) -> io::Result<()> {
+    if number.is_finite() {
+        out.write_all(numbers.double(number).as_bytes())
+    } else {
+        // Never stored (coordinates are checked at load); spelled as before.
+        write!(out, "{number}")
+    }
 }
 
 fn write_positions(out: &mut dyn Write, coords: impl Iterator<Item = geo::Coord<f64>>) -> io::Result<()> {

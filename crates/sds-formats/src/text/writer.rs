@@ -12,7 +12,7 @@
 
 use std::io::{self, Write};
 
-use sds_core::{Entity, Schema, Value};
+use sds_core::{Entity, NumberText, Schema, Value};
 
 use super::{PRIMARY_KEY, SIGNATURE, VERSION};
 
@@ -20,6 +20,7 @@ use super::{PRIMARY_KEY, SIGNATURE, VERSION};
 pub struct CsvWriter<W: Write> {
     out: W,
     columns: usize,
+    numbers: NumberText,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -38,7 +39,7 @@ impl<W: Write> CsvWriter<W> {
             }
         }
         out.write_all(b"\r\n")?;
-        Ok(CsvWriter { out, columns: schema.properties.len() })
+        Ok(CsvWriter { out, columns: schema.properties.len(), numbers: NumberText::default() })
     }
 
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
@@ -50,6 +51,9 @@ impl<W: Write> CsvWriter<W> {
             match value {
                 Value::Null => {}
                 Value::String(text) | Value::Geography(text) => write_cell(&mut self.out, text)?,
+                // Number texts hold no comma, quote or line break.
+                Value::Int64(number) => self.out.write_all(self.numbers.int(*number).as_bytes())?,
+                Value::Double(number) => self.out.write_all(self.numbers.double(*number).as_bytes())?,
                 other => write_cell(&mut self.out, &other.to_string())?,
             }
         }

@@ -17,7 +17,7 @@
 use std::io::{self, Write};
 
 use chrono::{Datelike, Timelike};
-use sds_core::{Entity, Schema, Timestamp, Value};
+use sds_core::{Entity, NumberText, Schema, Timestamp, Value};
 
 const ROOT: &str = "MainRoot";
 /// The root must not share the DataSet element's name.
@@ -33,6 +33,7 @@ pub struct DataSetWriter<W: Write> {
     property_tags: Vec<(String, String)>,
     /// `<Name />` for each Edm.String property (`None` for other types).
     empty_tags: Vec<Option<String>>,
+    numbers: NumberText,
 }
 
 impl<W: Write> DataSetWriter<W> {
@@ -85,6 +86,7 @@ impl<W: Write> DataSetWriter<W> {
             row_tags: tags(entity_type),
             property_tags: schema.properties.iter().map(|property| tags(&property.name)).collect(),
             empty_tags,
+            numbers: NumberText::default(),
         })
     }
 
@@ -113,6 +115,8 @@ impl<W: Write> DataSetWriter<W> {
             match value {
                 Value::String(text) | Value::Geography(text) => write_text(out, text)?,
                 Value::DateTime(timestamp) => write_timestamp(out, *timestamp)?,
+                Value::Int64(number) => out.write_all(self.numbers.int(*number).as_bytes())?,
+                Value::Double(number) => out.write_all(self.numbers.double(*number).as_bytes())?,
                 other => write!(out, "{other}")?,
             }
             out.write_all(close.as_bytes())?;

@@ -1,17 +1,71 @@
-//! Running a download job: stream the version's entities into an XML
-//! DataSet file (written aside, synced, then renamed), then complete.
+//! Running a download job: point at the version's kept output in that
+//! format if there is one (see [`super::output_cache`]); else stream the
+//! version's entities into the format's file (written aside, synced, kept
+//! for the next download, then renamed), then complete.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
 
 use chrono::Utc;
 use sds_core::job::{DownloadParams, JobOutcome};
-use sds_core::{DownloadFormat, Entity, Job, JobStatus};
+use sds_core::{DownloadFormat, Entity, Job, JobStatus, VersionId, VersionState};
 use sds_formats::geojson::GeoJsonWriter;
 use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 
+use super::output_cache::{self, OutputKey};
 use super::{download_path, EngineError, EngineInner};
+
+/// Entities handed from the reading thread to the writing one at a time.
+const HANDOFF_BATCH: usize = 1024;
+
+/// A version's entities in key order, read and decoded on a second thread
+/// while `visit` formats them on this one (a download is otherwise half
+/// reading, half writing, one after the other). At most four batches wait
+/// between the two, so memory stays bounded whatever the version's size.
+/// An error from `visit` stops the reader.
+fn for_each_entity(
+    store: &dyn sds_store::Store,
+    version: VersionId,
+    visit: &mut dyn FnMut(Entity) -> io::Result<()>,
+) -> Result<u64, EngineError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Entity>>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(HANDOFF_BATCH);
+            let stopped = || io::Error::other("the download writer stopped");
+            let count = store.for_each_entity(version, &mut |entity| {
+                batch.push(entity);
+                if batch.len() == HANDOFF_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDOFF_BATCH));
+                    sender.send(full).map_err(|_| stopped())?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                sender.send(batch).map_err(|_| stopped())?;
+            }
+            Ok::<u64, EngineError>(count)
+        });
+        let mut written = Ok(());
+        for batch in receiver.iter() {
+            written = batch.into_iter().try_for_each(&mut *visit);
+            if written.is_err() {
+                break;
+            }
+        }
+        // Dropping the receiver makes a reader still sending stop.
+        drop(receiver);
+        let read = reader.join().map_err(|_| io::Error::other("the download reader panicked"))?;
+        written?;
+        read
+    })
+}
+
+/// Makes a new name in the folder survive a power loss; best effort.
+fn sync_dir(dir: &std::path::Path) {
+    let _ = File::open(dir).and_then(|dir| dir.sync_all());
+}
 
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Result<(), EngineError> {
     let store = inner.store.as_ref();
@@ -33,7 +87,19 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
         return Ok(());
     };
-    let target = download_path(&inner.settings.downloads_dir, &job.id, params.format);
+    let downloads_dir = &inner.settings.downloads_dir;
+    let target = download_path(downloads_dir, &job.id, params.format);
+    let entry = OutputKey::new(&source, &version, params.format).path(downloads_dir);
+    // A Building version may still change: never kept (no download route
+    // names one, but a job must not trust that).
+    let keepable = version.state != VersionState::Building;
+    let pointer = output_cache::pointer_path(downloads_dir, &job.id, params.format);
+    if keepable && output_cache::hand_out(&entry, &pointer)? {
+        tracing::info!(version = %version.id, format = params.format.extension(), "download served from the kept output");
+        sync_dir(downloads_dir);
+        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[])?;
+        return Ok(());
+    }
     let partial = target.with_extension("part");
     let written = write_output(inner, &partial, &source.name, &version, params.format);
     let count = match written {
@@ -44,8 +110,15 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
             return Err(if inner.check_stop().is_err() { EngineError::Stopped } else { error });
         }
     };
+    if keepable {
+        // Kept before the rename, so a crash never leaves a torn entry:
+        // the link appears whole or not at all.
+        if let Err(error) = output_cache::keep(&partial, &entry) {
+            tracing::warn!(%error, "could not keep the download output for the next download");
+        }
+    }
     std::fs::rename(&partial, &target)?;
-    let _ = File::open(&inner.settings.downloads_dir).and_then(|dir| dir.sync_all());
+    sync_dir(downloads_dir);
     store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
     Ok(())
 }
@@ -74,7 +147,7 @@ fn write_output(
         Ok(())
     };
     let mut visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| {
-        store.for_each_entity(version.id, &mut |entity| {
+        for_each_entity(store, version.id, &mut |entity| {
             stop_point()?;
             visit(entity)
         })

@@ -44,7 +44,9 @@ struct LoadRun<'a> {
     failed: u64,
     failures: Vec<FailedEntity>,
     /// Entity keys met in this upload: a second row with the same ID fails.
-    seen: HashSet<String>,
+    /// foldhash's seeded quality hasher: several times SipHash's speed on
+    /// short keys, still seeded per process against crafted collisions.
+    seen: HashSet<String, foldhash::quality::RandomState>,
     upserts: u64,
 }
 
@@ -60,7 +62,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
         processed: 0,
         failed: 0,
         failures: Vec::new(),
-        seen: HashSet::new(),
+        seen: HashSet::default(),
         upserts: 0,
     };
     let result = run.execute(&spooled, &scratch);
@@ -186,35 +188,23 @@ impl LoadRun<'_> {
             store.copy_entities(base, version)?;
         }
 
-        let mut batch = Vec::with_capacity(BATCH_SIZE);
-        while let Some(record) = reader.next_record() {
-            let record = record.map_err(|error| LoadError::Abort(error.to_string()))?;
-            self.processed += 1;
-            match self.type_record(&builder, &record) {
-                Ok(built) => {
-                    if matches!(built, BuiltRecord::Upsert(_)) {
-                        self.upserts += 1;
-                    }
-                    batch.push(built);
+        // The store writes each batch on a second thread while this one
+        // reads and types the next: a load is otherwise about half parsing
+        // and half inserting, one after the other. At most one batch waits.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<BuiltRecord>>(1);
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<(), StoreError> {
+                for batch in receiver {
+                    store.write_entities(version, &batch)?;
                 }
-                Err(reason) => self.fail(&builder, &record, reason),
-            }
-            if self.processed.is_multiple_of(1024) {
-                self.progress.processed.store(self.processed, Ordering::Relaxed);
-                self.progress.failed.store(self.failed, Ordering::Relaxed);
-            }
-            if base.is_none() && self.upserts > limits.max_entities_per_data_source {
-                return Err(self.over_entity_limit(self.upserts));
-            }
-            if batch.len() >= BATCH_SIZE {
-                self.stop_point()?;
-                store.write_entities(version, &batch)?;
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            store.write_entities(version, &batch)?;
-        }
+                Ok(())
+            });
+            let read = self.read_records(reader.as_mut(), &builder, base.is_none(), sender);
+            let written = writer.join().map_err(|_| LoadError::Abort("the load's store writer failed".into()))?;
+            // A store error explains a stopped reader better than the stop.
+            written?;
+            read
+        })?;
         self.stop_point()?;
         if base.is_some() {
             let count = store.count_entities(version)?;
@@ -237,6 +227,50 @@ impl LoadRun<'_> {
     /// Between batches: stops here on shutdown.
     fn stop_point(&self) -> Result<(), LoadError> {
         self.inner.check_stop().map_err(|_| LoadError::Stopped)
+    }
+
+    /// Reads and types every record, sending full batches to the store
+    /// writer; stops at a document error or the entity limit, or when the
+    /// writer stopped (its error is then the job's).
+    fn read_records(
+        &mut self,
+        reader: &mut dyn sds_formats::RecordReader,
+        builder: &EntityBuilder,
+        complete: bool,
+        sender: std::sync::mpsc::SyncSender<Vec<BuiltRecord>>,
+    ) -> Result<(), LoadError> {
+        let limits = &self.inner.settings.limits;
+        let stopped = || LoadError::Abort("the load's store writer stopped".into());
+        let mut batch = Vec::with_capacity(BATCH_SIZE);
+        while let Some(record) = reader.next_record() {
+            let record = record.map_err(|error| LoadError::Abort(error.to_string()))?;
+            self.processed += 1;
+            match self.type_record(builder, &record) {
+                Ok(built) => {
+                    if matches!(built, BuiltRecord::Upsert(_)) {
+                        self.upserts += 1;
+                    }
+                    batch.push(built);
+                }
+                Err(reason) => self.fail(builder, &record, reason),
+            }
+            if self.processed.is_multiple_of(1024) {
+                self.progress.processed.store(self.processed, Ordering::Relaxed);
+                self.progress.failed.store(self.failed, Ordering::Relaxed);
+            }
+            if complete && self.upserts > limits.max_entities_per_data_source {
+                return Err(self.over_entity_limit(self.upserts));
+            }
+            if batch.len() >= BATCH_SIZE {
+                self.stop_point()?;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
+                sender.send(full).map_err(|_| stopped())?;
+            }
+        }
+        if !batch.is_empty() {
+            sender.send(batch).map_err(|_| stopped())?;
+        }
+        Ok(())
     }
 
     fn over_entity_limit(&self, count: u64) -> LoadError {

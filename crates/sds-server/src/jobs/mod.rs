@@ -27,6 +27,7 @@ pub mod fetch;
 pub mod input;
 mod lifecycle;
 mod load;
+pub mod output_cache;
 mod retention;
 pub mod spool;
 
@@ -432,6 +433,12 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         ended_span.in_scope(|| record_end(&ended, started.elapsed()));
     }
     inner.generation.fetch_add(1, Ordering::Release);
+    if job.params.changes_data_source() {
+        // The job may have dropped versions (a delete, a publish pruning
+        // rollback targets, a load replacing the staged version).
+        let sweeper = Arc::clone(&inner);
+        let _ = tokio::task::spawn_blocking(move || retention::sweep_kept_outputs(&sweeper)).await;
+    }
     let watched = Arc::clone(&inner);
     let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
     inner.running.lock().expect("the engine lock is never poisoned").release(&job);

@@ -8,7 +8,8 @@
 //! listed; 0 keeps them), then the `succeeded` link answers 404 saying the
 //! output is no longer available. A deleted data source's outputs go at
 //! once: nobody can fetch them any more (the job's data source is gone), so
-//! they would only hold disk space.
+//! they would only hold disk space. Outputs kept per version go with
+//! their version.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -38,6 +39,18 @@ pub(super) fn sweep_downloads(inner: &EngineInner) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "removed expired or orphaned download outputs"),
         Err(error) => tracing::error!(%error, "could not sweep download outputs"),
+    }
+    sweep_kept_outputs(inner);
+}
+
+/// Removes the kept outputs (see [`super::output_cache`]) of versions and
+/// data sources that are gone; logs what it did. Run after every job that
+/// changes a data source.
+pub(super) fn sweep_kept_outputs(inner: &EngineInner) {
+    match super::output_cache::sweep(inner.store.as_ref(), &inner.settings.downloads_dir) {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed kept download outputs of versions that are gone"),
+        Err(error) => tracing::error!(%error, "could not sweep kept download outputs"),
     }
 }
 

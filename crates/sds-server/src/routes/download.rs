@@ -12,7 +12,7 @@ use super::sources::{addressed_source, submit_job, Right};
 use super::RequestContext;
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::jobs::download_path;
+use crate::jobs::{download_path, output_cache};
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
 
@@ -99,8 +99,9 @@ pub async fn status(state: &AppState, context: &RequestContext, name: &str) -> R
     Ok(context.status_response(&job, None))
 }
 
-/// Streams the downloaded XML DataSet from its file (gzip is applied by the
-/// compression layer when the client accepts it).
+/// Streams the downloaded data from its file, or from the kept output its
+/// job points at (gzip is applied by the compression layer when the
+/// client accepts it).
 pub async fn output(
     state: &AppState,
     context: &RequestContext,
@@ -128,11 +129,22 @@ pub async fn output(
             DownloadFormat::Csv => "text/csv; charset=utf-8",
         },
     );
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| ApiError::not_found(format!("the output of download job {} is no longer available", job.id)))?;
+    let gone = || ApiError::not_found(format!("the output of download job {} is no longer available", job.id));
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        // The job's output is a kept one (jobs::output_cache): follow its pointer.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let downloads_dir = state.config.downloads_dir();
+            let pointer = output_cache::pointer_path(&downloads_dir, &job.id, params.format);
+            let text = tokio::fs::read_to_string(pointer).await.map_err(|_| gone())?;
+            let entry = output_cache::entry_named(&downloads_dir, &text).ok_or_else(gone)?;
+            tokio::fs::File::open(entry).await.map_err(|_| gone())?
+        }
+        Err(_) => return Err(gone()),
+    };
     let length = file.metadata().await?.len();
-    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 256 * 1024)).into_response();
+    // Large reads: fewer wake-ups per megabyte sent.
+    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 1 << 20)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));

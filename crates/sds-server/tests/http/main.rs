@@ -17,6 +17,7 @@ mod data_dir;
 mod deployment;
 mod docs;
 mod download;
+mod download_cache;
 mod envelopes;
 mod errors;
 mod fixtures;

@@ -1,0 +1,230 @@
+//! Download outputs kept per version and format: the first job's output
+//! is the kept entry (the same inode), a second download of an unchanged
+//! version only points at it (a `{jobId}.{ext}.kept` file, and the log
+//! says so), keys never mix versions, formats, data sources or accounts,
+//! entries go with their version or data source, and a crash never leaves
+//! a torn entry that is served.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use crate::common::dataset;
+use crate::common::server::{access_id_of, link, location, TestServer};
+use crate::fixtures::*;
+
+/// One finished download: its output file (or pointer) on disk and the
+/// bytes served.
+struct Download {
+    /// The job's own output URL.
+    url: String,
+    file: PathBuf,
+    pointer: PathBuf,
+    body: Vec<u8>,
+}
+
+impl Download {
+    /// The inode of a written output (the first download of its key).
+    fn inode(&self) -> u64 {
+        assert!(!self.pointer.exists(), "{} is a pointer", self.file.display());
+        std::fs::metadata(&self.file).unwrap().ino()
+    }
+
+    /// Whether the job only pointed at a kept output.
+    fn kept(&self) -> bool {
+        self.pointer.exists() && !self.file.exists()
+    }
+}
+
+fn download_as(server: &TestServer, key: &str, access_id: &str, name: &str, query: &str) -> Download {
+    let response = server.get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/{name}?key={key}{query}"));
+    assert_eq!(response.status(), 201, "download of {name}{query}");
+    let job = server.wait_job(&location(&response), key);
+    assert_eq!(job["status"], "Completed", "{job}");
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let url = format!("{}?jobId={job_id}&key={key}", link(&job, "output", Some("succeeded")));
+    let body = server.get(&url).bytes().unwrap().to_vec();
+    let extension = if query.contains("geojson") {
+        "geojson"
+    } else if query.contains("csv") {
+        "csv"
+    } else {
+        "xml"
+    };
+    let downloads = server.data_dir().join("downloads");
+    let file = downloads.join(format!("{job_id}.{extension}"));
+    let pointer = downloads.join(format!("{job_id}.{extension}.kept"));
+    Download { url, file, pointer, body }
+}
+
+fn download(server: &TestServer, access_id: &str, name: &str, query: &str) -> Download {
+    download_as(server, &server.master_key, access_id, name, query)
+}
+
+/// The kept entries, by file name.
+fn entries(server: &TestServer) -> Vec<String> {
+    let dir = server.data_dir().join("downloads").join("versions");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|entry| entry.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// How many download jobs so far were copies of a kept entry (the server
+/// logs each).
+fn kept_hits(server: &TestServer) -> usize {
+    let log = std::fs::read_to_string(server.data_dir().join("server.log")).unwrap();
+    log.matches("download served from the kept output").count()
+}
+
+/// The inode of the one entry whose extension is the download's.
+fn entry_inode(server: &TestServer, download: &Download) -> u64 {
+    let extension = download.file.extension().unwrap().to_str().unwrap().to_owned();
+    let names: Vec<String> =
+        entries(server).into_iter().filter(|name| name.ends_with(&format!(".{extension}"))).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let path = server.data_dir().join("downloads").join("versions").join(&names[0]);
+    std::fs::metadata(path).unwrap().ino()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_second_download_of_a_version_is_the_kept_output() {
+    let server = TestServer::start();
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    for format in ["", "&format=csv", "&format=geojson"] {
+        let first = download(&server, &shops, "Shops", format);
+        let second = download(&server, &shops, "Shops", format);
+        assert_ne!(first.file, second.file, "two jobs, two outputs");
+        assert_eq!(first.body, second.body, "the same bytes{format}");
+        assert_eq!(first.inode(), entry_inode(&server, &first), "the first output is kept{format}");
+        assert!(!first.kept() && second.kept(), "the second download points at the kept output{format}");
+    }
+    assert_eq!(entries(&server).len(), 3, "one entry per format: {:?}", entries(&server));
+    assert_eq!(kept_hits(&server), 3);
+}
+
+#[test]
+fn versions_formats_sources_and_accounts_never_share_an_entry() {
+    let server = TestServer::start();
+    let first = server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV);
+    let shops = access_id_of(&first);
+    let old_version = format!("&jobId={}", first["id"].as_str().unwrap());
+    let xml = download(&server, &shops, "Shops", "");
+    let csv = download(&server, &shops, "Shops", "&format=csv");
+    assert_ne!(xml.inode(), csv.inode());
+
+    // A newer version of the same data source.
+    server.load_and_wait("Shops", "complete", "pipe", SHOPS_PIPE);
+    let newer = download(&server, &shops, "Shops", "");
+    assert_ne!(newer.inode(), xml.inode());
+    assert_eq!(dataset::parse(std::str::from_utf8(&newer.body).unwrap()).rows.len(), 2, "the new version");
+    let older = download(&server, &shops, "Shops", &old_version);
+    assert_eq!(older.body, xml.body, "the old version is still its own entry");
+    assert!(older.kept());
+    assert_eq!(kept_hits(&server), 1);
+    assert_eq!(dataset::parse(std::str::from_utf8(&older.body).unwrap()).rows.len(), 3);
+
+    // Another data source with the same rows, and another account's data
+    // source with the same name and rows.
+    let other_source = access_id_of(&server.load_and_wait("Stores", "complete", "csv", SHOPS_CSV));
+    let stores = download(&server, &other_source, "Stores", "");
+    let other_key = server.create_key("other");
+    let url = format!(
+        "{}/Dataflows/LoadDataSource?dataSourceName=Shops&loadOperation=complete&input=csv&output=json&key={other_key}",
+        server.root
+    );
+    let response = server.client.post(url).body(SHOPS_CSV).send().unwrap();
+    assert_eq!(response.status(), 201);
+    let loaded = server.wait_job(&location(&response), &other_key);
+    let theirs = download_as(&server, &other_key, &access_id_of(&loaded), "Shops", "");
+    assert_eq!(theirs.body, xml.body, "the same bytes: same name, same rows");
+    let inodes = [xml.inode(), csv.inode(), newer.inode(), stores.inode(), theirs.inode()];
+    let mut distinct = inodes.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), inodes.len(), "every version, format, data source and account has its own entry");
+    assert_eq!(entries(&server).len(), 5, "{:?}", entries(&server));
+    assert_eq!(kept_hits(&server), 1, "only the old version's second download was a hit");
+}
+
+#[test]
+fn pruning_a_version_or_deleting_the_source_removes_its_kept_outputs() {
+    let server = TestServer::start();
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let written = download(&server, &shops, "Shops", "");
+    let pointed = download(&server, &shops, "Shops", "");
+    assert!(pointed.kept());
+    download(&server, &shops, "Shops", "&format=geojson");
+    let first_entries = entries(&server);
+    assert_eq!(first_entries.len(), 2);
+
+    // Two previous versions are kept as rollback targets: the third load
+    // after the first prunes it.
+    for _ in 0..3 {
+        server.load_and_wait("Shops", "complete", "pipe", SHOPS_PIPE);
+    }
+    wait_until("the pruned version's entries are gone", || entries(&server).is_empty());
+    let gone = server.get(&pointed.url);
+    assert_eq!(gone.status(), 404, "a pointer to a pruned version's output");
+    assert!(gone.text().unwrap().contains("no longer available"));
+    assert_eq!(server.get(&written.url).bytes().unwrap().to_vec(), written.body, "a written output stays");
+
+    let published = download(&server, &shops, "Shops", "");
+    assert_eq!(entries(&server).len(), 1);
+    assert!(!first_entries.contains(&entries(&server)[0]), "a new entry");
+    let delete_url = format!("{}/data/{shops}/Shops?key={}", server.root, server.master_key);
+    assert_eq!(server.client.delete(&delete_url).send().unwrap().status(), 202);
+    wait_until("the deleted data source's entries are gone", || entries(&server).is_empty());
+    wait_until("its job outputs are gone", || !published.file.exists());
+}
+
+#[test]
+fn a_crash_never_leaves_a_torn_entry_that_is_served() {
+    let mut server = TestServer::start();
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let whole = download(&server, &shops, "Shops", "");
+    let entry = entries(&server).pop().unwrap();
+    let versions = server.data_dir().join("downloads").join("versions");
+    // What a crash leaves: the entry gone before it was linked, and a half
+    // copy under its temporary name.
+    std::fs::remove_file(versions.join(&entry)).unwrap();
+    std::fs::write(versions.join(entry.replace(".xml", ".part")), &whole.body[..whole.body.len() / 2]).unwrap();
+    server.kill9();
+    server.restart();
+
+    assert!(entries(&server).is_empty(), "the torn file is swept at start: {:?}", entries(&server));
+    let again = download(&server, &shops, "Shops", "");
+    assert_eq!(again.body, whole.body, "written anew, whole");
+    assert_eq!(entries(&server), vec![entry]);
+    assert_eq!(kept_hits(&server), 0, "the torn file was never handed out");
+    let kept = download(&server, &shops, "Shops", "");
+    assert_eq!(kept.body, whole.body);
+    assert_eq!(kept_hits(&server), 1);
+}
+
+#[test]
+fn a_pointer_expires_with_its_own_job() {
+    let flags = ["--download-retention-days", "2"];
+    let mut server = TestServer::start_with(&flags);
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let written = download(&server, &shops, "Shops", "");
+    let (old, new) = (download(&server, &shops, "Shops", ""), download(&server, &shops, "Shops", ""));
+    assert!(old.kept() && new.kept());
+    let three_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86_400);
+    std::fs::File::options().write(true).open(&old.pointer).unwrap().set_modified(three_days_ago).unwrap();
+    server.restart_with(&flags);
+
+    assert!(!old.pointer.exists());
+    assert_eq!(server.get(&server.on_current_port(&old.url)).status(), 404);
+    assert_eq!(server.get(&server.on_current_port(&new.url)).bytes().unwrap().to_vec(), written.body);
+    assert_eq!(server.get(&server.on_current_port(&written.url)).bytes().unwrap().to_vec(), written.body);
+    assert_eq!(entries(&server).len(), 1, "the entry stays with its version");
+}
