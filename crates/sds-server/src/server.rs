@@ -156,7 +156,7 @@ pub async fn serve(
     // A job cut short stays Pending in the store and runs again from its
     // input at the next start (ARCHITECTURE.md, "Jobs").
     tracing::info!(
-        jobs_left_pending = running,
+        jobs_left_pending = running + engine.stopped_for_shutdown(),
         "shut down: waited for requests in flight to finish and running jobs to reach a safe point"
     );
     Ok(())
@@ -226,5 +226,5 @@ async fn shutdown_signal() {
         _ = interrupt => "SIGINT",
         _ = terminate => "SIGTERM",
     };
-    tracing::info!(signal, "shutting down: no new connections; waiting for open ones to finish their requests");
+    tracing::info!(signal, "signal received");
 }

@@ -164,7 +164,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("backed up the store to {} ({} bytes)", std::path::absolute(&to)?.display(), summary.bytes);
             if summary.uploads_left_out > 0 {
                 println!(
-                    "{} load(s) still waiting for their upload are not in it: restored, they end Aborted, to be uploaded again",
+                    "{} load(s) not finished yet (their uploaded input is outside the store) are not in it: restored, they end Aborted, to be uploaded again",
                     summary.uploads_left_out
                 );
             }

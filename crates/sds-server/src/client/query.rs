@@ -62,7 +62,9 @@ pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
     let path = format!("data/{}/{}/{}", source.access_id, encode(&source.name), encode(&source.entity_type));
     let what = format!("querying '{}'", source.name);
     let response = endpoint.send(endpoint.get(&endpoint.url(&path), &pairs), &what)?;
-    let body = json(expect(response, &[200], &what)?, &what)?;
+    let text = expect(response, &[200], &what)?;
+    let order = property_order(&text);
+    let body = json(text, &what)?;
     let results: Vec<Map<String, Value>> = body["d"]["results"]
         .as_array()
         .ok_or_else(|| ClientError::Protocol(format!("{what}: the answer has no d.results")))?
@@ -76,16 +78,41 @@ pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
     let format = if args.connection.json { QueryFormat::Json } else { args.format };
     match format {
         QueryFormat::Json => print_json(&Value::Array(results.into_iter().map(Value::Object).collect())),
-        QueryFormat::Table => print!("{}", as_table(&results)),
-        QueryFormat::Csv => print!("{}", as_csv(&results)?),
+        QueryFormat::Table => print!("{}", as_table(&results, &order)),
+        QueryFormat::Csv => print!("{}", as_csv(&results, &order)?),
         QueryFormat::Geojson => print_json(&as_geojson(&source.name, results)),
     }
     Ok(())
 }
 
-/// The property names in the order of the first result, then any others.
-fn columns(results: &[Map<String, Value>]) -> Vec<String> {
-    let mut columns: Vec<String> = Vec::new();
+/// The property names of the results in the order the server sent them
+/// (the schema's, or `$select`'s): `serde_json`'s `Map` sorts its keys, so
+/// the order is read once more from the text. Empty if it cannot be read.
+fn property_order(text: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        d: Results,
+    }
+    #[derive(serde::Deserialize)]
+    struct Results {
+        results: Vec<indexmap::IndexMap<String, serde::de::IgnoredAny>>,
+    }
+    let Ok(answer) = serde_json::from_str::<Answer>(text) else { return Vec::new() };
+    let mut order: Vec<String> = Vec::new();
+    for result in &answer.d.results {
+        for name in result.keys() {
+            if name != "__metadata" && !order.contains(name) {
+                order.push(name.clone());
+            }
+        }
+    }
+    order
+}
+
+/// The property names in the server's order, then any others.
+fn columns(results: &[Map<String, Value>], order: &[String]) -> Vec<String> {
+    let mut columns: Vec<String> =
+        order.iter().filter(|name| results.iter().any(|result| result.contains_key(*name))).cloned().collect();
     for result in results {
         for name in result.keys() {
             if !columns.contains(name) {
@@ -96,8 +123,8 @@ fn columns(results: &[Map<String, Value>]) -> Vec<String> {
     columns
 }
 
-fn as_table(results: &[Map<String, Value>]) -> String {
-    let columns = columns(results);
+fn as_table(results: &[Map<String, Value>], order: &[String]) -> String {
+    let columns = columns(results, order);
     let headers: Vec<&str> = columns.iter().map(String::as_str).collect();
     let rows: Vec<Vec<String>> = results
         .iter()
@@ -106,8 +133,8 @@ fn as_table(results: &[Map<String, Value>]) -> String {
     table(&headers, &rows)
 }
 
-fn as_csv(results: &[Map<String, Value>]) -> Result<String, ClientError> {
-    let columns = columns(results);
+fn as_csv(results: &[Map<String, Value>], order: &[String]) -> Result<String, ClientError> {
+    let columns = columns(results, order);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |error: csv::Error| ClientError::Protocol(format!("writing CSV: {error}"));
     writer.write_record(&columns).map_err(failed)?;

@@ -121,6 +121,8 @@ struct EngineInner {
     watcher: Arc<dyn StoreWatcher>,
     /// Set once on shutdown: no job starts, running ones stop at a safe point.
     stopping: AtomicBool,
+    /// Jobs that stopped at a safe point for shutdown (they stay Pending).
+    stopped_for_shutdown: std::sync::atomic::AtomicUsize,
     /// Told when a job ends, for [`JobEngine::stop`].
     ended: Notify,
 }
@@ -222,6 +224,7 @@ impl JobEngine {
             committing: AtomicUsize::new(0),
             watcher,
             stopping: AtomicBool::new(false),
+            stopped_for_shutdown: std::sync::atomic::AtomicUsize::new(0),
             ended: Notify::new(),
         });
         // Before the first request: an expired output is never served.
@@ -260,6 +263,12 @@ impl JobEngine {
     /// What `dataLocation` may fetch.
     pub fn fetch_policy(&self) -> &fetch::FetchPolicy {
         &self.inner.settings.fetch
+    }
+
+    /// How many running jobs stopped at a safe point for shutdown; they
+    /// stay `Pending` and run again at the next start.
+    pub fn stopped_for_shutdown(&self) -> usize {
+        self.inner.stopped_for_shutdown.load(Ordering::SeqCst)
     }
 
     /// Starts stopping: no pending job starts any more, and running loads
@@ -409,10 +418,12 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         }
     })
     .await;
+    let stopped = matches!(result, Ok(Err(EngineError::Stopped)));
     let failure = match result {
         Ok(Ok(())) => None,
         Ok(Err(EngineError::Stopped)) => {
             tracing::info!(job = %job.id, data_source = %job.data_source_name, "job stopped for shutdown; it stays Pending and runs again at the next start");
+            inner.stopped_for_shutdown.fetch_add(1, Ordering::SeqCst);
             None
         }
         Ok(Err(error)) => Some(format!("the job failed: {error}")),
@@ -429,7 +440,8 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
     }
     let store = Arc::clone(&inner.store);
     let id = job.id.clone();
-    if let Ok(Ok(Some(ended))) = tokio::task::spawn_blocking(move || store.job(&id)).await {
+    // A job stopped for shutdown has not ended: it stays Pending.
+    if let (false, Ok(Ok(Some(ended)))) = (stopped, tokio::task::spawn_blocking(move || store.job(&id)).await) {
         ended_span.in_scope(|| record_end(&ended, started.elapsed()));
     }
     inner.generation.fetch_add(1, Ordering::Release);

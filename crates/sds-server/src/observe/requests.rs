@@ -34,7 +34,9 @@ pub async fn record(mut request: Request, next: Next) -> Response {
         (None, Some(matched)) => matched.as_str().to_owned().into(),
         (None, None) => UNMATCHED.into(),
     };
-    let latency_ms = latency.as_secs_f64() * 1000.0;
+    // Rounded to the microsecond: a float's binary noise
+    // (`0.07609300000000001`) says nothing.
+    let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!(%method, route = %&*route, status = status.as_u16(), latency_ms, %trace_id, "request failed");
     } else {

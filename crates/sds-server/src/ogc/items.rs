@@ -72,13 +72,18 @@ pub async fn items(state: &AppState, request: &OgcRequest<'_>, id: &str) -> Resu
         max_shape_points: state.config.query_max_shape_points,
         ..QueryLimits::default()
     };
+    // OGC 17-069r4 §7.15.3: a limit above the maximum is reduced to it.
     let limit = match request.params.get("limit").filter(|text| !text.is_empty()) {
-        Some(text) => count(text, "limit")?.clamp(1, MAX_LIMIT),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(0) | Err(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "the 'limit' parameter '{text}' is invalid: use a whole number from 1 to {MAX_LIMIT} (a larger one is reduced to {MAX_LIMIT})"
+                )))
+            }
+            Ok(limit) => limit.min(MAX_LIMIT),
+        },
         None => DEFAULT_LIMIT,
     };
-    if request.params.get("limit").is_some_and(|text| text.trim() == "0") {
-        return Err(ApiError::bad_request("the 'limit' parameter must be at least 1"));
-    }
     let offset = match request.params.get("offset").filter(|text| !text.is_empty()) {
         Some(text) => count(text, "offset")?,
         None => 0,

@@ -66,7 +66,10 @@ fn a_backup_made_during_a_load_restores_into_a_fresh_data_dir_serving_every_publ
     assert!(made.status.success(), "{stdout}{}", String::from_utf8_lossy(&made.stderr));
     assert_eq!(job_of(&server, &big_url)["status"], "Pending", "the backup ran while the load did");
     assert!(stdout.contains("backed up the store to"), "{stdout}");
-    assert!(stdout.contains("2 load(s) still waiting for their upload are not in it"), "{stdout}");
+    assert!(
+        stdout.contains("2 load(s) not finished yet (their uploaded input is outside the store) are not in it"),
+        "{stdout}"
+    );
     assert!(!temp.path().join("sds-backup.db.part").exists());
 
     // Restore: a fresh data dir with the file as sds.db.

@@ -333,6 +333,12 @@ fn client_query_prints_tables_json_geojson_and_csv() {
     let rows: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(rows.len(), 4, "{}", csv.stdout);
     assert_eq!(rows[0], "EntityID,Name");
+    // Columns come in the server's order (`$select`'s here), not sorted.
+    let reversed =
+        home.sds(&server, &["query", "Shops", "--select", "Name,EntityID", "--top", "1", "--format", "csv"]).ok();
+    assert_eq!(reversed.stdout.lines().next(), Some("Name,EntityID"), "{}", reversed.stdout);
+    let all = home.sds(&server, &["query", "Shops", "--top", "1", "--format", "csv"]).ok();
+    assert_eq!(all.stdout.lines().next(), Some("EntityID,Name,Latitude,Longitude"), "{}", all.stdout);
 
     let geojson = home.sds(&server, &["query", "Shops", "nearby(-84.5,-174.75,1)", "--format", "geojson"]).ok();
     let collection = geojson.json();

@@ -279,9 +279,13 @@ fn next_links_page_through_every_entity_once_in_id_order() {
     assert!(next.contains("filter=Seats") && next.contains("offset=1"), "{next}");
     assert_eq!(fixture.ids("limit=2&offset=3"), ["c4", "c5"]);
     assert_eq!(fixture.ids("limit=50000").len(), 6, "more than the maximum is clamped");
-    for bad in ["limit=0", "limit=abc", "offset=-1"] {
+    for bad in ["limit=0", "limit=-1", "limit=abc", "offset=-1"] {
         let (status, body) = fixture.error(&format!("/collections/{}/items?{bad}", fixture.collection));
         assert_eq!((status, body["code"].as_str().unwrap()), (400, "InvalidParameterValue"), "{bad}");
+        if bad.starts_with("limit") {
+            let says = body["description"].as_str().unwrap_or_default();
+            assert!(says.contains("from 1 to 10000"), "{bad}: {body}");
+        }
     }
 }
 

@@ -45,6 +45,9 @@ fn sigterm_during_a_load_stops_it_pending_and_it_completes_after_restart() {
     assert!(elapsed < Duration::from_secs(10), "the load stops at its next batch, not at its end: {elapsed:?}");
     let log = server_log(&server);
     assert!(log.contains("job stopped for shutdown"), "{log}");
+    // The job stopped at a safe point: counted as left Pending, not as ended.
+    assert!(log.contains("jobs_left_pending=1"), "{log}");
+    assert_eq!(log.matches("job ended").count(), 1, "only the first load ended: {log}");
 
     // Restarted, the old version is still the published one (nothing half
     // published), and the job runs again from its spooled input.
