@@ -79,6 +79,7 @@ export function mapSection(source, schema, { staged = false } = {}) {
   });
   const count = h('p', { id: 'result-count', role: 'status', 'aria-live': 'polite' }, 'Loading the entities…');
   const urlBox = h('input', { type: 'text', readonly: true, id: 'query-url', 'aria-label': 'Query URL for an application' });
+  const ogcBox = h('input', { type: 'text', readonly: true, id: 'ogc-url', 'aria-label': 'OGC API – Features items URL for GIS tools' });
   const canvas = h('canvas', {
     id: 'map', tabindex: '0', role: 'application', 'aria-roledescription': 'map',
     'aria-label': 'Map of the entities. Drag or use the arrow keys to pan, the wheel or + and - to zoom, 0 to fit.',
@@ -114,6 +115,15 @@ export function mapSection(source, schema, { staged = false } = {}) {
     const url = new URL(apiUrl(queryPath, { ...queryParams(spatialFilter, filter, staged), $format: 'json' }, null));
     url.searchParams.set('key', 'QUERY_KEY');
     urlBox.value = decodeURIComponent(url.toString()).replace('QUERY_KEY', '{queryKey}');
+    // The same data as an OGC API – Features collection (README, "OGC API –
+    // Features"): a bbox(south,west,north,east) becomes bbox=west,south,east,north.
+    const collection = encodeURIComponent(`${source.accessId}.${source.name}`);
+    const ogc = new URL(`ogc/collections/${collection}/items`, document.baseURI);
+    const box = /^bbox\(\s*([^,]+),([^,]+),([^,]+),([^)]+)\)$/i.exec(spatialFilter);
+    if (box) ogc.searchParams.set('bbox', [box[2], box[1], box[4], box[3]].map((n) => n.trim()).join(','));
+    if (staged) ogc.searchParams.set('isStaging', '1');
+    ogc.searchParams.set('key', 'QUERY_KEY');
+    ogcBox.value = decodeURIComponent(ogc.toString()).replace('QUERY_KEY', '{queryKey}');
   }
 
   async function run() {
@@ -156,7 +166,8 @@ export function mapSection(source, schema, { staged = false } = {}) {
       field('$filter', filterInput, 'OData: eq, ne, gt, ge, lt, le, and, or, not, startswith, endswith, in'),
       h('div', { class: 'field' }, h('button', { type: 'submit', id: 'query-run' }, 'Run query'))),
     count,
-    h('div', { class: 'copy' }, urlBox, copyButton(urlBox)));
+    h('div', { class: 'copy' }, urlBox, copyButton(urlBox)),
+    h('div', { class: 'copy' }, ogcBox, copyButton(ogcBox)));
 
   const section = h('section', { 'aria-labelledby': 'map-title' },
     h('h2', { id: 'map-title' }, staged ? 'Map of the staged version' : 'Map'),

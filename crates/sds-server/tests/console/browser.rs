@@ -259,6 +259,14 @@ async fn walkthrough(browser: &Browser, server: &TestServer, all: &[Shop], files
     let query_url = query_url.as_str().unwrap();
     assert!(query_url.contains("/REST/v1/data/") && query_url.ends_with("key={queryKey}"), "{query_url}");
     assert!(!query_url.contains(key));
+    // The same data as an OGC API – Features collection: the URL answers.
+    let ogc_url = browser.client.execute("return document.querySelector('#ogc-url').value;", vec![]).await.unwrap();
+    let ogc_url = ogc_url.as_str().unwrap();
+    assert!(ogc_url.contains("/ogc/collections/") && ogc_url.ends_with("key={queryKey}"), "{ogc_url}");
+    let items = reqwest::get(ogc_url.replace("{queryKey}", key)).await.unwrap();
+    assert_eq!(items.status(), 200, "{ogc_url}");
+    let items: serde_json::Value = serde_json::from_str(&items.text().await.unwrap()).unwrap();
+    assert_eq!(items["numberMatched"].as_u64(), Some(all.len() as u64), "{ogc_url}");
     tokio::time::sleep(Duration::from_millis(300)).await; // the base layer arrives
     let pixels = browser.wait_for("a drawn map", PIXELS).await;
     assert!(pixels["entity"].as_u64().unwrap() > 20, "entities are drawn: {pixels}");
