@@ -17,6 +17,7 @@ use crate::keys::SecretKey;
 /// one that some key (of any account) already has; that message names no
 /// account, so import cannot be used to find out who holds a key.
 pub fn import_key(store: &dyn Store, account: &str, value: &str, label: Option<&str>) -> anyhow::Result<KeyId> {
+    check_label(label)?;
     let key = SecretKey::import(value).context("the key cannot be imported")?;
     // Checked before the account is created, so a refused import stores
     // nothing; the unique hash still guards against a concurrent import.
@@ -31,6 +32,35 @@ pub fn import_key(store: &dyn Store, account: &str, value: &str, label: Option<&
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The longest key label, in characters: a note, not a document.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// A label is at most [`MAX_LABEL_CHARS`] characters on one line.
+fn check_label(label: Option<&str>) -> anyhow::Result<()> {
+    let Some(label) = label else { return Ok(()) };
+    let chars = label.chars().count();
+    if chars > MAX_LABEL_CHARS {
+        anyhow::bail!("the label is {chars} characters long; at most {MAX_LABEL_CHARS} are kept");
+    }
+    if label.chars().any(char::is_control) {
+        anyhow::bail!("the label holds a control character (a line break?); give it on one line");
+    }
+    Ok(())
+}
+
+/// `sds keys create`: a new random key for `account` (created if new),
+/// with an optional label; returns the key's id and value (shown once).
+///
+/// Errors: a label over [`MAX_LABEL_CHARS`] characters or with a control
+/// character; the store's.
+pub fn create_key(store: &dyn Store, account: &str, label: Option<&str>) -> anyhow::Result<(KeyId, SecretKey)> {
+    check_label(label)?;
+    let account_id = store.ensure_account(account)?;
+    let key = SecretKey::generate();
+    let id = store.add_labelled_key(account_id, &key.hash(), &key.hint(), label)?;
+    Ok((id, key))
 }
 
 /// The `sds keys list` text: each account, its keys (hint, id, creation,

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sds_server::keys::SecretKey;
 use sds_server::logging::{self, LogFormat};
 use sds_server::{bootstrap, data_dir, open_store, serve, ServeConfig};
 use sds_store::Store;
@@ -60,8 +59,12 @@ enum Command {
 enum KeysCommand {
     /// Create a key for an account (created if new); prints the key last.
     Create {
+        /// The account's name (created if new).
         #[arg(long)]
         account: String,
+        /// A note shown by `keys list`, e.g. where the key is used.
+        #[arg(long)]
+        label: Option<String>,
         #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
         data_dir: PathBuf,
     },
@@ -170,16 +173,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { account, data_dir } } => {
+        Command::Keys { command: KeysCommand::Create { account, label, data_dir } } => {
             let config = ServeConfig::with_data_dir(data_dir);
             if data_dir::require_store(&config).is_err() {
                 // Said on stderr: the key stays the last line of stdout.
                 eprintln!("creating a new store in {}", std::path::absolute(&config.data_dir)?.display());
             }
             let store = open_store(&config)?;
-            let account_id = store.ensure_account(&account)?;
-            let key = SecretKey::generate();
-            store.add_key(account_id, &key.hash(), &key.hint())?;
+            let (_, key) = sds_server::admin::create_key(store.as_ref(), &account, label.as_deref())?;
             println!("created a key for account '{account}':");
             println!("{}", key.expose());
             Ok(())

@@ -149,3 +149,22 @@ fn key_import_takes_the_value_from_the_environment() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(server.get(&format!("/REST/v1/data?key={value}")).status(), 200);
 }
+
+#[test]
+fn a_created_key_can_carry_a_label_of_bounded_length() {
+    let server = TestServer::start();
+    let said = server.keys_command(&["create", "--account", "contoso", "--label", "store locator"]);
+    let key = said.lines().last().unwrap();
+    let listing = server.keys_command(&["list"]);
+    let line = format!("key {}… (id ", &key[..6]);
+    let listed = &listing[listing.find(&line).expect("the new key is listed")..];
+    assert!(listed.lines().next().unwrap().ends_with(", label \"store locator\")"), "{listing}");
+
+    let long = "x".repeat(201);
+    let refused = keys_failure(&server, &["create", "--account", "contoso", "--label", &long]);
+    assert!(refused.contains("201 characters long; at most 200"), "{refused}");
+    let refused =
+        keys_failure(&server, &["import", "--account", "contoso", "--key", "AbcdefghIjklmnopQrst", "--label", "a\nb"]);
+    assert!(refused.contains("control character"), "{refused}");
+    assert!(!server.keys_command(&["list"]).contains("Abcdef"), "a refused import stores nothing");
+}
