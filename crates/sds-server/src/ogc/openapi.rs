@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::collections::{visible_collections, visible_sources};
 use super::items::{DEFAULT_LIMIT, MAX_LIMIT};
-use super::{respond, respond_json, Format, OgcRequest, OPENAPI};
+use super::{respond_json, Format, OgcRequest, OPENAPI};
 use crate::state::AppState;
 
 fn parameter(name: &str, location: &str, description: &str, schema: Value, required: bool) -> Value {
@@ -189,10 +189,10 @@ pub async fn document(state: &AppState, request: &OgcRequest<'_>) -> Response {
                 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>API</title></head><body>\
                  <h1>OGC API – Features: API definition</h1><p><a href=\"{0}/api?f=json\">OpenAPI 3.0 (JSON)</a></p>\
                  <pre>{1}</pre></body></html>\n",
-                request.base,
-                serde_json::to_string_pretty(&definition).unwrap_or_default().replace('<', "&lt;")
+                super::html::escape(&request.base),
+                super::html::escape(&serde_json::to_string_pretty(&definition).unwrap_or_default())
             );
-            respond(body, "text/html; charset=utf-8")
+            super::html::respond_html(body)
         }
     }
 }

@@ -156,6 +156,19 @@ fn html_by_f_parameter_and_by_accept_header() {
     assert!(page.contains("<svg") && page.contains("<circle"), "a map of the items");
     assert!(page.contains("Pike Place Beans") && page.contains("Fremont Roast") && !page.contains("San Juan Sips"));
     assert!(page.contains("offset=2"), "a next link");
+    // No script runs on these pages, whatever a data source's text holds.
+    for path in [format!("/collections/{}/items?f=html", fixture.collection), "/api?f=html".to_owned()] {
+        let response = fixture
+            .server
+            .client
+            .get(format!("{}/ogc{path}", fixture.server.base))
+            .header("X-Api-Key", &key)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let policy = response.headers().get("content-security-policy").map(|value| value.to_str().unwrap().to_owned());
+        assert!(policy.is_some_and(|policy| policy.starts_with("default-src 'none'")), "{path}");
+    }
     // A browser's Accept header gets HTML, GDAL's gets JSON.
     let url = format!("{}/ogc/collections/{}/items", fixture.server.base, fixture.collection);
     let browser = fixture
