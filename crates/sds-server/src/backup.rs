@@ -65,6 +65,12 @@ pub fn backup(config: &ServeConfig, to: &Path) -> Result<BackupSummary, BackupEr
     let made = SqliteStore::backup(&store_path, &partial)
         .map_err(store_error)
         .and_then(|()| leave_out_uploads(&partial).map_err(store_error));
+    // The copy's log is folded in and empty now: only the main file moves.
+    for side in ["-wal", "-shm"] {
+        let mut name = partial.as_os_str().to_owned();
+        name.push(side);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
     let uploads_left_out = match made {
         Ok(count) => count,
         Err(error) => {
@@ -96,5 +102,8 @@ fn leave_out_uploads(path: &Path) -> Result<usize, StoreError> {
             count += 1;
         }
     }
+    // The marks went to the copy's write-ahead log; the file that is
+    // renamed must hold them, or a restored store would miss them.
+    copy.checkpoint()?;
     Ok(count)
 }

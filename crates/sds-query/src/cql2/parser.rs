@@ -258,7 +258,19 @@ impl<'a> Parser<'a> {
             let [west, south, east, north] = numbers[..] else {
                 return Err(FilterError::new("BBOX takes 4 numbers: west, south, east, north", start));
             };
-            let wkt = format!("POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))");
+            if south > north {
+                return Err(FilterError::new("BBOX's south is above its north: give west, south, east, north", start));
+            }
+            let ring = |west: f64, east: f64| {
+                format!("(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))")
+            };
+            // West beyond east crosses the antimeridian (OGC 17-069r4 §7.15.4,
+            // as `bbox=` does): the parts on either side of it.
+            let wkt = if west > east {
+                format!("MULTIPOLYGON({},{})", ring(west, 180.0), ring(-180.0, east))
+            } else {
+                format!("POLYGON{}", ring(west, east))
+            };
             return Ok(Located { value: wkt, span: start.start..end.end });
         }
         if !WKT_TYPES.iter().any(|kind| word.eq_ignore_ascii_case(kind)) {

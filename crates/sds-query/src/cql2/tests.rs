@@ -62,6 +62,17 @@ fn s_intersects_with_wkt_and_bbox() {
     assert_eq!(ids(&format!("S_INTERSECTS(geometry, {california})")), ["a1", "a2"]);
     assert_eq!(ids(&format!("s_intersects(geometry,{california}) AND Seats > 5")), ["a1"]);
     assert_eq!(ids("S_INTERSECTS(geometry, BBOX(-75,40,-73,41))"), ["b2"]);
+    // West beyond east crosses the antimeridian, as `bbox=` does: the same
+    // as the two boxes on either side of it.
+    let across = ids("S_INTERSECTS(geometry, BBOX(170,-90,-170,90))");
+    let sides = ids("S_INTERSECTS(geometry, BBOX(170,-90,180,90)) OR S_INTERSECTS(geometry, BBOX(-180,-90,-170,90))");
+    assert_eq!(across, sides);
+    assert_eq!(across, ["c1", "c2", "d2"]);
+    let upside_down = parse("S_INTERSECTS(geometry, BBOX(0,10,10,0))").unwrap_err();
+    assert!(upside_down.to_string().contains("south is above its north"), "{upside_down}");
+    let everything = ids("S_INTERSECTS(geometry, BBOX(-180,-90,180,90))");
+    let wide = ids("S_INTERSECTS(geometry, BBOX(-170,-90,170,90))");
+    assert_eq!(across.len() + wide.len(), everything.len(), "{across:?} {wide:?} {everything:?}");
     assert_eq!(ids("S_INTERSECTS(geometry, POINT(-74 40.71))"), ["b2"]);
     assert_eq!(ids("NOT S_INTERSECTS(geometry, BBOX(-180,-10,180,85))"), ["d1", "d2"]);
 }

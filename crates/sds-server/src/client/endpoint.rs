@@ -184,14 +184,12 @@ impl Endpoint {
     pub fn wait(&self, status_url: &str, seen: &dyn Fn(&Value)) -> Result<Value, ClientError> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
-        let what = format!("polling the job at {}", redact(status_url));
+        let what = "waiting for the job";
         // The job is the server's: a lost connection loses only the wait.
-        let lost = |error: ClientError| {
-            ClientError::Protocol(format!("{error}; the job goes on at the server (`sds jobs` lists it)"))
-        };
+        let lost = |error: ClientError| ClientError::Protocol(format!("{error}; the job goes on at the server"));
         loop {
-            let response = self.send(self.get(status_url, &[("output", "json")]), &what).map_err(lost)?;
-            let body = json(expect(response, &[200], &what).map_err(lost)?, &what)?;
+            let response = self.send(self.get(status_url, &[("output", "json")]), what).map_err(lost)?;
+            let body = json(expect(response, &[200], what).map_err(lost)?, what)?;
             let job = body["resourceSets"][0]["resources"][0].clone();
             if job["status"] != "Pending" {
                 return Ok(job);

@@ -85,7 +85,13 @@ pub async fn route(state: &AppState, context: &RequestContext, method: &Method, 
         Err(error) => return errors::response(&error),
     };
     let mut response = if *method != Method::GET && *method != Method::HEAD {
-        errors::response(&ApiError::new(ErrorKind::MethodNotAllowed, format!("method {method} is not allowed here")))
+        let mut refused = errors::response(&ApiError::new(
+            ErrorKind::MethodNotAllowed,
+            format!("method {method} is not allowed here"),
+        ));
+        // RFC 9110 §15.5.6: a 405 names the methods the resource has.
+        refused.headers_mut().insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("GET, HEAD"));
+        refused
     } else {
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let result = match segments.as_slice() {

@@ -82,6 +82,10 @@ impl TestServer {
             }
         }
         assert!(!base.is_empty(), "the server did not start; see {}", data_dir.join("server.log").display());
+        // "listening" is printed once the port is bound, before the start-up
+        // sweeps (expired downloads, kept outputs, snapshots) run: a test
+        // that looks at the data dir must wait until requests are served.
+        wait_until_serving(&base);
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         TestServer {
@@ -312,4 +316,20 @@ pub fn shared_data(relative: &str) -> PathBuf {
         .find(|candidate| candidate.is_dir())
         .unwrap_or_else(|| manifest.join("../../../shared/data"));
     data.join(relative)
+}
+
+/// Waits until the server at `base` answers an HTTP request (any status):
+/// then its start-up work is done. A TLS server's certificate is not
+/// checked here; the tests that care check it themselves.
+fn wait_until_serving(base: &str) {
+    let probe = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while probe.get(format!("{base}/healthz")).send().is_err() {
+        assert!(Instant::now() < deadline, "the server at {base} never answered");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -71,6 +71,11 @@ fn a_backup_made_during_a_load_restores_into_a_fresh_data_dir_serving_every_publ
         "{stdout}"
     );
     assert!(!temp.path().join("sds-backup.db.part").exists());
+    // One self-contained file: nothing of it is left in a write-ahead log.
+    for leftover in ["sds-backup.db-wal", "sds-backup.db.part-wal"] {
+        let wal = temp.path().join(leftover);
+        assert!(std::fs::metadata(&wal).map_or(true, |meta| meta.len() == 0), "{leftover} holds part of the backup");
+    }
 
     // Restore: a fresh data dir with the file as sds.db.
     let restored_dir = temp.path().join("restored");

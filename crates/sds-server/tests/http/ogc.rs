@@ -156,6 +156,10 @@ fn html_by_f_parameter_and_by_accept_header() {
     assert!(page.contains("<svg") && page.contains("<circle"), "a map of the items");
     assert!(page.contains("Pike Place Beans") && page.contains("Fremont Roast") && !page.contains("San Juan Sips"));
     assert!(page.contains("offset=2"), "a next link");
+    // Other methods: 405 naming the allowed ones (RFC 9110 §15.5.6).
+    let refused = fixture.server.client.post(format!("{}/ogc/collections", fixture.server.base)).send().unwrap();
+    assert_eq!(refused.status(), 405);
+    assert_eq!(refused.headers().get("allow").map(|value| value.to_str().unwrap()), Some("GET, HEAD"));
     // No script runs on these pages, whatever a data source's text holds.
     for path in [format!("/collections/{}/items?f=html", fixture.collection), "/api?f=html".to_owned()] {
         let response = fixture
