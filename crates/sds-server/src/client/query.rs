@@ -5,9 +5,9 @@
 //! GeoJSON FeatureCollection, or CSV.
 
 use clap::{Args, ValueEnum};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::endpoint::{encode, expect, json};
+use super::endpoint::{encode, expect};
 use super::manage::find_source;
 use super::output::{cell, print_json, table};
 use super::{settings, ClientError, Connection};
@@ -62,57 +62,49 @@ pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
     let path = format!("data/{}/{}/{}", source.access_id, encode(&source.name), encode(&source.entity_type));
     let what = format!("querying '{}'", source.name);
     let response = endpoint.send(endpoint.get(&endpoint.url(&path), &pairs), &what)?;
-    let text = expect(response, &[200], &what)?;
-    let order = property_order(&text);
-    let body = json(text, &what)?;
-    let results: Vec<Map<String, Value>> = body["d"]["results"]
-        .as_array()
-        .ok_or_else(|| ClientError::Protocol(format!("{what}: the answer has no d.results")))?
-        .iter()
-        .filter_map(|result| result.as_object().cloned())
+    let answer: Answer = serde_json::from_str(&expect(response, &[200], &what)?)
+        .map_err(|error| ClientError::Protocol(format!("{what}: the answer has no d.results ({error})")))?;
+    let results: Vec<Row> = answer
+        .d
+        .results
+        .into_iter()
         .map(|mut result| {
-            result.remove("__metadata");
+            result.shift_remove("__metadata");
             result
         })
         .collect();
     let format = if args.connection.json { QueryFormat::Json } else { args.format };
     match format {
-        QueryFormat::Json => print_json(&Value::Array(results.into_iter().map(Value::Object).collect())),
-        QueryFormat::Table => print!("{}", as_table(&results, &order)),
-        QueryFormat::Csv => print!("{}", as_csv(&results, &order)?),
+        QueryFormat::Json => print_json(&Value::Array(results.into_iter().map(object).collect())),
+        QueryFormat::Table => print!("{}", as_table(&results)),
+        QueryFormat::Csv => print!("{}", as_csv(&results)?),
         QueryFormat::Geojson => print_json(&as_geojson(&source.name, results)),
     }
     Ok(())
 }
 
-/// The property names of the results in the order the server sent them
-/// (the schema's, or `$select`'s): `serde_json`'s `Map` sorts its keys, so
-/// the order is read once more from the text. Empty if it cannot be read.
-fn property_order(text: &str) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        d: Results,
-    }
-    #[derive(serde::Deserialize)]
-    struct Results {
-        results: Vec<indexmap::IndexMap<String, serde::de::IgnoredAny>>,
-    }
-    let Ok(answer) = serde_json::from_str::<Answer>(text) else { return Vec::new() };
-    let mut order: Vec<String> = Vec::new();
-    for result in &answer.d.results {
-        for name in result.keys() {
-            if name != "__metadata" && !order.contains(name) {
-                order.push(name.clone());
-            }
-        }
-    }
-    order
+/// One result's properties in the order the server sent them (the
+/// schema's, or `$select`'s); `serde_json`'s `Map` would sort them.
+type Row = indexmap::IndexMap<String, Value>;
+
+/// The Query API's JSON answer: `{"d": {"results": [...]}}`.
+#[derive(serde::Deserialize)]
+struct Answer {
+    d: Results,
 }
 
-/// The property names in the server's order, then any others.
-fn columns(results: &[Map<String, Value>], order: &[String]) -> Vec<String> {
-    let mut columns: Vec<String> =
-        order.iter().filter(|name| results.iter().any(|result| result.contains_key(*name))).cloned().collect();
+#[derive(serde::Deserialize)]
+struct Results {
+    results: Vec<Row>,
+}
+
+fn object(row: Row) -> Value {
+    Value::Object(row.into_iter().collect())
+}
+
+/// The property names in the order the server sent them, as first seen.
+fn columns(results: &[Row]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
     for result in results {
         for name in result.keys() {
             if !columns.contains(name) {
@@ -123,8 +115,8 @@ fn columns(results: &[Map<String, Value>], order: &[String]) -> Vec<String> {
     columns
 }
 
-fn as_table(results: &[Map<String, Value>], order: &[String]) -> String {
-    let columns = columns(results, order);
+fn as_table(results: &[Row]) -> String {
+    let columns = columns(results);
     let headers: Vec<&str> = columns.iter().map(String::as_str).collect();
     let rows: Vec<Vec<String>> = results
         .iter()
@@ -133,8 +125,8 @@ fn as_table(results: &[Map<String, Value>], order: &[String]) -> String {
     table(&headers, &rows)
 }
 
-fn as_csv(results: &[Map<String, Value>], order: &[String]) -> Result<String, ClientError> {
-    let columns = columns(results, order);
+fn as_csv(results: &[Row]) -> Result<String, ClientError> {
+    let columns = columns(results);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |error: csv::Error| ClientError::Protocol(format!("writing CSV: {error}"));
     writer.write_record(&columns).map_err(failed)?;
@@ -150,7 +142,7 @@ fn as_csv(results: &[Map<String, Value>], order: &[String]) -> Result<String, Cl
 /// A FeatureCollection: each result's geometry is its first property
 /// holding WKT that parses as a geography, else the point at its
 /// `Latitude`/`Longitude`; the other properties stay properties.
-fn as_geojson(name: &str, results: Vec<Map<String, Value>>) -> Value {
+fn as_geojson(name: &str, results: Vec<Row>) -> Value {
     let features: Vec<Value> = results
         .into_iter()
         .map(|mut properties| {
@@ -160,7 +152,7 @@ fn as_geojson(name: &str, results: Vec<Map<String, Value>>) -> Value {
             });
             let geometry = match geography {
                 Some((column, geography)) => {
-                    properties.remove(&column);
+                    properties.shift_remove(&column);
                     let mut out = Vec::new();
                     sds_formats::geojson::write_geometry(&mut out, &geography.geometry)
                         .ok()
@@ -174,7 +166,7 @@ fn as_geojson(name: &str, results: Vec<Map<String, Value>>) -> Value {
                     _ => Value::Null,
                 },
             };
-            serde_json::json!({"type": "Feature", "geometry": geometry, "properties": properties})
+            serde_json::json!({"type": "Feature", "geometry": geometry, "properties": object(properties)})
         })
         .collect();
     serde_json::json!({"type": "FeatureCollection", "name": name, "features": features})

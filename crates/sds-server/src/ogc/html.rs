@@ -30,19 +30,10 @@ pub(super) fn respond_html(body: String) -> Response {
     response
 }
 
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for char in text.chars() {
-        match char {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
+/// Text made safe inside HTML elements and quoted attributes (`<`, `>`,
+/// `&`, `'`, `"` as character references).
+pub(super) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(text)
 }
 
 fn page(title: &str, body: &str) -> Response {
