@@ -31,6 +31,9 @@ pub enum ErrorKind {
     /// An identifier the request asks for is held by something else (an
     /// `accessId` adopted by a new data source): 409.
     Conflict,
+    /// The store's database cannot be reached (PostgreSQL down, restarting
+    /// or cut off): 503, try again (README, "Running on PostgreSQL").
+    Unavailable,
     Internal,
 }
 

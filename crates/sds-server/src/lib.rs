@@ -17,6 +17,7 @@ pub mod config;
 pub mod config_file;
 pub mod console;
 pub mod data_dir;
+pub mod database_url;
 pub mod error;
 pub mod jobs;
 pub mod keys;

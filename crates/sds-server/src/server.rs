@@ -1,21 +1,53 @@
 //! Opening the store, first-start bootstrap, and serving HTTP.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use sds_store::{SqliteStore, Store, StoreResult};
+use sds_store::{SqliteStore, Store, StoreError, StoreResult};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
 use crate::config::ServeConfig;
+use crate::database_url::DatabaseUrl;
 use crate::jobs::{EngineError, EngineSettings, JobEngine};
 use crate::keys::SecretKey;
 use crate::state::AppState;
 use crate::{observe, routes};
 
-pub fn open_store(config: &ServeConfig) -> StoreResult<Arc<SqliteStore>> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    Ok(Arc::new(SqliteStore::open(&config.store_path())?))
+/// Why the store could not be opened. Never shows the database password.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenStoreError {
+    #[error("cannot create the data dir {}: {source}", dir.display())]
+    DataDir { dir: PathBuf, source: std::io::Error },
+    #[error("cannot open the SQLite store {}: {source}", path.display())]
+    Sqlite { path: PathBuf, source: StoreError },
+    /// Unreachable, refused, or a failed migration; both texts are redacted.
+    #[error("cannot open the PostgreSQL store at {url}: {message}")]
+    Postgres { url: String, message: String },
+}
+
+/// Opens the store `config` names: the PostgreSQL store of
+/// `--database-url` (migrated to this binary's schema), else the SQLite
+/// store in the data dir (made if missing). The data dir is made either
+/// way: it holds the server's local files.
+pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, OpenStoreError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
+    match &config.database_url {
+        Some(url) => open_postgres(url),
+        None => {
+            let path = config.store_path();
+            match SqliteStore::open(&path) {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(source) => Err(OpenStoreError::Sqlite { path, source }),
+            }
+        }
+    }
+}
+
+fn open_postgres(url: &DatabaseUrl) -> Result<Arc<dyn Store>, OpenStoreError> {
+    Err(OpenStoreError::Postgres { url: url.to_string(), message: "this build has no PostgreSQL store yet".to_owned() })
 }
 
 /// Keys created on first start, shown once to the user.
