@@ -125,6 +125,8 @@ mod tests {
                 Property::new("N", EdmType::Int64),
                 Property::new("When", EdmType::DateTime),
                 Property::new("Gone", EdmType::Double),
+                Property::new("Latitude", EdmType::Double),
+                Property::new("Longitude", EdmType::Double),
             ],
             "Id",
         )
@@ -139,6 +141,8 @@ mod tests {
                 Value::Int64(i64::MAX),
                 Value::DateTime(Timestamp { seconds: 0, nanos: 100 }),
                 Value::Null,
+                Value::Double(1.0),
+                Value::Double(2.0),
             ],
         };
         let mut out = Vec::new();
@@ -146,7 +150,10 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             parsed,
-            serde_json::json!({"Id": "a\"b", "N": i64::MAX, "When": "1970-01-01T00:00:00.000000100Z", "Gone": null})
+            serde_json::json!({
+                "Id": "a\"b", "N": i64::MAX, "When": "1970-01-01T00:00:00.000000100Z", "Gone": null,
+                "Latitude": 1.0, "Longitude": 2.0
+            })
         );
     }
 

@@ -37,8 +37,9 @@ mod lifecycle;
 mod migrations;
 mod versions;
 
+use std::collections::HashSet;
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -74,6 +75,9 @@ pub struct PostgresStore {
     geography: OnceLock<Type>,
     /// The URL without its password, for logs.
     shown: String,
+    /// `Building` versions whose batches replace rows already there, so
+    /// that they skip the copy-first attempt (`entities::write_entities`).
+    slow_versions: Mutex<HashSet<VersionId>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -114,7 +118,7 @@ impl PostgresStore {
             .connection_timeout(CONNECT_TIMEOUT)
             .build(PostgresConnectionManager::new(config, NoTls))?;
         tracing::info!(database = %shown, "opened the PostgreSQL store");
-        Ok(PostgresStore { pool, geography: OnceLock::new(), shown })
+        Ok(PostgresStore { pool, geography: OnceLock::new(), shown, slow_versions: Mutex::default() })
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
@@ -132,11 +136,18 @@ impl PostgresStore {
         Ok(value)
     }
 
-    /// Runs `work` in one transaction without the write lock: for writes
-    /// to a `Building` version only.
+    /// Runs `work` in one transaction without the write lock, and without
+    /// waiting for its commit to reach the disk: for writes to a `Building`
+    /// version only, which nobody has been told about and a restart
+    /// discards. As SQLite's `Durability::Normal`: a crash may lose the
+    /// newest of these commits, never consistency, and the synchronous
+    /// commit that publishes the version flushes the log up to itself,
+    /// these batches included
+    /// (<https://www.postgresql.org/docs/15/wal-async-commit.html>).
     fn write_unlocked<T>(&self, work: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
         let mut connection = self.connection()?;
         let mut transaction = connection.transaction()?;
+        transaction.batch_execute("SET LOCAL synchronous_commit = off")?;
         let value = work(&mut transaction)?;
         transaction.commit()?;
         Ok(value)
@@ -303,14 +314,30 @@ impl Store for PostgresStore {
     }
 
     fn copy_entities(&self, from: VersionId, to: VersionId) -> StoreResult<u64> {
-        self.write_unlocked(|tx| entities::copy_entities(tx, from, to))
+        let copied = self.write_unlocked(|tx| entities::copy_entities(tx, from, to))?;
+        if copied > 0 {
+            // The batches of an incremental load mostly replace copied rows.
+            self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner).insert(to);
+        }
+        Ok(copied)
     }
 
     fn write_entities(&self, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()> {
+        let mut slow = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner).contains(&version);
+        let was_slow = slow;
         self.write_unlocked(|tx| {
             let geography = self.geography_type(tx)?;
-            entities::write_entities(tx, &geography, version, batch)
-        })
+            entities::write_entities(tx, &geography, version, batch, &mut slow)
+        })?;
+        if slow && !was_slow {
+            let mut slow_versions = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner);
+            // A hint only; forgetting old versions costs one failed copy each.
+            if slow_versions.len() >= 1_024 {
+                slow_versions.clear();
+            }
+            slow_versions.insert(version);
+        }
+        Ok(())
     }
 
     fn count_entities(&self, version: VersionId) -> StoreResult<u64> {
