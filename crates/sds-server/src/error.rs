@@ -73,9 +73,20 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        ApiError::internal(&error)
+        match error {
+            // Passes by itself: said as such, logged at warn (the cause
+            // names the connection failure, never the URL's password).
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unavailable");
+                ApiError::new(ErrorKind::Unavailable, UNAVAILABLE_MESSAGE)
+            }
+            error => ApiError::internal(&error),
+        }
     }
 }
+
+/// What a client hears while the store's database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable right now; try again in a few seconds";
 
 impl From<tokio::task::JoinError> for ApiError {
     fn from(error: tokio::task::JoinError) -> ApiError {

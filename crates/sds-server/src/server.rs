@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use sds_store::{SqliteStore, Store, StoreError, StoreResult};
+use sds_store::{PostgresStore, SqliteStore, Store, StoreError, StoreResult};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
@@ -46,8 +46,14 @@ pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, OpenStoreError
     }
 }
 
+/// Unreachable at start: an error (exit 1), not a retry loop, so that a
+/// wrong URL is said at once and the service manager, which knows the
+/// deployment's restart policy, starts the server again.
 fn open_postgres(url: &DatabaseUrl) -> Result<Arc<dyn Store>, OpenStoreError> {
-    Err(OpenStoreError::Postgres { url: url.to_string(), message: "this build has no PostgreSQL store yet".to_owned() })
+    match PostgresStore::connect(url.expose()) {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(error) => Err(OpenStoreError::Postgres { url: url.to_string(), message: url.redact(&error.to_string()) }),
+    }
 }
 
 /// Keys created on first start, shown once to the user.

@@ -1,5 +1,7 @@
-//! Storage for `sds`: the [`Store`] trait the server and job engine use, and
-//! its embedded SQLite implementation ([`SqliteStore`]).
+//! Storage for `sds`: the [`Store`] trait the server and job engine use,
+//! its embedded SQLite implementation ([`SqliteStore`], the default) and
+//! its PostgreSQL + PostGIS one ([`PostgresStore`], for several servers
+//! over one database). Both pass one test suite (`tests/suite/`).
 //!
 //! The trait is synchronous: the server calls it from blocking tasks. A
 //! load writes a new version in `Building` state in batches (other writers
@@ -8,8 +10,12 @@
 //! only a `Building` version, which [`Store::discard_building_versions`]
 //! drops at start-up before the job runs again.
 
+mod codec;
 mod error;
+mod postgres;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::io;
 
@@ -21,6 +27,7 @@ use sds_core::{
 };
 
 pub use error::{StoreError, StoreResult};
+pub use postgres::{PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
 pub use sqlite::SqliteStore;
 
 /// SHA-256 of a key's text: all the store keeps of a key.

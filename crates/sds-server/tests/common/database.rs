@@ -4,10 +4,9 @@
 //! `SDS_TEST_STORE=postgres` runs every [`super::server::TestServer`] on
 //! its own database, created in the cluster at `SDS_TEST_DATABASE_URL`
 //! (an admin URL: `eval "$(.ci/pg-test-cluster)"` starts one and exports
-//! it) and dropped when the last server using it is gone. Unset or
+//! it) by the store suite's helper (`sds_store::testing`) and dropped when
+//! the last server using it is gone. Unset or
 //! `sqlite`, the servers use their data dir's SQLite store as always.
-
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The store the tests were asked to run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,61 +36,50 @@ pub fn skip_on_postgres(reason: &str) -> bool {
     skip
 }
 
-/// The admin URL of the test cluster (`SDS_TEST_DATABASE_URL`).
-pub fn admin_url() -> String {
-    std::env::var("SDS_TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!("SDS_TEST_STORE=postgres needs SDS_TEST_DATABASE_URL: run `eval \"$(.ci/pg-test-cluster)\"` first")
-    })
-}
-
-/// A database of its own in the test cluster, dropped (connections
-/// closed first) when this value is.
+/// A database of its own for a test server, dropped (connections closed
+/// first) when this value is: in the test cluster (`sds_store::testing`,
+/// the store suite's helper), or in a cluster a test runs itself.
 pub struct TestDatabase {
-    name: String,
-    /// The cluster's admin URL, to drop it with.
-    admin: String,
     /// `postgres://…/NAME`: what `sds serve --database-url` gets.
     pub url: String,
+    _owner: Owner,
+}
+
+enum Owner {
+    Shared(sds_store::testing::TestDatabase),
+    Own { admin: String, name: String },
 }
 
 impl TestDatabase {
-    /// Creates an empty database named `sds_test_<pid>_<n>_<random>` in
-    /// the cluster of [`admin_url`]; the store's migrations fill it.
+    /// An empty database in the cluster at `SDS_TEST_DATABASE_URL`; the
+    /// store's migrations fill it.
     pub fn create() -> TestDatabase {
-        static COUNT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "sds_test_{}_{}_{:08x}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed),
-            rand::random::<u32>()
-        );
-        TestDatabase::create_named(&admin_url(), name)
+        let database = sds_store::testing::TestDatabase::create("sds_http")
+            .expect("SDS_TEST_STORE=postgres runs on PostgreSQL: unset SDS_SKIP_POSTGRES_TESTS");
+        TestDatabase { url: database.url().to_owned(), _owner: Owner::Shared(database) }
     }
 
-    /// Creates the database `name` in the cluster of `admin`.
-    pub fn create_named(admin: &str, name: String) -> TestDatabase {
+    /// Creates the database `name` in the cluster of `admin` (a test's own).
+    pub fn create_in(admin: &str, name: String) -> TestDatabase {
         let mut client = postgres::Client::connect(admin, postgres::NoTls)
-            .unwrap_or_else(|error| panic!("cannot reach the test cluster at {admin}: {error}"));
+            .unwrap_or_else(|error| panic!("cannot reach the cluster at {admin}: {error}"));
         client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("CREATE DATABASE");
-        let mut url = url::Url::parse(admin).expect("an admin URL");
-        url.set_path(&name);
-        TestDatabase { url: url.to_string(), name, admin: admin.to_owned() }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
+        let url = sds_store::testing::with_database(admin, &name);
+        TestDatabase { url, _owner: Owner::Own { admin: admin.to_owned(), name } }
     }
 }
 
-impl Drop for TestDatabase {
+impl Drop for Owner {
     fn drop(&mut self) {
+        let Owner::Own { admin, name } = self else {
+            return;
+        };
         // WITH (FORCE) (PostgreSQL 13+) ends the sessions still open on it,
         // such as those of a server killed a moment ago.
-        let dropped = postgres::Client::connect(&self.admin, postgres::NoTls).and_then(|mut client| {
-            client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
-        });
+        let dropped = postgres::Client::connect(admin, postgres::NoTls)
+            .and_then(|mut client| client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")));
         if let Err(error) = dropped {
-            eprintln!("the test database {} was not dropped: {error}", self.name);
+            eprintln!("the test database {name} was not dropped: {error}");
         }
     }
 }

@@ -167,7 +167,7 @@ fn a_database_outage_answers_503_and_the_server_recovers_without_a_restart() {
     }
     let cluster = OwnCluster::start();
     let name = format!("sds_fault_{:08x}", rand::random::<u32>());
-    let database = Arc::new(TestDatabase::create_named(&cluster.admin_url(), name));
+    let database = Arc::new(TestDatabase::create_in(&cluster.admin_url(), name));
     let server = TestServer::start_on_database(Some(Arc::clone(&database)), &lease_flags());
     let access_id = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
 
