@@ -153,7 +153,14 @@ pub async fn serve(
         .with_snapshots(snapshots),
     );
     tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
-    let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
+    // Its start-up reads and sweeps the store: on the blocking pool, as
+    // every store call (a PostgreSQL client blocks on a runtime of its own).
+    let engine = {
+        let (store, watcher) = (Arc::clone(&store), Arc::clone(&query_cache) as _);
+        tokio::task::spawn_blocking(move || JobEngine::start(store, settings, watcher))
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let grace = std::time::Duration::from_secs(state.config.shutdown_timeout);
     let limits = crate::shards::ShardLimits {

@@ -260,9 +260,16 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         // Unreachable database: one line and exit 1, for the service
-        // manager to start again (README, "Running on PostgreSQL").
-        let store = open_store(&config)?;
-        if let Some(keys) = bootstrap(store.as_ref())? {
+        // manager to start again (README, "Running on PostgreSQL"). On the
+        // blocking pool: a PostgreSQL client blocks on a runtime of its own.
+        let opening = config.clone();
+        let (store, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let store = open_store(&opening)?;
+            let keys = bootstrap(store.as_ref())?;
+            Ok((store, keys))
+        })
+        .await??;
+        if let Some(keys) = keys {
             println!("created account 'default' with two keys (shown only now; keep them secret):");
             println!("  master key (loads, downloads, jobs): {}", keys.master.expose());
             println!("  query key  (queries):                {}", keys.query.expose());
