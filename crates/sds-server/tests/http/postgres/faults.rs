@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::multi::lease_flags;
 use super::skip_unless_postgres;
 use crate::common::database::TestDatabase;
 use crate::common::dataset;
@@ -149,6 +148,7 @@ fn rows_of(server: &TestServer, access_id: &str) -> usize {
 /// the published version is the old one or the whole new one.
 fn ended_whole(server: &TestServer, status_url: &str, access_id: &str, old_rows: usize, new_rows: usize) {
     let job = server.wait_job(&server.on_current_port(status_url), &server.master_key);
+    println!("the job interrupted by the outage ended {}: {}", job["status"], job["errorMessage"]);
     let rows = rows_of(server, access_id);
     match job["status"].as_str() {
         Some("Completed") => assert_eq!(rows, new_rows, "{job}"),
@@ -168,7 +168,7 @@ fn a_database_outage_answers_503_and_the_server_recovers_without_a_restart() {
     let cluster = OwnCluster::start();
     let name = format!("sds_fault_{:08x}", rand::random::<u32>());
     let database = Arc::new(TestDatabase::create_in(&cluster.admin_url(), name));
-    let server = TestServer::start_on_database(Some(Arc::clone(&database)), &lease_flags());
+    let server = TestServer::start_on_database(Some(Arc::clone(&database)), &[]);
     let access_id = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
 
     // An acknowledged load, then the database stops under it.
