@@ -121,9 +121,15 @@ fn answer(response: reqwest::blocking::Response) -> (u16, Option<Value>) {
     (status, serde_json::from_str(&response.text().unwrap()).ok())
 }
 
-/// Asserts that `response` is the 503 of an unreachable database: the SDS
-/// envelope, its message naming the database.
-fn assert_unavailable(response: reqwest::blocking::Response, what: &str) {
+/// Sends a request and asserts that it is answered with the 503 of an
+/// unreachable database, within the store's connect timeout and a little:
+/// the SDS envelope, its message naming the database, `Retry-After`.
+fn assert_unavailable(request: impl FnOnce() -> reqwest::blocking::Response, what: &str) {
+    let started = Instant::now();
+    let response = request();
+    let waited = started.elapsed();
+    assert!(waited < sds_store::POSTGRES_CONNECT_TIMEOUT + Duration::from_secs(3), "{what}: answered after {waited:?}");
+    assert!(response.headers().get("retry-after").is_some(), "{what}: {:?}", response.headers());
     let (status, body) = answer(response);
     assert_eq!(status, 503, "{what}: {body:?}");
     let body = body.unwrap_or_else(|| panic!("{what}: not an SDS envelope"));
@@ -133,11 +139,12 @@ fn assert_unavailable(response: reqwest::blocking::Response, what: &str) {
 }
 
 fn wait_ready(server: &TestServer, within: Duration) {
-    let deadline = Instant::now() + within;
+    let started = Instant::now();
     while server.get("/readyz").status() != 200 {
-        assert!(Instant::now() < deadline, "not ready again after {within:?}");
+        assert!(started.elapsed() < within, "not ready again after {within:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    println!("ready again {:?} after the database", started.elapsed());
 }
 
 fn rows_of(server: &TestServer, access_id: &str) -> usize {
@@ -165,7 +172,9 @@ fn a_database_outage_answers_503_and_the_server_recovers_without_a_restart() {
     if skip_unless_postgres() {
         return;
     }
+    let began = Instant::now();
     let cluster = OwnCluster::start();
+    println!("cluster up after {:?}", began.elapsed());
     let name = format!("sds_fault_{:08x}", rand::random::<u32>());
     let database = Arc::new(TestDatabase::create_in(&cluster.admin_url(), name));
     let server = TestServer::start_on_database(Some(Arc::clone(&database)), &[]);
@@ -176,22 +185,29 @@ fn a_database_outage_answers_503_and_the_server_recovers_without_a_restart() {
     assert_eq!(acknowledged.status(), 201);
     let acknowledged_url = location(&acknowledged);
     cluster.pg_ctl(&["stop"]);
+    println!("database stopped after {:?}", began.elapsed());
 
     let ready = server.get("/readyz");
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.json_value()["status"], "unavailable");
     assert_eq!(server.get("/healthz").status(), 200, "the process is alive: no reason to restart it");
     assert_unavailable(
-        server.get(&format!("{acknowledged_url}?output=json&key={}", server.master_key)),
+        || server.get(&format!("{acknowledged_url}?output=json&key={}", server.master_key)),
         "a job status",
     );
-    assert_unavailable(server.get(&format!("/REST/v1/data?$format=json&key={}", server.master_key)), "a listing");
-    let refused = server.load("Areas", "complete", "csv", AREAS_CSV, "");
-    assert!(refused.headers().get("location").is_none(), "no job acknowledged without the database");
-    assert_unavailable(refused, "a load");
+    assert_unavailable(|| server.get(&format!("/REST/v1/data?$format=json&key={}", server.master_key)), "a listing");
+    assert_unavailable(
+        || {
+            let refused = server.load("Areas", "complete", "csv", AREAS_CSV, "");
+            assert!(refused.headers().get("location").is_none(), "no job acknowledged without the database");
+            refused
+        },
+        "a load",
+    );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 
     cluster.pg_ctl(&["start"]);
+    println!("database started after {:?}", began.elapsed());
     wait_ready(&server, Duration::from_secs(30));
     ended_whole(&server, &acknowledged_url, &access_id, 3, 20_000);
     let areas = server.load_and_wait("Areas", "complete", "csv", AREAS_CSV);
@@ -205,6 +221,7 @@ fn a_database_outage_answers_503_and_the_server_recovers_without_a_restart() {
     let running_url = location(&running);
     std::thread::sleep(Duration::from_millis(200));
     cluster.pg_ctl(&["restart"]);
+    println!("database restarted after {:?}", began.elapsed());
     wait_ready(&server, Duration::from_secs(30));
     ended_whole(&server, &running_url, &access_id, before, 30_000);
     let listing = server.get(&format!("/REST/v1/data?$format=json&key={}", server.master_key));
