@@ -112,6 +112,7 @@ fn run(file: &std::path::Path, sequential: bool) {
                 stage: false,
                 outcome: &outcome,
                 failures: &[],
+                worker: None,
             })
             .unwrap();
         let commit = started.elapsed();

@@ -12,6 +12,11 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A job's result was refused because the committing worker no longer
+    /// holds the job's claim (another server took it over): see
+    /// [`crate::Store::finish_job`].
+    #[error("job {job} is no longer claimed by this server; another server runs it")]
+    ClaimLost { job: String },
     /// The visitor of [`crate::Store::for_each_entity`] failed.
     #[error(transparent)]
     Visitor(#[from] io::Error),

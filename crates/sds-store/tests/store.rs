@@ -139,6 +139,7 @@ impl Fixture {
                 previous_versions_kept,
                 outcome: &outcome,
                 failures,
+                worker: None,
             })
             .unwrap()
     }
@@ -275,7 +276,7 @@ fn jobs_round_trip_and_order() {
     ];
     let mut ended = outcome(JobStatus::Aborted, 10, 2);
     ended.error_message = Some("too many failures".into());
-    f.store.finish_job(&first.id, &ended, &failures).unwrap();
+    f.store.finish_job(&first.id, &ended, &failures, None).unwrap();
     assert_eq!(f.store.job_failures(&first.id).unwrap(), failures);
     assert_eq!(f.store.job_failures(&second.id).unwrap(), vec![]);
 
@@ -295,9 +296,9 @@ fn jobs_round_trip_and_order() {
     assert_eq!(pending[0].id, download.id);
 
     // Finishing again replaces the failures instead of appending to them.
-    f.store.finish_job(&first.id, &ended, &failures[..1]).unwrap();
+    f.store.finish_job(&first.id, &ended, &failures[..1], None).unwrap();
     assert_eq!(f.store.job_failures(&first.id).unwrap(), failures[..1]);
-    assert!(matches!(f.store.finish_job(&JobId::generate(), &ended, &[]), Err(StoreError::NotFound(_))));
+    assert!(matches!(f.store.finish_job(&JobId::generate(), &ended, &[], None), Err(StoreError::NotFound(_))));
 }
 
 #[test]
@@ -352,6 +353,7 @@ fn complete_loads_publish_demote_and_prune() {
             stage: false,
             outcome: &later,
             failures: &[],
+            worker: None,
         })
         .unwrap();
     assert_eq!((updated.id, &updated.access_id, updated.master_key), (created.id, &access_id, f.key));
@@ -406,6 +408,7 @@ impl Fixture {
             stage: false,
             outcome: &outcome,
             failures: &[],
+            worker: None,
         })
     }
 }
@@ -483,7 +486,7 @@ fn an_aborted_load_leaves_the_published_version_alone() {
     assert_eq!(f.store.data_source_by_name(f.account, "Shops").unwrap(), Some(before.clone()));
     assert_eq!(f.store.version_by_job(&before.access_id, &job.id).unwrap(), None);
 
-    f.store.finish_job(&job.id, &outcome(JobStatus::Aborted, 0, 0), &[]).unwrap();
+    f.store.finish_job(&job.id, &outcome(JobStatus::Aborted, 0, 0), &[], None).unwrap();
     assert_eq!(f.store.version(building).unwrap().unwrap().state, VersionState::Building);
     f.store.discard_version(building).unwrap();
     f.store.discard_version(building).unwrap();
@@ -513,7 +516,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 5);
+    assert_eq!(schema_version, 6);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
@@ -668,6 +671,7 @@ fn staging_publish_rollback_and_delete_change_versions_atomically() {
             previous_versions_kept: 2,
             outcome: &outcome(JobStatus::Completed, 1, 0),
             failures: &[],
+            worker: None,
         })
         .unwrap();
     let after_staging = f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap();
@@ -677,13 +681,13 @@ fn staging_publish_rollback_and_delete_change_versions_atomically() {
 
     let publish = f.job(JobKind::PublishFromStaged, "Shops");
     let change = DataSourceChange::PublishStaged { previous_versions_kept: 2 };
-    f.store.commit_change(&publish.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store.commit_change(&publish.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None).unwrap();
     assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(staged));
     assert_eq!(f.store.job(&publish.id).unwrap().unwrap().status, JobStatus::Completed);
     // Publishing again has nothing to publish: refused, nothing changes.
     let again = f.job(JobKind::PublishFromStaged, "Shops");
     assert!(matches!(
-        f.store.commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)),
+        f.store.commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None),
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(f.store.job(&again.id).unwrap().unwrap().status, JobStatus::Pending);
@@ -691,13 +695,13 @@ fn staging_publish_rollback_and_delete_change_versions_atomically() {
     let rollback = f.job(JobKind::Rollback, "Shops");
     let target = f.store.version_by_job(&source.access_id, &first_job.id).unwrap().unwrap();
     let change = DataSourceChange::Rollback { target: target.id, previous_versions_kept: 2 };
-    f.store.commit_change(&rollback.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store.commit_change(&rollback.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None).unwrap();
     assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(first));
     assert_eq!(f.store.version(staged).unwrap().unwrap().state, VersionState::Previous);
 
     let delete = f.job(JobKind::Delete, "Shops");
     f.store
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     assert_eq!(f.store.data_source_by_access_id(&source.access_id).unwrap(), None);
     assert_eq!(f.raw_entity_rows(first) + f.raw_entity_rows(staged), 0);
@@ -717,7 +721,7 @@ fn deleting_a_data_source_gives_its_pages_back() {
     let loaded = checkpoint_size(&f.path);
     let delete = f.job(JobKind::Delete, "Big");
     f.store
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     let deleted = checkpoint_size(&f.path);
     assert!(deleted < loaded / 4, "the file shrinks after a delete: {loaded} -> {deleted} bytes");
@@ -731,7 +735,7 @@ fn ids_of_deleted_rows_are_never_handed_out_again() {
     let (_, version, source) = f.load("Shops", &[upsert("1", "one")]);
     let delete = f.job(JobKind::Delete, "Shops");
     f.store
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     assert_eq!(f.store.version(version).unwrap(), None);
     let (_, next_version, next_source) = f.load("Shops", &[upsert("1", "one")]);
