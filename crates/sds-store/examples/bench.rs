@@ -126,6 +126,7 @@ fn run(store: &dyn Store, sequential: bool) {
                 stage: false,
                 outcome: &outcome,
                 failures: &[],
+                worker: None,
             })
             .unwrap();
         let commit = started.elapsed();

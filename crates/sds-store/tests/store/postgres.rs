@@ -123,6 +123,7 @@ fn the_published_view_holds_published_versions_and_gdal_reads_it() {
                 previous_versions_kept: 2,
                 outcome: &outcome,
                 failures: &[],
+                worker: None,
             })
             .unwrap()
     };

@@ -335,7 +335,7 @@ pub fn jobs_round_trip_and_order(f: &Fixture) {
     ];
     let mut ended = outcome(JobStatus::Aborted, 10, 2);
     ended.error_message = Some("too many failures".into());
-    f.store().finish_job(&first.id, &ended, &failures).unwrap();
+    f.store().finish_job(&first.id, &ended, &failures, None).unwrap();
     assert_eq!(f.store().job_failures(&first.id).unwrap(), failures);
     assert_eq!(f.store().job_failures(&second.id).unwrap(), vec![]);
 
@@ -355,9 +355,9 @@ pub fn jobs_round_trip_and_order(f: &Fixture) {
     assert_eq!(pending[0].id, download.id);
 
     // Finishing again replaces the failures instead of appending to them.
-    f.store().finish_job(&first.id, &ended, &failures[..1]).unwrap();
+    f.store().finish_job(&first.id, &ended, &failures[..1], None).unwrap();
     assert_eq!(f.store().job_failures(&first.id).unwrap(), failures[..1]);
-    assert!(matches!(f.store().finish_job(&JobId::generate(), &ended, &[]), Err(StoreError::NotFound(_))));
+    assert!(matches!(f.store().finish_job(&JobId::generate(), &ended, &[], None), Err(StoreError::NotFound(_))));
 }
 
 pub fn complete_loads_publish_demote_and_prune(f: &Fixture) {
@@ -410,6 +410,7 @@ pub fn complete_loads_publish_demote_and_prune(f: &Fixture) {
             stage: false,
             outcome: &later,
             failures: &[],
+            worker: None,
         })
         .unwrap();
     assert_eq!((updated.id, &updated.access_id, updated.master_key), (created.id, &access_id, f.key));
@@ -464,6 +465,7 @@ impl Fixture {
             stage: false,
             outcome: &outcome,
             failures: &[],
+            worker: None,
         })
     }
 }
@@ -531,7 +533,7 @@ pub fn an_aborted_load_leaves_the_published_version_alone(f: &Fixture) {
     assert_eq!(f.store().data_source_by_name(f.account, "Shops").unwrap(), Some(before.clone()));
     assert_eq!(f.store().version_by_job(&before.access_id, &job.id).unwrap(), None);
 
-    f.store().finish_job(&job.id, &outcome(JobStatus::Aborted, 0, 0), &[]).unwrap();
+    f.store().finish_job(&job.id, &outcome(JobStatus::Aborted, 0, 0), &[], None).unwrap();
     assert_eq!(f.store().version(building).unwrap().unwrap().state, VersionState::Building);
     f.store().discard_version(building).unwrap();
     f.store().discard_version(building).unwrap();
@@ -635,6 +637,7 @@ pub fn staging_publish_rollback_and_delete_change_versions_atomically(f: &Fixtur
             previous_versions_kept: 2,
             outcome: &outcome(JobStatus::Completed, 1, 0),
             failures: &[],
+            worker: None,
         })
         .unwrap();
     let after_staging = f.store().data_source_by_access_id(&source.access_id).unwrap().unwrap();
@@ -644,13 +647,13 @@ pub fn staging_publish_rollback_and_delete_change_versions_atomically(f: &Fixtur
 
     let publish = f.job(JobKind::PublishFromStaged, "Shops");
     let change = DataSourceChange::PublishStaged { previous_versions_kept: 2 };
-    f.store().commit_change(&publish.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store().commit_change(&publish.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None).unwrap();
     assert_eq!(f.store().data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(staged));
     assert_eq!(f.store().job(&publish.id).unwrap().unwrap().status, JobStatus::Completed);
     // Publishing again has nothing to publish: refused, nothing changes.
     let again = f.job(JobKind::PublishFromStaged, "Shops");
     assert!(matches!(
-        f.store().commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)),
+        f.store().commit_change(&again.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None),
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(f.store().job(&again.id).unwrap().unwrap().status, JobStatus::Pending);
@@ -658,13 +661,13 @@ pub fn staging_publish_rollback_and_delete_change_versions_atomically(f: &Fixtur
     let rollback = f.job(JobKind::Rollback, "Shops");
     let target = f.store().version_by_job(&source.access_id, &first_job.id).unwrap().unwrap();
     let change = DataSourceChange::Rollback { target: target.id, previous_versions_kept: 2 };
-    f.store().commit_change(&rollback.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0)).unwrap();
+    f.store().commit_change(&rollback.id, source.id, &change, &outcome(JobStatus::Completed, 0, 0), None).unwrap();
     assert_eq!(f.store().data_source_by_access_id(&source.access_id).unwrap().unwrap().published_version, Some(first));
     assert_eq!(f.store().version(staged).unwrap().unwrap().state, VersionState::Previous);
 
     let delete = f.job(JobKind::Delete, "Shops");
     f.store()
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     assert_eq!(f.store().data_source_by_access_id(&source.access_id).unwrap(), None);
     assert_eq!(f.raw_entity_rows(first) + f.raw_entity_rows(staged), 0);
@@ -677,7 +680,7 @@ pub fn ids_of_deleted_rows_are_never_handed_out_again(f: &Fixture) {
     let (_, version, source) = f.load("Shops", &[upsert("1", "one")]);
     let delete = f.job(JobKind::Delete, "Shops");
     f.store()
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     assert_eq!(f.store().version(version).unwrap(), None);
     let (_, next_version, next_source) = f.load("Shops", &[upsert("1", "one")]);
@@ -758,8 +761,8 @@ pub fn job_lists_break_ties_by_submission_order(f: &Fixture) {
         }
     }
     let [a, b, download, c, d] = [0, 1, 2, 3, 4].map(|index| jobs[index].id.clone());
-    f.store().finish_job(&b, &outcome(JobStatus::Completed, 1, 0), &[]).unwrap();
-    f.store().finish_job(&d, &outcome(JobStatus::Aborted, 0, 0), &[]).unwrap();
+    f.store().finish_job(&b, &outcome(JobStatus::Completed, 1, 0), &[], None).unwrap();
+    f.store().finish_job(&d, &outcome(JobStatus::Aborted, 0, 0), &[], None).unwrap();
 
     let listed: Vec<JobId> =
         f.store().account_jobs(f.account, created).unwrap().into_iter().map(|job| job.id).collect();
@@ -809,7 +812,7 @@ pub fn a_refused_load_commit_changes_nothing(f: &Fixture) {
     let delete = f.job(JobKind::Delete, "Shops");
     let mut unstorable = outcome(JobStatus::Completed, 0, 0);
     unstorable.total_entity_count = u64::MAX;
-    let refused = f.store().commit_change(&delete.id, before.id, &DataSourceChange::Delete, &unstorable);
+    let refused = f.store().commit_change(&delete.id, before.id, &DataSourceChange::Delete, &unstorable, None);
     assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
     assert_eq!(f.store().access_id_retired_by(&before.access_id).unwrap(), None);
     assert_eq!(f.store().data_source_by_access_id(&before.access_id).unwrap(), Some(before));
@@ -849,6 +852,7 @@ pub fn large_values_round_trip(f: &Fixture) {
             previous_versions_kept: 2,
             outcome: &outcome,
             failures: &failures,
+            worker: None,
         })
         .unwrap();
     assert_eq!(source.description.as_deref(), Some(description.as_str()));
@@ -884,7 +888,7 @@ pub fn nul_in_names_is_refused_and_in_diagnostics_replaced(f: &Fixture) {
     let mut ended = outcome(JobStatus::Aborted, 0, 1);
     ended.error_message = Some("row 2: 'x\0' is not a number".into());
     let failures = [FailedEntity { line: 2, entity_id: Some("id\0".into()), reason: "'x\0' is not a number".into() }];
-    f.store().finish_job(&job.id, &ended, &failures).unwrap();
+    f.store().finish_job(&job.id, &ended, &failures, None).unwrap();
     let stored = f.store().job(&job.id).unwrap().unwrap();
     assert_eq!(stored.error_message.as_deref(), Some("row 2: 'x\u{FFFD}' is not a number"));
     let stored = f.store().job_failures(&job.id).unwrap();
@@ -913,7 +917,7 @@ pub fn access_ids_of_deleted_data_sources_stay_with_their_account(f: &Fixture) {
     assert_eq!(f.store().access_id_retired_by(&source.access_id).unwrap(), None);
     let delete = f.job(JobKind::Delete, "Shops");
     f.store()
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     assert_eq!(f.store().access_id_retired_by(&source.access_id).unwrap(), Some(f.account));
 
