@@ -38,8 +38,8 @@ use sds_core::{
 
 pub use cluster::{JobQuota, QuotaRefusal};
 pub use error::{StoreError, StoreResult};
-pub use postgres::{PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
 pub use payload::{FilePayloads, LocalFile, PayloadReader, PayloadStore, StoredOutput};
+pub use postgres::{PostgresPayloads, PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
 pub use sds_core::WorkerId;
 pub use sqlite::SqliteStore;
 

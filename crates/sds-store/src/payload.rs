@@ -178,7 +178,7 @@ impl FilePayloads {
 }
 
 /// `name` if it is a plain file name (see [`PayloadStore`]).
-fn plain_name(name: &str) -> io::Result<&str> {
+pub(crate) fn plain_name(name: &str) -> io::Result<&str> {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'));

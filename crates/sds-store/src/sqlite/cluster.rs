@@ -16,7 +16,7 @@ use crate::{JobQuota, QuotaRefusal, StoreError, StoreResult};
 
 /// Now, in the store's instants (Unix nanoseconds).
 fn now() -> StoreResult<i64> {
-    Ok(nanos(Utc::now())?)
+    nanos(Utc::now())
 }
 
 /// `now` plus a lease, saturating.
@@ -186,7 +186,9 @@ fn job_quota_refusal(
     account: AccountId,
     quota: &JobQuota,
 ) -> StoreResult<Option<QuotaRefusal>> {
-    let counts = jobs::job_counts(connection, account, nanos(quota.since)?)?;
+    // `JobQuota::NONE` counts from the earliest instant, before what the store keeps.
+    let since = nanos(quota.since).unwrap_or(i64::MIN);
+    let counts = jobs::job_counts(connection, account, since)?;
     if quota.max_in_process > 0 && counts.pending >= u64::from(quota.max_in_process) {
         return Ok(Some(QuotaRefusal::InProcess { count: counts.pending, limit: quota.max_in_process }));
     }

@@ -9,6 +9,7 @@ use sds_core::{AccessId, BuiltRecord, JobId, JobKind, VersionId};
 use sds_store::{DataSourceChange, SqliteStore, Store};
 use tempfile::TempDir;
 
+use crate::cluster::cluster_suite;
 use crate::suite::{outcome, schema, store_suite, upsert, Fixture, Harness};
 
 struct SqliteHarness {
@@ -49,6 +50,14 @@ fn harness() -> Option<Box<dyn Harness>> {
 }
 
 store_suite!(contract, harness);
+
+fn cluster_store() -> Option<(std::sync::Arc<dyn Store>, Box<dyn std::any::Any + Send + Sync>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("sds.db")).unwrap();
+    Some((std::sync::Arc::new(store), Box::new(dir)))
+}
+
+cluster_suite!(cluster, cluster_store);
 
 /// A fixture on `sds.db` in a directory the test keeps.
 fn fixture() -> (Fixture, PathBuf, TempDir) {

@@ -215,6 +215,7 @@ impl Fixture {
             previous_versions_kept,
             outcome: &outcome,
             failures,
+            worker: None,
         })
     }
 

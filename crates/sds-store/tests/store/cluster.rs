@@ -1,8 +1,8 @@
 //! What several servers on one store rely on (`sds_store::cluster`): job
 //! claims with leases, fencing of results by the claim, quota-checked
-//! inserts and the change counter. Each test body uses only `&dyn Store`,
-//! so that it runs unchanged against every store implementation; here
-//! against the SQLite store in a temporary directory.
+//! inserts and the change counter. Each `pub fn` is one test over a
+//! [`Fixture`] that uses only `&dyn Store`; [`cluster_suite!`] runs them all
+//! against one store implementation (`sqlite.rs`, `postgres.rs`).
 
 use std::sync::Arc;
 use std::thread;
@@ -14,25 +14,58 @@ use sds_core::{
     AccessId, AccountId, BuiltRecord, DownloadFormat, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams,
     KeyId, LoadOperation, Property, Schema, Value, VersionId, WorkerId,
 };
-use sds_store::{DataSourceChange, JobQuota, LoadCommit, QuotaRefusal, SqliteStore, Store, StoreError};
-use tempfile::TempDir;
+use sds_store::{DataSourceChange, JobQuota, LoadCommit, QuotaRefusal, Store, StoreError};
 
 const LONG: Duration = Duration::from_secs(60);
 const SHORT: Duration = Duration::from_millis(300);
 
-struct Fixture {
-    _dir: TempDir,
+/// Runs every cluster test for one backend: `cluster_suite!(module, make)`
+/// where `make()` returns `Option<(Arc<dyn Store>, Box<dyn Any + Send +
+/// Sync>)>`, the store and what must live as long as it (`None`: skipped).
+macro_rules! cluster_suite {
+    ($backend:ident, $make:ident) => {
+        cluster_suite!(@tests $backend, $make, [
+            a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced,
+            a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish,
+            building_versions_without_a_live_claim_are_discarded_at_start,
+            jobs_of_one_data_source_are_claimed_one_at_a_time_in_order,
+            a_released_claim_is_claimable_at_once,
+            quotas_hold_under_concurrent_inserts,
+            pending_loads_of_new_names_count_against_the_data_source_quota,
+            the_change_counter_grows_with_every_change_servers_cache,
+            no_quota_inserts_every_kind_of_job,
+        ]);
+    };
+    (@tests $backend:ident, $make:ident, [$($test:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some((store, keep)) = super::$make() {
+                        crate::cluster::$test(&crate::cluster::Fixture::new(store, keep));
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use cluster_suite;
+
+pub struct Fixture {
     store: Arc<dyn Store>,
     account: AccountId,
     key: KeyId,
+    _keep: Box<dyn std::any::Any + Send + Sync>,
 }
 
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("sds.db")).unwrap());
-    let account = store.ensure_account("Contoso").unwrap();
-    let key = store.add_key(account, &[1; 32], "abc").unwrap();
-    Fixture { _dir: dir, store, account, key }
+impl Fixture {
+    /// The store with account "Contoso" and its key `[1; 32]`; `keep`
+    /// lives as long as the fixture (a temporary directory, a database).
+    pub fn new(store: Arc<dyn Store>, keep: Box<dyn std::any::Any + Send + Sync>) -> Fixture {
+        let account = store.ensure_account("Contoso").unwrap();
+        let key = store.add_key(account, &[1; 32], "abc").unwrap();
+        Fixture { store, account, key, _keep: keep }
+    }
 }
 
 fn schema() -> Schema {
@@ -132,9 +165,7 @@ impl Fixture {
     }
 }
 
-#[test]
-fn a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced() {
-    let f = fixture();
+pub fn a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced(f: &Fixture) {
     let store = f.store.as_ref();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let job = f.job(JobKind::Download, "Shops");
@@ -159,9 +190,7 @@ fn a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced() {
     assert_eq!(store.renew_claims(&b, LONG).unwrap(), Vec::<JobId>::new());
 }
 
-#[test]
-fn a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish() {
-    let f = fixture();
+pub fn a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish(f: &Fixture) {
     let store = f.store.as_ref();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let job = f.job(JobKind::LoadComplete, "Shops");
@@ -195,9 +224,7 @@ fn a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish() {
     assert!(store.data_source_by_name(f.account, "Shops").unwrap().is_none());
 }
 
-#[test]
-fn building_versions_without_a_live_claim_are_discarded_at_start() {
-    let f = fixture();
+pub fn building_versions_without_a_live_claim_are_discarded_at_start(f: &Fixture) {
     let store = f.store.as_ref();
     let a = WorkerId::generate();
     let (unclaimed, expired, live) = (
@@ -216,9 +243,7 @@ fn building_versions_without_a_live_claim_are_discarded_at_start() {
     assert!(store.version(versions[2]).unwrap().is_some(), "another server's version in flight stays");
 }
 
-#[test]
-fn jobs_of_one_data_source_are_claimed_one_at_a_time_in_order() {
-    let f = fixture();
+pub fn jobs_of_one_data_source_are_claimed_one_at_a_time_in_order(f: &Fixture) {
     let store = f.store.as_ref();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let first = f.job(JobKind::LoadComplete, "Shops");
@@ -241,9 +266,7 @@ fn jobs_of_one_data_source_are_claimed_one_at_a_time_in_order() {
     assert!(store.claim_job(&foreign.id, &a, LONG).unwrap());
 }
 
-#[test]
-fn a_released_claim_is_claimable_at_once() {
-    let f = fixture();
+pub fn a_released_claim_is_claimable_at_once(f: &Fixture) {
     let store = f.store.as_ref();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let job = f.job(JobKind::LoadComplete, "Shops");
@@ -260,9 +283,7 @@ fn a_released_claim_is_claimable_at_once() {
     assert_eq!(store.renew_claims(&b, LONG).unwrap(), Vec::<JobId>::new());
 }
 
-#[test]
-fn quotas_hold_under_concurrent_inserts() {
-    let f = fixture();
+pub fn quotas_hold_under_concurrent_inserts(f: &Fixture) {
     let quota = JobQuota { max_in_process: 3, max_per_day: 0, since: Utc::now(), max_data_sources: 0 };
     let inserted: usize = thread::scope(|scope| {
         let threads: Vec<_> = (0..8)
@@ -293,9 +314,7 @@ fn quotas_hold_under_concurrent_inserts() {
     assert_eq!(refused, Err(QuotaRefusal::PerDay { count: 4, limit: 4 }));
 }
 
-#[test]
-fn pending_loads_of_new_names_count_against_the_data_source_quota() {
-    let f = fixture();
+pub fn pending_loads_of_new_names_count_against_the_data_source_quota(f: &Fixture) {
     let store = f.store.as_ref();
     let quota = JobQuota { max_in_process: 0, max_per_day: 0, since: Utc::now(), max_data_sources: 2 };
     let a = WorkerId::generate();
@@ -318,9 +337,7 @@ fn pending_loads_of_new_names_count_against_the_data_source_quota() {
     assert_eq!(refused, Err(QuotaRefusal::DataSources { count: 2, limit: 2 }));
 }
 
-#[test]
-fn the_change_counter_grows_with_every_change_servers_cache() {
-    let f = fixture();
+pub fn the_change_counter_grows_with_every_change_servers_cache(f: &Fixture) {
     let store = Arc::clone(&f.store);
     let mut last = store.change_counter().unwrap();
     let grew = |last: &mut u64, what: &str| {
@@ -366,4 +383,14 @@ fn the_change_counter_grows_with_every_change_servers_cache() {
     );
     assert!(started.elapsed() >= Duration::from_millis(300));
     let _ = other;
+}
+
+/// `JobQuota::NONE` (tools, downloads) inserts any job, whatever the
+/// account has: its `since` is before any instant a store keeps.
+pub fn no_quota_inserts_every_kind_of_job(f: &Fixture) {
+    for kind in [JobKind::LoadComplete, JobKind::Delete, JobKind::Download] {
+        let job = f.new_job(kind, "Shops");
+        assert_eq!(f.store.insert_job_within(&job, &JobQuota::NONE).unwrap(), Ok(()), "{kind:?}");
+        assert_eq!(f.store.job(&job.id).unwrap(), Some(job));
+    }
 }
