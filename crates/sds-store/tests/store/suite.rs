@@ -50,6 +50,7 @@ macro_rules! store_suite {
             instants_outside_the_stored_range_are_refused,
             access_ids_of_deleted_data_sources_stay_with_their_account,
             concurrent_commits_of_one_new_data_source_make_one,
+            ids_repeated_across_large_batches_replace_earlier_rows,
         ]);
     };
     (@tests $backend:ident, $make:ident, [$($test:ident),* $(,)?]) => {
@@ -962,4 +963,28 @@ pub fn concurrent_commits_of_one_new_data_source_make_one(f: &Fixture) {
     assert_eq!(versions.len(), 4);
     assert_eq!(versions.iter().filter(|version| version.state == VersionState::Published).count(), 1);
     assert_eq!(f.store().data_sources_of(f.account).unwrap().len(), 1);
+}
+
+/// An ID seen in an earlier batch of the same load replaces that row, at
+/// the start, in the middle or at the end of a large batch (the
+/// PostgreSQL store copies a batch first and learns of the repeat from the
+/// server, early or late in the copy).
+pub fn ids_repeated_across_large_batches_replace_earlier_rows(f: &Fixture) {
+    // The second batch's new IDs sort after, around and before the repeated one.
+    for prefixes in [["z", "z"], ["0", "z"], ["0", "0"]] {
+        let job = f.job(JobKind::LoadComplete, "Repeats");
+        let version = f.store().begin_version(&job.id, &schema()).unwrap();
+        let first: Vec<BuiltRecord> = (0..5_000).map(|index| upsert(&format!("a{index:05}"), "first")).collect();
+        f.store().write_entities(version, &first).unwrap();
+        let mut batch: Vec<BuiltRecord> =
+            (0..4_999).map(|index| upsert(&format!("{}{index:05}", prefixes[index % 2]), "new")).collect();
+        batch.push(upsert("A02500", "again"));
+        f.store().write_entities(version, &batch).unwrap();
+        assert_eq!(f.store().count_entities(version).unwrap(), 5_000 + 4_999, "{prefixes:?}");
+        let again: Vec<(String, String)> = f.ids(version).into_iter().filter(|(_, name)| name != "new").collect();
+        assert_eq!(again.len(), 5_000);
+        assert_eq!(again[2_500], ("A02500".to_string(), "again".to_string()), "{prefixes:?}");
+        assert!(again.iter().filter(|(_, name)| name == "again").count() == 1);
+        f.store().discard_version(version).unwrap();
+    }
 }
