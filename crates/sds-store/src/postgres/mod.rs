@@ -458,10 +458,18 @@ impl Store for PostgresStore {
     fn wait_for_change(&self, after: u64, timeout: Duration) -> StoreResult<u64> {
         let deadline = Instant::now() + timeout;
         if let Ok(mut listener) = self.listener.try_lock() {
-            let waited = self.wait_on_listener(&mut listener, after, deadline);
+            let had_one = listener.is_some();
+            let mut waited = self.wait_on_listener(&mut listener, after, deadline);
             if waited.is_err() {
-                // Broken (a restart, the network): connect anew next time.
+                // Broken (a restart, the network): connect anew, once now
+                // if it was an old connection, else at the next call.
                 *listener = None;
+                if had_one {
+                    waited = self.wait_on_listener(&mut listener, after, deadline);
+                    if waited.is_err() {
+                        *listener = None;
+                    }
+                }
             }
             return waited;
         }

@@ -189,10 +189,20 @@ fn a_database_restart_gives_unavailable_and_the_store_recovers() {
     let Some(cluster) = OwnCluster::start() else { return };
     let store = PostgresStore::connect(&cluster.url()).unwrap();
     let account = store.ensure_account("Contoso").unwrap();
+    let counter = store.wait_for_change(0, Duration::from_millis(10)).unwrap();
 
-    // Every pooled connection dies with the restart; the next call reconnects.
+    // Every pooled connection, and the listening one, dies with the
+    // restart; the next calls connect anew.
     cluster.pg_ctl(&["restart", "-m", "fast", "-w"]);
     assert_eq!(store.ensure_account("contoso").unwrap(), account);
+    assert_eq!(store.wait_for_change(counter, Duration::from_millis(10)).unwrap(), counter);
+    let waiting = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| store.wait_for_change(counter, Duration::from_secs(10)).unwrap());
+        std::thread::sleep(Duration::from_millis(200));
+        store.add_key(account, &[4; 32], "new").unwrap();
+        waiter.join().unwrap()
+    });
+    assert!(waiting > counter, "the new listening connection is woken");
 
     cluster.pg_ctl(&["stop", "-m", "fast", "-w"]);
     let started = std::time::Instant::now();
