@@ -98,7 +98,7 @@ fn leave_out_uploads(path: &Path) -> Result<usize, StoreError> {
                 failed_entity_count: 0,
                 error_message: Some(LEFT_OUT_MESSAGE.to_owned()),
             };
-            copy.finish_job(&job.id, &outcome, &[])?;
+            copy.finish_job(&job.id, &outcome, &[], None)?;
             count += 1;
         }
     }

@@ -84,7 +84,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         .filter(|version| source.as_ref().is_some_and(|source| version.data_source_id == Some(source.id)));
     let (Some(source), Some(version)) = (source, version) else {
         let message = "the data source version to download no longer exists".to_owned();
-        store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
+        store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[], inner.claim())?;
         return Ok(());
     };
     let downloads_dir = &inner.settings.downloads_dir;
@@ -97,7 +97,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     if keepable && output_cache::hand_out(&entry, &pointer)? {
         tracing::info!(version = %version.id, format = params.format.extension(), "download served from the kept output");
         sync_dir(downloads_dir);
-        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[])?;
+        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[], inner.claim())?;
         return Ok(());
     }
     let partial = target.with_extension("part");
@@ -119,7 +119,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
     }
     std::fs::rename(&partial, &target)?;
     sync_dir(downloads_dir);
-    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
+    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[], inner.claim())?;
     Ok(())
 }
 

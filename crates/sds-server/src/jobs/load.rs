@@ -89,6 +89,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 previous_versions_kept: PREVIOUS_VERSIONS_KEPT,
                 outcome: &outcome,
                 failures: &run.failures,
+                worker: inner.claim(),
             };
             let source = match inner.committing(|| store.commit_load(&commit)) {
                 Ok(source) => source,
@@ -99,7 +100,12 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                         "the accessId {new_access_id} was taken by another data source while the load ran; nothing was published"
                     );
                     tracing::info!(%message, "load aborted");
-                    store.finish_job(&job.id, &run.outcome(JobStatus::Aborted, Some(message)), &run.failures)?;
+                    store.finish_job(
+                        &job.id,
+                        &run.outcome(JobStatus::Aborted, Some(message)),
+                        &run.failures,
+                        inner.claim(),
+                    )?;
                     store.discard_version(version)?;
                     spool::discard(&spooled);
                     return Ok(());
@@ -111,7 +117,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
         Err(LoadError::Abort(message)) => {
             tracing::info!(%message, "load aborted");
             let outcome = run.outcome(JobStatus::Aborted, Some(message));
-            store.finish_job(&job.id, &outcome, &run.failures)?;
+            store.finish_job(&job.id, &outcome, &run.failures, inner.claim())?;
             if let Some(version) = run.version {
                 store.discard_version(version)?;
             }

@@ -307,6 +307,11 @@ impl JobEngine {
 }
 
 impl EngineInner {
+    /// The worker whose claim fences this engine's commits.
+    fn claim(&self) -> Option<&sds_core::WorkerId> {
+        None
+    }
+
     /// `Err(Stopped)` once shutdown began: runners call it between batches,
     /// where stopping leaves nothing half-done.
     fn check_stop(&self) -> Result<(), EngineError> {
@@ -436,7 +441,7 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let store = Arc::clone(&inner.store);
         let id = job.id.clone();
         let outcome = aborted(message);
-        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
+        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[], None)).await;
     }
     let store = Arc::clone(&inner.store);
     let id = job.id.clone();
