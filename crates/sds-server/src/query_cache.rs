@@ -189,12 +189,16 @@ impl QueryCache {
 
     /// Drops the tables of versions the store no longer holds for their
     /// data source (deleted, pruned, or dropped staged versions), and every
-    /// cached data source (a job ended, so each may have changed). Called by
+    /// cached data source and key (a job ended or the store's change
+    /// counter moved, so each may have changed). Called by
     /// the job engine after each job and purge, on a blocking thread: one
     /// indexed read per cached table. A version the store cannot be asked
     /// about is dropped too; the next query builds it again.
     pub fn drop_unstored(&self, store: &dyn Store) {
         self.sources.write().unwrap_or_else(PoisonError::into_inner).clear();
+        // Keys too: the change may be a revocation (by another process or
+        // server, seen through the store's change counter).
+        self.keys.write().unwrap_or_else(PoisonError::into_inner).clear();
         let keys: Vec<TableKey> = {
             let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
             tables.slots.iter().map(|slot| slot.key).collect()
