@@ -292,3 +292,35 @@ async fn another_process_s_change_reaches_the_caches_within_a_second() {
     let now = b.generation().unwrap();
     assert!(cache.data_source(&access_id, now).is_none(), "data sources are read again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_claim_was_taken_over_drops_its_work() {
+    let cluster = cluster();
+    let (a, _) = cluster.server("a");
+    let job = cluster.load_job("Shops");
+    cluster.spool(&job, 200_000);
+    a.submit(&job, JobQuota::NONE).await.unwrap().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // Running: it has read rows, so it holds the claim.
+    while a.progress(&job.id).is_none_or(|progress| progress.processed == 0) {
+        assert!(Instant::now() < deadline, "the load never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Another server takes the job over while A still runs it (as if A
+    // had stalled past its lease).
+    let other = WorkerId::generate();
+    cluster.store.release_claim(&job.id, a.worker()).unwrap();
+    assert!(cluster.store.claim_job(&job.id, &other, Duration::from_secs(600)).unwrap());
+    while a.progress(&job.id).is_some() {
+        assert!(Instant::now() < deadline, "A's run never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let after = cluster.store.job(&job.id).unwrap().unwrap();
+    assert_eq!(after.status, JobStatus::Pending, "A's commit was refused: {:?}", after.error_message);
+    assert_eq!(cluster.store.data_source_by_name(cluster.account, "Shops").unwrap(), None, "nothing published");
+    assert_eq!(started(&a), 1);
+    cluster.store.release_claim(&job.id, &other).unwrap();
+    assert_eq!(cluster.store.discard_building_versions().unwrap(), 0, "A dropped the version it built");
+    let inputs: Vec<JobId> = cluster.payloads.inputs().unwrap().into_iter().map(|(job, _)| job).collect();
+    assert_eq!(inputs, vec![job.id.clone()], "the input stays for the server that holds the job");
+}
