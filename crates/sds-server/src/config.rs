@@ -53,7 +53,9 @@ pub struct ServeConfig {
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
     /// Seconds the Query API trusts a key or data source it read from the
-    /// store; `sds keys revoke` takes effect on queries within this time.
+    /// store at most; a change (`sds keys revoke`, another server's
+    /// publish) normally reaches it within a second through the store's
+    /// change counter.
     #[arg(long, env = "SDS_AUTH_CACHE_SECONDS", default_value_t = 10)]
     pub auth_cache_seconds: u64,
     /// Connections open at once; further ones wait in the listen backlog

@@ -21,9 +21,10 @@
 //! - Keys: resolved keys by hash, trusted for `--auth-cache-seconds`;
 //!   unknown keys are not cached. This saves a store round trip per query,
 //!   which at tens of thousands of queries per second dominates their cost.
-//!   A key is only ever changed by `sds keys revoke`, another process that
-//!   cannot reach this cache, so the time limit is what bounds how long a
-//!   revoked key keeps opening queries.
+//!   A key is only ever changed by `sds keys revoke`, another process;
+//!   its commit grows the store's change counter, which the job engine
+//!   watches (`jobs/watch.rs`) and then drops every cached key, within a
+//!   second. The time limit bounds it should that watch fail.
 //! - Data sources by access id, each stamped with the job engine's
 //!   generation when it was read. Every finished job bumps the generation
 //!   (and every commit that changes a data source, before and after; none
