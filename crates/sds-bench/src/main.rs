@@ -20,6 +20,8 @@ mod ogc;
 mod peer;
 mod query;
 mod scale_curve;
+mod store;
+mod two_servers;
 
 #[derive(Parser)]
 struct Cli {
@@ -129,10 +131,27 @@ enum Bench {
         #[arg(long, default_value_t = 101)]
         runs: usize,
     },
+    /// Two servers on one PostgreSQL database, one HTTP shard each, against
+    /// one server: nearby and bbox throughput over HTTP (wrk).
+    TwoServers {
+        #[arg(long, default_value = "../shared/data/cities1000.csv")]
+        cities: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let result = run(Cli::parse().command);
+    store::stop();
+    result
+}
+
+fn run(command: Bench) -> Result<()> {
+    if store::postgres() {
+        println!("store: PostgreSQL (SDS_BENCH_STORE=postgres), a fresh database per server");
+    }
+    match command {
         Bench::LoadDownload { cities, runs, pg_bin, no_peer } => {
             load_download::run(&cities, runs, (!no_peer).then_some(pg_bin.as_path()))
         }
@@ -153,6 +172,7 @@ fn main() -> Result<()> {
             many_sources::run(&many_sources::Settings { sources, entities, seconds, cache_mb, wrk_threads })
         }
         Bench::ScaleCurve { sizes, runs } => scale_curve::run(&sizes, runs),
+        Bench::TwoServers { cities, seconds } => two_servers::run(&cities, seconds),
     }
 }
 
@@ -171,6 +191,9 @@ struct Server {
     key: String,
     client: reqwest::blocking::Client,
     _data: tempfile::TempDir,
+    /// The server's own database when the benchmark runs on PostgreSQL
+    /// (dropped after the server: fields drop in order, after `Drop`).
+    database: Option<std::sync::Arc<store::Database>>,
 }
 
 impl Server {
@@ -179,31 +202,29 @@ impl Server {
     }
 
     fn start_with(flags: &[&str]) -> Result<Server> {
+        let database = if store::postgres() { Some(std::sync::Arc::new(store::Database::create()?)) } else { None };
+        Server::start_on(database, flags)
+    }
+
+    /// A server on `database` (PostgreSQL; shared with other servers when
+    /// the same one is given), else on its data dir's SQLite store.
+    fn start_on(database: Option<std::sync::Arc<store::Database>>, flags: &[&str]) -> Result<Server> {
         let data = tempfile::tempdir()?;
-        let mut child = Command::new(server_binary()?)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data.path())
-            .args(flags)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(data.path().join("server.log"))?))
-            .spawn()?;
-        let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
-        let (mut key, mut base) = (String::new(), String::new());
-        for line in lines.by_ref() {
-            let line = line?;
-            if line.contains("master key") {
-                key = line.rsplit(' ').next().unwrap_or_default().to_owned();
-            } else if let Some(address) = line.strip_prefix("sds listening on ") {
-                base = address.trim().to_owned();
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        if base.is_empty() {
-            bail!("the server did not start");
-        }
+        let log = std::fs::File::create(data.path().join("server.log"))?;
+        let (child, base, key) = spawn(data.path(), database.as_deref(), flags, log)?;
         let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build()?;
-        Ok(Server { child, root: format!("{base}/REST/v1"), key, client, _data: data })
+        Ok(Server { child, root: format!("{base}/REST/v1"), key, client, _data: data, database })
+    }
+
+    /// Stops the server (SIGKILL) and starts it again on the same store.
+    fn restart(&mut self, flags: &[&str]) -> Result<()> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new().append(true).open(self._data.path().join("server.log"))?;
+        let (child, base, _) = spawn(self._data.path(), self.database.as_deref(), flags, log)?;
+        self.child = child;
+        self.root = format!("{base}/REST/v1");
+        Ok(())
     }
 
     /// The server's log so far (its stderr).
@@ -283,6 +304,39 @@ impl Server {
         let mut data = self.client.get(format!("{url}?key={}", self.key)).send()?;
         Ok(std::io::copy(&mut data, &mut std::io::sink())?)
     }
+}
+
+/// Starts `sds serve` on an ephemeral port; returns the child, its base URL
+/// and the master key it printed (empty when the store already had keys).
+fn spawn(
+    data: &Path,
+    database: Option<&store::Database>,
+    flags: &[&str],
+    log: std::fs::File,
+) -> Result<(Child, String, String)> {
+    let mut command = Command::new(server_binary()?);
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data);
+    if let Some(database) = database {
+        command.args(["--database-url", &database.url]);
+    }
+    let mut child = command.args(flags).stdout(Stdio::piped()).stderr(Stdio::from(log)).spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
+    let (mut key, mut base) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line?;
+        if line.contains("master key") {
+            key = line.rsplit(' ').next().unwrap_or_default().to_owned();
+        } else if let Some(address) = line.strip_prefix("sds listening on ") {
+            base = address.trim().to_owned();
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    if base.is_empty() {
+        let _ = child.kill();
+        bail!("the server did not start (see its log in {})", data.display());
+    }
+    Ok((child, base, key))
 }
 
 impl Drop for Server {

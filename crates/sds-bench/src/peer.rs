@@ -45,31 +45,7 @@ pub struct Peer {
 impl Peer {
     /// Creates and starts the cluster and loads `cities` (cities1000.csv).
     pub fn start(bin: &Path, cities: &Path) -> Result<Peer> {
-        if !bin.join("initdb").exists() {
-            bail!("no {}/initdb: install postgresql, or pass --pg-bin (or --no-peer)", bin.display());
-        }
-        let as_postgres = is_root();
-        let root_dir = tempfile::Builder::new().prefix("sds-bench-peer").tempdir()?;
-        if as_postgres {
-            run(Command::new("chown").arg("postgres").arg(root_dir.path()))?;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut peer =
-            Peer { bin: bin.to_owned(), data: root_dir.path().join("data"), port, root_dir, as_postgres, rows: 0 };
-        run(peer.server_tool("initdb").arg("-D").arg(&peer.data).args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C",
-        ]))?;
-        let conf = format!("{PEER_CONF}port = {port}\n");
-        let conf_path = peer.data.join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&conf_path).context("reading the new cluster's postgresql.conf")?;
-        text.push_str(&conf);
-        std::fs::write(&conf_path, text)?;
-        let log = peer.root_dir.path().join("server.log");
-        run(peer.server_tool("pg_ctl").arg("-D").arg(&peer.data).arg("-l").arg(log).args(["-w", "start"]))?;
+        let mut peer = Peer::start_empty(bin)?;
         peer.psql(&[
             "-c",
             "CREATE TABLE cities (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
@@ -95,6 +71,36 @@ impl Peer {
         Ok(peer)
     }
 
+    /// Creates and starts an empty cluster (the `postgres` database only).
+    pub fn start_empty(bin: &Path) -> Result<Peer> {
+        if !bin.join("initdb").exists() {
+            bail!("no {}/initdb: install postgresql, or pass --pg-bin (or --no-peer)", bin.display());
+        }
+        let as_postgres = is_root();
+        let root_dir = tempfile::Builder::new().prefix("sds-bench-peer").tempdir()?;
+        if as_postgres {
+            run(Command::new("chown").arg("postgres").arg(root_dir.path()))?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let peer =
+            Peer { bin: bin.to_owned(), data: root_dir.path().join("data"), port, root_dir, as_postgres, rows: 0 };
+        run(peer.server_tool("initdb").arg("-D").arg(&peer.data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+        ]))?;
+        let conf = format!("{PEER_CONF}port = {port}\n");
+        let conf_path = peer.data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf_path).context("reading the new cluster's postgresql.conf")?;
+        text.push_str(&conf);
+        std::fs::write(&conf_path, text)?;
+        let log = peer.root_dir.path().join("server.log");
+        run(peer.server_tool("pg_ctl").arg("-D").arg(&peer.data).arg("-l").arg(log).args(["-w", "start"]))?;
+        Ok(peer)
+    }
+
     /// One export, `psql` start to exit, into a file; returns seconds and bytes.
     pub fn copy_to(&self) -> Result<(f64, u64)> {
         let out = self.root_dir.path().join("export.csv");
@@ -108,6 +114,11 @@ impl Peer {
         let bytes = std::fs::metadata(&out)?.len();
         std::fs::remove_file(&out)?;
         Ok((seconds, bytes))
+    }
+
+    /// The cluster's admin URL (trust auth on loopback).
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// The PostgreSQL server version, for the report.

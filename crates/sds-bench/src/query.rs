@@ -291,6 +291,35 @@ fn form_urlencoded_component(text: &str) -> String {
     out
 }
 
+/// `count` random Query API requests (path and query) of one workload on
+/// the data source `access_id`, with the peer's columns, JSON responses.
+pub fn request_paths(
+    kind: &str,
+    count: usize,
+    rng: &mut StdRng,
+    cities: &[City],
+    countries: &[String],
+    access_id: &str,
+    key: &str,
+) -> Vec<String> {
+    (0..count)
+        .map(|_| {
+            let (spatial, filter, top) = workload(kind, rng, cities, countries);
+            let mut path = format!(
+                "/REST/v1/data/{access_id}/Cities/City?$format=json&$top={top}&$select={}&key={key}",
+                peer_columns(kind)
+            );
+            if let Some(spatial) = spatial.map(wrap_bbox) {
+                let _ = write!(path, "&spatialFilter={}", encode(&spatial));
+            }
+            if let Some(filter) = filter {
+                let _ = write!(path, "&$filter={}", encode(&filter));
+            }
+            path
+        })
+        .collect()
+}
+
 /// Requests/sec and p99 latency (ms) from wrk's `--latency` output.
 pub fn parse_wrk(output: &str) -> Result<(f64, f64, u64)> {
     let rps = output
@@ -348,23 +377,7 @@ pub fn http(
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (kind, peer_tps, peer_p99) in PEER.into_iter().filter(|(kind, ..)| selected(only, kind)) {
         let count = if kind == "intersects" { countries.len() * 2 } else { 5_000 };
-        let paths: Vec<String> = (0..count)
-            .map(|_| {
-                let (spatial, filter, top) = workload(kind, &mut rng, &cities, &countries);
-                let mut path = format!(
-                    "/REST/v1/data/{access_id}/Cities/City?$format=json&$top={top}&$select={}&key={}",
-                    peer_columns(kind),
-                    server.key
-                );
-                if let Some(spatial) = spatial.map(wrap_bbox) {
-                    let _ = write!(path, "&spatialFilter={}", encode(&spatial));
-                }
-                if let Some(filter) = filter {
-                    let _ = write!(path, "&$filter={}", encode(&filter));
-                }
-                path
-            })
-            .collect();
+        let paths = request_paths(kind, count, &mut rng, &cities, &countries, &access_id, &server.key);
         // Warm the table (built on the first query) before measuring.
         server.client.get(format!("{base}{}", paths[0])).send()?.error_for_status()?;
         let script = tempfile::NamedTempFile::new()?;

@@ -21,16 +21,14 @@
 //!    heap accounting (`Table::heap_bytes`) with the same indexes built,
 //!    from an in-process copy, per entity.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::many_sources::{synthetic_csv, synthetic_table, AREA};
-use crate::{server_binary, Server};
+use crate::Server;
 
 /// A resident set figure of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes.
 fn status_bytes(pid: u32, field: &str) -> f64 {
@@ -40,36 +38,6 @@ fn status_bytes(pid: u32, field: &str) -> f64 {
         .find_map(|line| line.strip_prefix(field))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kilobytes| kilobytes * 1024.0)
-}
-
-/// Stops the server and starts it again on the same data dir.
-fn restart(server: &mut Server, flags: &[&str]) -> Result<()> {
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let data = server._data.path();
-    let log = std::fs::OpenOptions::new().append(true).open(data.join("server.log"))?;
-    let mut child = Command::new(server_binary()?)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
-    let mut base = String::new();
-    for line in lines.by_ref() {
-        if let Some(address) = line?.strip_prefix("sds listening on ") {
-            base = address.trim().to_owned();
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    if base.is_empty() {
-        bail!("the server did not restart");
-    }
-    server.child = child;
-    server.root = format!("{base}/REST/v1");
-    Ok(())
 }
 
 /// Times one query (to the last byte); fails unless it answers 200.
@@ -130,7 +98,7 @@ fn measure(entities: usize, runs: usize) -> Result<Row> {
 
     let first_from_store_ms = timed_get(&server, &probe)?.as_secs_f64() * 1000.0;
     wait_for_log(&server, "table snapshot written")?;
-    restart(&mut server, &flags)?;
+    server.restart(&flags)?;
     let rss_before = status_bytes(server.child.id(), "VmRSS:");
     let first_after_restart_ms = timed_get(&server, &probe)?.as_secs_f64() * 1000.0;
     let log = server.log();

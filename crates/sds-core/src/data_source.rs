@@ -59,6 +59,15 @@ pub struct NoPublishedVersion {
 }
 
 impl DataSource {
+    /// The key under which an account's data source names are unique and
+    /// jobs find their data source: SDS names match case-insensitively
+    /// (Unicode lowercase, the same fold as [`crate::Entity::key_of`]; valid
+    /// names are ASCII, where it is plain ASCII case folding). Every store
+    /// keys names by this, so both backends agree on what is one name.
+    pub fn name_key(name: &str) -> String {
+        name.to_lowercase()
+    }
+
     /// The version an incremental load (`incremental` or
     /// `incrementalStaging`) starts from: the published one. The load page
     /// defines `incremental` as editing "an existing data source" and

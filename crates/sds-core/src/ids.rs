@@ -25,6 +25,17 @@ row_id!(
     /// An account: owns keys and data sources.
     AccountId
 );
+impl AccountId {
+    /// The key under which account names are unique: ASCII letters fold
+    /// to lowercase, every other character is kept as is ("ACME" and
+    /// "acme" are one account, "Ärger" and "ärger" are two). This is
+    /// SQLite's `NOCASE`, which the first stores used for the column, so
+    /// existing stores keep their accounts; every store keys names by it.
+    pub fn name_key(name: &str) -> String {
+        name.to_ascii_lowercase()
+    }
+}
+
 row_id!(
     /// A key, by its store row; the key text itself is never stored.
     KeyId

@@ -5,9 +5,11 @@
 //! in key order (like GeoNames' ascending numeric ids) and scattered (like
 //! GUIDs), since the order decides how many pages each batch rewrites.
 //!
-//! `cargo run --release -p sds-store --example bench [directory]`
+//! `cargo run --release -p sds-store --example bench [directory | postgres://…]`
 //! (the directory defaults to a temporary one; give one on the disk the
-//! server will use, since commit cost is mostly fsync).
+//! server will use, since commit cost is mostly fsync). With a PostgreSQL
+//! URL it measures the PostgreSQL store in that database instead (which
+//! it migrates and leaves behind: give it a scratch database).
 
 use std::time::Instant;
 
@@ -17,7 +19,7 @@ use sds_core::{
     AccessId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams, LoadOperation, Property,
     Schema, Value,
 };
-use sds_store::{LoadCommit, SqliteStore, Store};
+use sds_store::{LoadCommit, PostgresStore, SqliteStore, Store};
 
 const ENTITIES: usize = 145_000;
 const BATCH: usize = 5_000;
@@ -25,21 +27,33 @@ const LOADS: usize = 5;
 
 fn main() {
     let temporary = tempfile::tempdir().expect("a temporary directory");
-    let directory = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| temporary.path().into());
+    let argument = std::env::args().nth(1);
+    if let Some(url) = argument.as_deref().filter(|argument| argument.starts_with("postgres")) {
+        let store = PostgresStore::connect(url).expect("the store connects");
+        for sequential in [true, false] {
+            println!("PostgreSQL, {} ids:", if sequential { "sequential" } else { "scattered" });
+            run(&store, sequential);
+        }
+        return;
+    }
+    let directory = argument.map(std::path::PathBuf::from).unwrap_or_else(|| temporary.path().into());
     for sequential in [true, false] {
         println!("{} ids:", if sequential { "sequential" } else { "scattered" });
         let file = directory.join(format!("bench-{sequential}.db"));
-        run(&file, sequential);
+        run(&SqliteStore::open(&file).expect("the store opens"), sequential);
+        let size = |suffix: &str| {
+            std::fs::metadata(format!("{}{suffix}", file.display())).map(|metadata| metadata.len() >> 20).unwrap_or(0)
+        };
+        println!("database {} MB, WAL {} MB", size(""), size("-wal"));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }
     }
 }
 
-fn run(file: &std::path::Path, sequential: bool) {
-    let store = SqliteStore::open(file).expect("the store opens");
-    let account = store.ensure_account("bench").unwrap();
-    let key = store.add_key(account, &[7; 32], "bench").unwrap();
+fn run(store: &dyn Store, sequential: bool) {
+    let account = store.ensure_account(&format!("bench-{sequential}")).unwrap();
+    let key = store.add_key(account, &rand::random(), "bench").unwrap();
     let schema = Schema::new(
         "Places",
         ["Id", "Name", "Admin1", "Admin2", "CountryCode"]
@@ -130,18 +144,16 @@ fn run(file: &std::path::Path, sequential: bool) {
         std::hint::black_box(latitude_sum);
 
         println!(
-            "load {load}: write {:>9.0} entities/s ({:>4} ms)   commit {:>4} ms   scan {:>9.0} entities/s ({:>4} ms)",
+            "load {load}: write {:>9.0} entities/s ({:>4} ms)   commit {:>4} ms   load {:>9.0} entities/s   \
+             scan {:>9.0} entities/s ({:>4} ms)",
             ENTITIES as f64 / write.as_secs_f64(),
             write.as_millis(),
             commit.as_millis(),
+            ENTITIES as f64 / (write + commit).as_secs_f64(),
             ENTITIES as f64 / scan.as_secs_f64(),
             scan.as_millis(),
         );
     }
-    let size = |suffix: &str| {
-        std::fs::metadata(format!("{}{suffix}", file.display())).map(|metadata| metadata.len() >> 20).unwrap_or(0)
-    };
-    println!("database {} MB, WAL {} MB", size(""), size("-wal"));
 }
 
 /// A GeoNames-like row.

@@ -1,5 +1,7 @@
-//! Storage for `sds`: the [`Store`] trait the server and job engine use, and
-//! its embedded SQLite implementation ([`SqliteStore`]).
+//! Storage for `sds`: the [`Store`] trait the server and job engine use,
+//! its embedded SQLite implementation ([`SqliteStore`], the default) and
+//! its PostgreSQL + PostGIS one ([`PostgresStore`], for several servers
+//! over one database). Both pass one test suite (`tests/suite/`).
 //!
 //! The trait is synchronous: the server calls it from blocking tasks. A
 //! load writes a new version in `Building` state in batches (other writers
@@ -16,9 +18,13 @@
 //! uploads and download outputs go through a [`PayloadStore`].
 
 pub mod cluster;
+mod codec;
 mod error;
 pub mod payload;
+mod postgres;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::io;
 use std::time::Duration;
@@ -32,6 +38,7 @@ use sds_core::{
 
 pub use cluster::{JobQuota, QuotaRefusal};
 pub use error::{StoreError, StoreResult};
+pub use postgres::{PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
 pub use payload::{FilePayloads, LocalFile, PayloadReader, PayloadStore, StoredOutput};
 pub use sds_core::WorkerId;
 pub use sqlite::SqliteStore;

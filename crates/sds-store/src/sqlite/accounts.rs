@@ -5,12 +5,14 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use sds_core::{AccountId, KeyId};
 
 use super::codec::{instant_at, nanos};
+use crate::codec::{check_optional_text, check_text};
 use crate::{AccountRecord, KeyHash, KeyRecord, Revocation, StoreError, StoreResult};
 
 const KEY_COLUMNS: &str = "k.id, k.account_id, a.name AS account_name, k.hash, k.hint, k.created, k.revoked, k.label
      FROM keys k JOIN accounts a ON a.id = k.account_id";
 
 pub(super) fn ensure_account(connection: &Connection, name: &str) -> StoreResult<AccountId> {
+    check_text("account name", name)?;
     // The name column is NOCASE, so this finds "Contoso" when asked for "contoso".
     connection
         .prepare_cached("INSERT INTO accounts (name, created) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")?
@@ -21,6 +23,7 @@ pub(super) fn ensure_account(connection: &Connection, name: &str) -> StoreResult
 }
 
 pub(super) fn add_key(connection: &Connection, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId> {
+    check_text("key hint", hint)?;
     let exists = connection.prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?.exists([account.0])?;
     if !exists {
         return Err(StoreError::NotFound(format!("account {account}")));
@@ -40,6 +43,7 @@ pub(super) fn add_key(connection: &Connection, account: AccountId, hash: &KeyHas
 }
 
 pub(super) fn set_label(connection: &Connection, id: KeyId, label: Option<&str>) -> StoreResult<()> {
+    check_optional_text("key label", label)?;
     connection.prepare_cached("UPDATE keys SET label = ?2 WHERE id = ?1")?.execute(params![id.0, label])?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use super::accounts::is_unique_violation;
 use super::codec::{instant_at, nanos, parsed_at};
 use super::jobs::{self, name_key};
 use super::versions;
+use crate::codec::{check_optional_text, check_text};
 use crate::{LoadCommit, StoreError, StoreResult};
 
 const DATA_SOURCE_COLUMNS: &str = "SELECT id, access_id, account_id, name, description, master_key_id, query_key_id,
@@ -43,6 +44,8 @@ pub(super) fn retired_by(connection: &Connection, access_id: &AccessId) -> Store
 /// `created`, when new) is the job's completion instant, so the job and the
 /// data source agree on when the load happened.
 pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> StoreResult<DataSource> {
+    check_text("data source name", commit.data_source_name)?;
+    check_optional_text("description", commit.description)?;
     let version = versions::version(connection, commit.version_id)?
         .ok_or_else(|| StoreError::NotFound(format!("version {}", commit.version_id)))?;
     if version.state != VersionState::Building {

@@ -6,8 +6,9 @@ use rusqlite::{params, Connection};
 use sds_core::entity::BuiltRecord;
 use sds_core::{Entity, VersionId};
 
-use super::codec::{blob, decode_entity, encode_entity};
+use super::codec::blob;
 use super::versions;
+use crate::codec::{decode_entity, encode_entity};
 use crate::{StoreError, StoreResult};
 
 pub(super) fn write_entities(connection: &Connection, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()> {

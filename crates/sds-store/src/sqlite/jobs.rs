@@ -6,6 +6,7 @@ use sds_core::{AccountId, Job, JobId, JobKind, KeyId, WorkerId};
 
 use super::accounts::is_unique_violation;
 use super::codec::{count, count_at, instant_at, json, json_at, nanos, optional_instant_at, parsed_at};
+use crate::codec::{check_text, diagnostic_text};
 use crate::{JobCounts, StoreError, StoreResult};
 
 const JOB_COLUMNS: &str = "SELECT id, account_id, key_id, kind, status, data_source_name, params, created, completed,
@@ -14,10 +15,11 @@ const JOB_COLUMNS: &str = "SELECT id, account_id, key_id, kind, status, data_sou
 
 /// The case-folded data source name that jobs and data sources are matched by.
 pub(super) fn name_key(name: &str) -> String {
-    name.to_lowercase()
+    sds_core::DataSource::name_key(name)
 }
 
 pub(super) fn insert_job(connection: &Connection, job: &Job) -> StoreResult<()> {
+    check_text("data source name", &job.data_source_name)?;
     let inserted = connection
         .prepare_cached(
             "INSERT INTO jobs (id, account_id, key_id, kind, status, data_source_name, name_key, params, created,
@@ -38,7 +40,7 @@ pub(super) fn insert_job(connection: &Connection, job: &Job) -> StoreResult<()> 
             count(job.total_entity_count)?,
             count(job.processed_entity_count)?,
             count(job.failed_entity_count)?,
-            job.error_message,
+            job.error_message.as_deref().map(diagnostic_text),
             job.result_access_id.as_ref().map(|id| id.as_str()),
         ]);
     match inserted {
@@ -135,7 +137,7 @@ pub(super) fn record_outcome(
             count(outcome.total_entity_count)?,
             count(outcome.processed_entity_count)?,
             count(outcome.failed_entity_count)?,
-            outcome.error_message,
+            outcome.error_message.as_deref().map(diagnostic_text),
             result_access_id,
         ])?;
     if updated == 0 {
@@ -155,8 +157,8 @@ pub(super) fn replace_failures(connection: &Connection, id: &JobId, failures: &[
             id.as_str(),
             ordinal as i64,
             count(failure.line)?,
-            failure.entity_id,
-            failure.reason
+            failure.entity_id.as_deref().map(diagnostic_text),
+            diagnostic_text(&failure.reason),
         ])?;
     }
     Ok(())

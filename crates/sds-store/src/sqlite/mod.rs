@@ -12,6 +12,7 @@ mod cluster;
 mod codec;
 mod data_sources;
 mod entities;
+mod error;
 mod jobs;
 mod lifecycle;
 mod migrations;
@@ -97,7 +98,7 @@ impl SqliteStore {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|error| {
                 let message = format!("cannot create the directory {}: {error}", parent.display());
-                rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN), Some(message))
+                StoreError::Backend(Box::new(io::Error::new(error.kind(), message)))
             })?;
         }
         let mut writer = Connection::open(path)?;

@@ -1,0 +1,203 @@
+//! The schema, as numbered migrations, recorded in `sds_schema_migrations`.
+//! Each runs in its own transaction together with its record, so a crash
+//! mid-migration leaves the previous, consistent schema. All of them run
+//! under a session-level advisory lock, so several servers starting at
+//! once on a new database apply each migration exactly once: the others
+//! wait, then find nothing left to do. Append new migrations; never edit
+//! one that has shipped.
+//!
+//! The columns mirror the SQLite store's (see `sqlite/migrations.rs` and
+//! `crate::codec`): instants are `bigint` nanoseconds, JSON is `text`, and
+//! every key that orders or matches text is `COLLATE "C"` (byte order, as
+//! SQLite's `BINARY`), so both stores list and match alike whatever the
+//! database's locale. Row ids are identity columns, which never hand out
+//! an id twice, deleted row or not.
+
+use postgres::Client;
+
+use crate::{StoreError, StoreResult};
+
+/// The advisory lock key that migrations hold ("SDS_MIGR").
+const MIGRATION_LOCK: i64 = 0x5344_535f_4d49_4752;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the schema of SQLite's migrations 1–5, plus the PostGIS view.
+    r#"
+    CREATE EXTENSION IF NOT EXISTS postgis;
+
+    CREATE TABLE accounts (
+        id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name     text NOT NULL,
+        -- sds_core::AccountId::name_key: ASCII case folded (SQLite's NOCASE).
+        name_key text COLLATE "C" NOT NULL UNIQUE,
+        created  bigint NOT NULL
+    );
+
+    CREATE TABLE keys (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        account_id bigint NOT NULL REFERENCES accounts(id),
+        hash       bytea NOT NULL UNIQUE,
+        hint       text NOT NULL,
+        created    bigint NOT NULL,
+        revoked    bigint,
+        label      text
+    );
+    CREATE INDEX keys_by_account ON keys(account_id);
+
+    -- seq orders jobs by submission even when two share a creation instant.
+    CREATE TABLE jobs (
+        seq              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id               text COLLATE "C" NOT NULL UNIQUE,
+        account_id       bigint NOT NULL REFERENCES accounts(id),
+        key_id           bigint NOT NULL REFERENCES keys(id),
+        kind             text NOT NULL,
+        status           text NOT NULL,
+        data_source_name text NOT NULL,
+        name_key         text COLLATE "C" NOT NULL,
+        params           text NOT NULL,
+        created          bigint NOT NULL,
+        completed        bigint,
+        total            bigint NOT NULL,
+        processed        bigint NOT NULL,
+        failed           bigint NOT NULL,
+        error_message    text,
+        result_access_id text
+    );
+    CREATE INDEX jobs_pending ON jobs(seq) WHERE status = 'Pending';
+    CREATE INDEX jobs_newest ON jobs(account_id, kind, name_key, seq);
+    CREATE INDEX jobs_by_account ON jobs(account_id, created);
+
+    CREATE TABLE job_failures (
+        job_id    text COLLATE "C" NOT NULL REFERENCES jobs(id),
+        ordinal   bigint NOT NULL,
+        line      bigint NOT NULL,
+        entity_id text,
+        reason    text NOT NULL,
+        PRIMARY KEY (job_id, ordinal)
+    );
+
+    CREATE TABLE data_sources (
+        id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        access_id            text COLLATE "C" NOT NULL UNIQUE,
+        account_id           bigint NOT NULL REFERENCES accounts(id),
+        name                 text NOT NULL,
+        -- sds_core::DataSource::name_key.
+        name_key             text COLLATE "C" NOT NULL,
+        description          text,
+        master_key_id        bigint NOT NULL REFERENCES keys(id),
+        query_key_id         bigint REFERENCES keys(id),
+        is_public            boolean NOT NULL DEFAULT false,
+        published_version_id bigint,
+        created              bigint NOT NULL,
+        updated              bigint NOT NULL,
+        UNIQUE (account_id, name_key)
+    );
+
+    -- data_source_id stays NULL until the version is published or staged;
+    -- published_seq orders rollback targets by when they were published.
+    CREATE TABLE versions (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        data_source_id bigint REFERENCES data_sources(id),
+        job_id         text COLLATE "C" NOT NULL,
+        schema         text NOT NULL,
+        entity_count   bigint NOT NULL,
+        state          text NOT NULL,
+        created        bigint NOT NULL,
+        published_seq  bigint
+    );
+    CREATE INDEX versions_by_data_source ON versions(data_source_id, state, published_seq);
+    CREATE INDEX versions_by_job ON versions(job_id);
+    CREATE INDEX versions_building ON versions(id) WHERE state = 'building';
+    ALTER TABLE data_sources ADD FOREIGN KEY (published_version_id) REFERENCES versions(id);
+
+    -- The accessIds of deleted data sources and the account that held them:
+    -- never adopted by another account's new data source.
+    CREATE TABLE retired_access_ids (
+        access_id  text COLLATE "C" PRIMARY KEY,
+        account_id bigint NOT NULL REFERENCES accounts(id)
+    );
+
+    -- One row per entity of every version. `data` is the exact form the
+    -- store reads back (crate::codec); `geography` (the entity's geography,
+    -- else its point) and `properties` (its typed values by property name)
+    -- are for SQL and GIS readers. No foreign key to versions: checking it
+    -- per row costs load throughput, and the store deletes a version's
+    -- entities itself.
+    CREATE TABLE entities (
+        version_id bigint NOT NULL,
+        entity_key text COLLATE "C" NOT NULL,
+        entity_id  text NOT NULL,
+        latitude   double precision NOT NULL,
+        longitude  double precision NOT NULL,
+        geography  geography NOT NULL,
+        properties jsonb NOT NULL,
+        data       bytea NOT NULL,
+        PRIMARY KEY (version_id, entity_key)
+    );
+    CREATE INDEX entities_geography ON entities USING gist (geography);
+
+    -- The published version of every data source, for GIS tools
+    -- (README, "PostgreSQL store").
+    CREATE VIEW published_entities AS
+        SELECT a.name AS account, d.name AS data_source, d.access_id, e.entity_id, e.geography, e.properties
+        FROM data_sources d
+        JOIN accounts a ON a.id = d.account_id
+        JOIN entities e ON e.version_id = d.published_version_id;
+    "#,
+];
+
+/// How many migrations this build knows.
+pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to the newest schema, under the migration lock.
+pub(super) fn migrate(client: &mut Client) -> StoreResult<()> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let migrated = apply_pending(client);
+    // Also released when the connection closes, should this fail.
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    migrated?;
+    unlocked?;
+    Ok(())
+}
+
+fn apply_pending(client: &mut Client) -> StoreResult<()> {
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS sds_schema_migrations (
+             version integer PRIMARY KEY,
+             applied timestamptz NOT NULL DEFAULT now()
+         )",
+    )?;
+    loop {
+        let mut transaction = client.transaction()?;
+        let applied = applied(&mut transaction)?;
+        if applied == CURRENT {
+            return Ok(());
+        }
+        let migration = usize::try_from(applied).ok().and_then(|applied| MIGRATIONS.get(applied)).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "the database has schema version {applied}, newer than this build knows ({CURRENT})"
+            ))
+        })?;
+        let version = applied + 1;
+        tracing::info!(version, "applying PostgreSQL store migration");
+        transaction.batch_execute(migration)?;
+        transaction.execute("INSERT INTO sds_schema_migrations (version) VALUES ($1)", &[&(version as i32)])?;
+        transaction.commit()?;
+    }
+}
+
+/// How many migrations the database has.
+pub(super) fn applied(client: &mut impl postgres::GenericClient) -> StoreResult<i64> {
+    let row = client.query_one("SELECT COALESCE(MAX(version), 0)::bigint FROM sds_schema_migrations", &[])?;
+    Ok(row.get(0))
+}
+
+/// Whether the schema is the one this build migrates to.
+pub(super) fn check_current(client: &mut impl postgres::GenericClient) -> StoreResult<()> {
+    let applied = applied(client)?;
+    if applied == CURRENT {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!("the store's schema is at migration {applied}, this build expects {CURRENT}")))
+    }
+}

@@ -1,0 +1,362 @@
+//! [`PostgresStore`]: the store in a PostgreSQL database with PostGIS, for
+//! any number of `sds` servers sharing it.
+//!
+//! The client is `postgres` (the synchronous face of `tokio-postgres`)
+//! pooled by `r2d2_postgres`. The [`Store`] trait is synchronous and
+//! called from blocking threads, so a synchronous pool fits without a
+//! runtime inside the store or `block_on` per call; both crates come from
+//! the maintainer of `tokio-postgres`, `r2d2` already pools the SQLite
+//! store, and `postgres` has what loads and downloads need: binary `COPY`
+//! (`BinaryCopyInWriter`) and rows streamed as they arrive (`query_raw`).
+//!
+//! Transactions. Every method is one transaction. Reads run `REPEATABLE
+//! READ, READ ONLY`: one snapshot, as SQLite's read transactions. Writes
+//! that change what other calls see (accounts, keys, jobs, commits,
+//! discards) first take one transaction-level advisory lock, so they run
+//! one at a time across every server, as SQLite's single writer does: the
+//! rules written for SQLite (a commit reads a job's state, then changes
+//! it; `published_seq` is the largest + 1; a data source is found or
+//! created) stay true without retries. They are short; what is long is
+//! writing entities, and batches into a `Building` version do not take the
+//! lock, as nobody else writes that version.
+//!
+//! Unavailability. A call that cannot reach the database fails with
+//! [`StoreError::Unavailable`] within [`CONNECT_TIMEOUT`]; the pool tests
+//! each connection as it hands it out and drops broken ones, so after a
+//! database restart the next calls connect anew, without restarting the
+//! process.
+
+mod accounts;
+mod codec;
+mod data_sources;
+mod entities;
+mod error;
+mod geo;
+mod jobs;
+mod lifecycle;
+mod migrations;
+mod versions;
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use postgres::types::Type;
+use postgres::{IsolationLevel, NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use sds_core::entity::BuiltRecord;
+use sds_core::job::{FailedEntity, JobOutcome};
+use sds_core::{
+    AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
+};
+
+use crate::{
+    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Revocation, Store, StoreError,
+    StoreResult,
+};
+
+/// How long a call waits for a connection (new or pooled) before it
+/// reports the database [`StoreError::Unavailable`].
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections per server: one per blocking store call in flight (HTTP
+/// reads, running jobs, a streaming download each hold one).
+const POOL_SIZE: u32 = 16;
+/// The advisory lock key that serializes metadata writes ("SDS_WRIT").
+const WRITE_LOCK: i64 = 0x5344_535f_5752_4954;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub struct PostgresStore {
+    pool: Pool,
+    /// The database's `geography` type, for binary `COPY` (an extension
+    /// type: its oid differs between databases).
+    geography: OnceLock<Type>,
+    /// The URL without its password, for logs.
+    shown: String,
+    /// `Building` versions whose batches replace rows already there, so
+    /// that they skip the copy-first attempt (`entities::write_entities`).
+    slow_versions: Mutex<HashSet<VersionId>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("database", &self.shown).finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database[?options]`,
+    /// libpq's URL and `key=value` forms,
+    /// <https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING>),
+    /// brings its schema up to date (creating the `postgis` extension if
+    /// missing, which needs a role allowed to), and opens a pool.
+    ///
+    /// Errors: [`StoreError::Invalid`] for a malformed URL;
+    /// [`StoreError::Unavailable`] when the database cannot be reached
+    /// within [`CONNECT_TIMEOUT`]; [`StoreError::Backend`] when a migration
+    /// fails (e.g. the role may not create the extension);
+    /// [`StoreError::Corrupt`] for a schema newer than this build.
+    pub fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let mut config: postgres::Config =
+            url.parse().map_err(|error| StoreError::Invalid(format!("the database URL is invalid: {error}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("sds");
+        }
+        let shown = shown(&config);
+        let mut client = config.connect(NoTls)?;
+        migrations::migrate(&mut client)?;
+        drop(client);
+
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .build(PostgresConnectionManager::new(config, NoTls))?;
+        tracing::info!(database = %shown, "opened the PostgreSQL store");
+        Ok(PostgresStore { pool, geography: OnceLock::new(), shown, slow_versions: Mutex::default() })
+    }
+
+    fn connection(&self) -> StoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` in one transaction holding the write lock, committing
+    /// only if it succeeds.
+    fn write<T>(&self, work: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut connection = self.connection()?;
+        let mut transaction = connection.transaction()?;
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let value = work(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `work` in one transaction without the write lock, and without
+    /// waiting for its commit to reach the disk: for writes to a `Building`
+    /// version only, which nobody has been told about and a restart
+    /// discards. As SQLite's `Durability::Normal`: a crash may lose the
+    /// newest of these commits, never consistency, and the synchronous
+    /// commit that publishes the version flushes the log up to itself,
+    /// these batches included
+    /// (<https://www.postgresql.org/docs/15/wal-async-commit.html>).
+    fn write_unlocked<T>(&self, work: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut connection = self.connection()?;
+        let mut transaction = connection.transaction()?;
+        transaction.batch_execute("SET LOCAL synchronous_commit = off")?;
+        let value = work(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `work` in one read-only snapshot.
+    fn read<T>(&self, work: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut connection = self.connection()?;
+        let mut transaction =
+            connection.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
+        let value = work(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// The `geography` type of this database, looked up once.
+    fn geography_type(&self, transaction: &mut Transaction<'_>) -> StoreResult<Type> {
+        if let Some(found) = self.geography.get() {
+            return Ok(found.clone());
+        }
+        let statement = transaction.prepare("SELECT NULL::geography")?;
+        let found = statement.columns()[0].type_().clone();
+        Ok(self.geography.get_or_init(|| found).clone())
+    }
+}
+
+/// `user@host:port/database` of a config, never its password.
+fn shown(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or("?"),
+        config.get_dbname().unwrap_or(config.get_user().unwrap_or("?"))
+    )
+}
+
+impl Store for PostgresStore {
+    fn ready(&self) -> StoreResult<()> {
+        self.read(|tx| migrations::check_current(tx))
+    }
+
+    fn ensure_account(&self, name: &str) -> StoreResult<AccountId> {
+        self.write(|tx| accounts::ensure_account(tx, name))
+    }
+
+    fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId> {
+        self.write(|tx| accounts::add_key(tx, account, hash, hint, None))
+    }
+
+    fn add_labelled_key(
+        &self,
+        account: AccountId,
+        hash: &KeyHash,
+        hint: &str,
+        label: Option<&str>,
+    ) -> StoreResult<KeyId> {
+        self.write(|tx| accounts::add_key(tx, account, hash, hint, label))
+    }
+
+    fn key_by_hash(&self, hash: &KeyHash) -> StoreResult<Option<KeyRecord>> {
+        self.read(|tx| accounts::key_by_hash(tx, hash))
+    }
+
+    fn key(&self, id: KeyId) -> StoreResult<Option<KeyRecord>> {
+        self.read(|tx| accounts::key(tx, id))
+    }
+
+    fn revoke_key(&self, key: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation> {
+        self.write(|tx| accounts::revoke_key(tx, key, replacement))
+    }
+
+    fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
+        self.read(accounts::accounts)
+    }
+
+    fn data_source_by_name(&self, account: AccountId, name: &str) -> StoreResult<Option<DataSource>> {
+        self.read(|tx| data_sources::by_name(tx, account, name))
+    }
+
+    fn data_source_by_access_id(&self, access_id: &AccessId) -> StoreResult<Option<DataSource>> {
+        self.read(|tx| data_sources::by_access_id(tx, access_id))
+    }
+
+    fn access_id_retired_by(&self, access_id: &AccessId) -> StoreResult<Option<AccountId>> {
+        self.read(|tx| data_sources::retired_by(tx, access_id))
+    }
+
+    fn version(&self, id: VersionId) -> StoreResult<Option<Version>> {
+        self.read(|tx| versions::version(tx, id))
+    }
+
+    fn version_by_job(&self, data_source: &AccessId, job: &JobId) -> StoreResult<Option<Version>> {
+        self.read(|tx| versions::version_by_job(tx, data_source, job))
+    }
+
+    fn versions_of(&self, data_source: DataSourceId) -> StoreResult<Vec<Version>> {
+        self.read(|tx| versions::versions_of(tx, data_source))
+    }
+
+    fn data_sources_of(&self, account: AccountId) -> StoreResult<Vec<DataSource>> {
+        self.read(|tx| data_sources::of_account(tx, account))
+    }
+
+    fn public_data_sources(&self) -> StoreResult<Vec<DataSource>> {
+        self.read(data_sources::public)
+    }
+
+    fn commit_change(
+        &self,
+        job: &JobId,
+        data_source: DataSourceId,
+        change: &DataSourceChange,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()> {
+        self.write(|tx| lifecycle::commit_change(tx, job, data_source, change, outcome))
+    }
+
+    fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
+        let cutoff = codec::nanos(cutoff)?;
+        self.write(|tx| versions::drop_staged_before(tx, cutoff))
+    }
+
+    fn insert_job(&self, job: &Job) -> StoreResult<()> {
+        self.write(|tx| jobs::insert_job(tx, job))
+    }
+
+    fn job(&self, id: &JobId) -> StoreResult<Option<Job>> {
+        self.read(|tx| jobs::job(tx, id))
+    }
+
+    fn newest_job(&self, account: AccountId, kind: JobKind, data_source_name: &str) -> StoreResult<Option<Job>> {
+        self.read(|tx| jobs::newest_job(tx, account, kind, data_source_name))
+    }
+
+    fn pending_jobs(&self) -> StoreResult<Vec<Job>> {
+        self.read(jobs::pending_jobs)
+    }
+
+    fn account_jobs(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<Vec<Job>> {
+        let since = codec::nanos(since)?;
+        self.read(|tx| jobs::account_jobs(tx, account, since))
+    }
+
+    fn job_counts(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<JobCounts> {
+        let since = codec::nanos(since)?;
+        self.read(|tx| jobs::job_counts(tx, account, since))
+    }
+
+    fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()> {
+        self.write(|tx| jobs::finish_job(tx, id, outcome, failures))
+    }
+
+    fn job_failures(&self, id: &JobId) -> StoreResult<Vec<FailedEntity>> {
+        self.read(|tx| jobs::job_failures(tx, id))
+    }
+
+    fn begin_version(&self, job: &JobId, schema: &Schema) -> StoreResult<VersionId> {
+        self.write_unlocked(|tx| versions::begin_version(tx, job, schema))
+    }
+
+    fn copy_entities(&self, from: VersionId, to: VersionId) -> StoreResult<u64> {
+        let copied = self.write_unlocked(|tx| entities::copy_entities(tx, from, to))?;
+        if copied > 0 {
+            // The batches of an incremental load mostly replace copied rows.
+            self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner).insert(to);
+        }
+        Ok(copied)
+    }
+
+    fn write_entities(&self, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()> {
+        let mut slow = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner).contains(&version);
+        let was_slow = slow;
+        self.write_unlocked(|tx| {
+            let geography = self.geography_type(tx)?;
+            entities::write_entities(tx, &geography, version, batch, &mut slow)
+        })?;
+        if slow && !was_slow {
+            let mut slow_versions = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner);
+            // A hint only; forgetting old versions costs one failed copy each.
+            if slow_versions.len() >= 1_024 {
+                slow_versions.clear();
+            }
+            slow_versions.insert(version);
+        }
+        Ok(())
+    }
+
+    fn count_entities(&self, version: VersionId) -> StoreResult<u64> {
+        self.read(|tx| entities::count_entities(tx, version))
+    }
+
+    fn commit_load(&self, commit: &LoadCommit<'_>) -> StoreResult<DataSource> {
+        self.write(|tx| data_sources::commit_load(tx, commit))
+    }
+
+    fn discard_version(&self, version: VersionId) -> StoreResult<()> {
+        self.write(|tx| versions::discard_version(tx, version))
+    }
+
+    fn discard_building_versions(&self) -> StoreResult<u64> {
+        self.write(versions::discard_building_versions)
+    }
+
+    fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64> {
+        self.read(|tx| entities::for_each_entity(tx, version, visit))
+    }
+}
