@@ -80,6 +80,10 @@ pub async fn serve(
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
         downloads_dir: config.downloads_dir(),
+        lease: std::time::Duration::from_secs(config.job_lease_seconds),
+        // The SQLite store is the data dir's, which one server holds (its
+        // lock); a store several servers share sets this false.
+        sole_server: true,
         limits: config.limits(),
         workers: config.job_workers,
         workers_per_account: config.workers_per_account(),
@@ -115,7 +119,11 @@ pub async fn serve(
         .with_snapshots(snapshots),
     );
     tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
-    let engine = JobEngine::start(Arc::clone(&store), settings, Arc::clone(&query_cache) as _)?;
+    // Spooled uploads and download outputs in the data dir, beside the
+    // SQLite store (a shared store keeps them where every server reaches them).
+    let payloads: Arc<dyn sds_store::PayloadStore> =
+        Arc::new(sds_store::FilePayloads::open(&settings.spool_dir, &settings.downloads_dir)?);
+    let engine = JobEngine::start(Arc::clone(&store), payloads, settings, Arc::clone(&query_cache) as _)?;
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let grace = std::time::Duration::from_secs(state.config.shutdown_timeout);
     let limits = crate::shards::ShardLimits {

@@ -39,7 +39,7 @@ pub struct JobQuota {
 impl JobQuota {
     /// No limit at all (downloads; tools).
     pub const NONE: JobQuota =
-        JobQuota { max_in_process: 0, max_per_day: 0, since: DateTime::<Utc>::MIN_UTC, max_data_sources: 0 };
+        JobQuota { max_in_process: 0, max_per_day: 0, since: DateTime::<Utc>::UNIX_EPOCH, max_data_sources: 0 };
 }
 
 /// Why [`crate::Store::insert_job_within`] did not insert a job: the quota

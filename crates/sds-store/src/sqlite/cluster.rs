@@ -167,7 +167,8 @@ pub(super) fn insert_job_within(
     job: &Job,
     quota: &JobQuota,
 ) -> StoreResult<Result<(), QuotaRefusal>> {
-    if job.kind != JobKind::Download {
+    let counted = quota.max_in_process > 0 || quota.max_per_day > 0;
+    if counted && job.kind != JobKind::Download {
         if let Some(refusal) = job_quota_refusal(connection, job.account_id, quota)? {
             return Ok(Err(refusal));
         }
