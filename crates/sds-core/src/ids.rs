@@ -125,6 +125,11 @@ hex_id!(
     /// The id of a dataflow job; a version is named by the job that made it.
     JobId
 );
+hex_id!(
+    /// One running server's name in job claims: random at each start, so
+    /// that a restarted server never takes a dead one's claims for its own.
+    WorkerId
+);
 
 #[cfg(test)]
 mod tests {

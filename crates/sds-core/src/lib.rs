@@ -19,7 +19,7 @@ pub mod value;
 pub use data_source::{DataSource, Version, VersionState};
 pub use entity::{BuiltRecord, Entity, EntityBuilder, EntityError};
 pub use geography::{Bounds, Geography, GeographyError};
-pub use ids::{AccessId, AccountId, DataSourceId, JobId, KeyId, VersionId};
+pub use ids::{AccessId, AccountId, DataSourceId, JobId, KeyId, VersionId, WorkerId};
 pub use job::{
     DownloadFormat, DownloadParams, FailedEntity, InputFormat, Job, JobKind, JobOutcome, JobParams, JobStatus,
     LoadOperation, LoadParams, TargetParams,

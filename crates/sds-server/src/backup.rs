@@ -87,6 +87,8 @@ pub fn backup(config: &ServeConfig, to: &Path) -> Result<BackupSummary, BackupEr
 /// Marks pending loads of an uploaded body `Aborted` in the copy at `path`.
 fn leave_out_uploads(path: &Path) -> Result<usize, StoreError> {
     let copy = SqliteStore::open(path)?;
+    // The running server's claims came along; nobody runs the copy's jobs.
+    copy.release_all_claims()?;
     let mut count = 0;
     for job in copy.pending_jobs()? {
         if matches!(&job.params, JobParams::Load(load) if load.data_location.is_none()) {
@@ -98,7 +100,7 @@ fn leave_out_uploads(path: &Path) -> Result<usize, StoreError> {
                 failed_entity_count: 0,
                 error_message: Some(LEFT_OUT_MESSAGE.to_owned()),
             };
-            copy.finish_job(&job.id, &outcome, &[])?;
+            copy.finish_job(&job.id, &outcome, &[], None)?;
             count += 1;
         }
     }

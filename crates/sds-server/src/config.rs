@@ -63,7 +63,9 @@ pub struct ServeConfig {
     #[arg(long, env = "SDS_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
     /// Seconds the Query API trusts a key or data source it read from the
-    /// store; `sds keys revoke` takes effect on queries within this time.
+    /// store at most; a change (`sds keys revoke`, another server's
+    /// publish) normally reaches it within a second through the store's
+    /// change counter.
     #[arg(long, env = "SDS_AUTH_CACHE_SECONDS", default_value_t = 10)]
     pub auth_cache_seconds: u64,
     /// Connections open at once; further ones wait in the listen backlog
@@ -78,6 +80,11 @@ pub struct ServeConfig {
     /// free worker however slow one account's jobs are.
     #[arg(long, env = "SDS_JOB_WORKERS_PER_ACCOUNT")]
     pub job_workers_per_account: Option<usize>,
+    /// Seconds a server's claim on a running job lasts without renewal (it
+    /// renews every third of it). When servers share a store and one dies,
+    /// another runs its jobs again once their claims run out.
+    #[arg(long, env = "SDS_JOB_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub job_lease_seconds: u64,
     /// Seconds a request body may send nothing before the request is given
     /// up (408) and its partial upload removed.
     #[arg(long, env = "SDS_BODY_IDLE_TIMEOUT_SECONDS", default_value_t = 30)]

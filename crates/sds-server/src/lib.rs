@@ -36,4 +36,4 @@ pub mod tls;
 pub mod wire;
 
 pub use config::ServeConfig;
-pub use server::{bootstrap, open_store, serve};
+pub use server::{bootstrap, open_store, open_stores, serve, OpenedStore};

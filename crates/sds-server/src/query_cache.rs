@@ -21,9 +21,10 @@
 //! - Keys: resolved keys by hash, trusted for `--auth-cache-seconds`;
 //!   unknown keys are not cached. This saves a store round trip per query,
 //!   which at tens of thousands of queries per second dominates their cost.
-//!   A key is only ever changed by `sds keys revoke`, another process that
-//!   cannot reach this cache, so the time limit is what bounds how long a
-//!   revoked key keeps opening queries.
+//!   A key is only ever changed by `sds keys revoke`, another process;
+//!   its commit grows the store's change counter, which the job engine
+//!   watches (`jobs/watch.rs`) and then drops every cached key, within a
+//!   second. The time limit bounds it should that watch fail.
 //! - Data sources by access id, each stamped with the job engine's
 //!   generation when it was read. Every finished job bumps the generation
 //!   (and every commit that changes a data source, before and after; none
@@ -189,12 +190,16 @@ impl QueryCache {
 
     /// Drops the tables of versions the store no longer holds for their
     /// data source (deleted, pruned, or dropped staged versions), and every
-    /// cached data source (a job ended, so each may have changed). Called by
+    /// cached data source and key (a job ended or the store's change
+    /// counter moved, so each may have changed). Called by
     /// the job engine after each job and purge, on a blocking thread: one
     /// indexed read per cached table. A version the store cannot be asked
     /// about is dropped too; the next query builds it again.
     pub fn drop_unstored(&self, store: &dyn Store) {
         self.sources.write().unwrap_or_else(PoisonError::into_inner).clear();
+        // Keys too: the change may be a revocation (by another process or
+        // server, seen through the store's change counter).
+        self.keys.write().unwrap_or_else(PoisonError::into_inner).clear();
         let keys: Vec<TableKey> = {
             let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
             tables.slots.iter().map(|slot| slot.key).collect()

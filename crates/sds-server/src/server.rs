@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use sds_store::{PostgresStore, SqliteStore, Store, StoreError, StoreResult};
+use sds_store::{FilePayloads, PayloadStore, PostgresStore, SqliteStore, Store, StoreError, StoreResult};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
@@ -27,19 +27,59 @@ pub enum OpenStoreError {
     Postgres { url: String, message: String },
 }
 
+/// What `sds serve` runs on ([`open_stores`]).
+pub struct OpenedStore {
+    pub store: Arc<dyn Store>,
+    /// Spooled uploads and download outputs: files in the data dir beside
+    /// an SQLite store; in the database with PostgreSQL, where every server
+    /// of a deployment reaches them.
+    pub payloads: Arc<dyn PayloadStore>,
+    /// Whether other servers may share the store (PostgreSQL).
+    pub shared: bool,
+}
+
+/// Opened once per process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
 /// Opens the store `config` names: the PostgreSQL store of
 /// `--database-url` (migrated to this binary's schema), else the SQLite
 /// store in the data dir (made if missing). The data dir is made either
 /// way: it holds the server's local files.
 pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, OpenStoreError> {
+    Ok(match open_backend(config)? {
+        Backend::Sqlite(store) => Arc::new(store),
+        Backend::Postgres(store) => Arc::new(store),
+    })
+}
+
+/// [`open_store`] and the payload store that goes with it, for `sds serve`.
+pub fn open_stores(config: &ServeConfig) -> Result<OpenedStore, OpenStoreError> {
+    Ok(match open_backend(config)? {
+        Backend::Sqlite(store) => {
+            let payloads = FilePayloads::open(&config.spool_dir(), &config.downloads_dir())
+                .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
+            OpenedStore { store: Arc::new(store), payloads: Arc::new(payloads), shared: false }
+        }
+        Backend::Postgres(store) => {
+            let payloads = Arc::new(store.payloads());
+            OpenedStore { store: Arc::new(store), payloads, shared: true }
+        }
+    })
+}
+
+fn open_backend(config: &ServeConfig) -> Result<Backend, OpenStoreError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
     match &config.database_url {
-        Some(url) => open_postgres(url),
+        Some(url) => open_postgres(url).map(Backend::Postgres),
         None => {
             let path = config.store_path();
             match SqliteStore::open(&path) {
-                Ok(store) => Ok(Arc::new(store)),
+                Ok(store) => Ok(Backend::Sqlite(store)),
                 Err(source) => Err(OpenStoreError::Sqlite { path, source }),
             }
         }
@@ -49,9 +89,9 @@ pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, OpenStoreError
 /// Unreachable at start: an error (exit 1), not a retry loop, so that a
 /// wrong URL is said at once and the service manager, which knows the
 /// deployment's restart policy, starts the server again.
-fn open_postgres(url: &DatabaseUrl) -> Result<Arc<dyn Store>, OpenStoreError> {
+fn open_postgres(url: &DatabaseUrl) -> Result<PostgresStore, OpenStoreError> {
     match PostgresStore::connect(url.expose()) {
-        Ok(store) => Ok(Arc::new(store)),
+        Ok(store) => Ok(store),
         Err(error) => Err(OpenStoreError::Postgres { url: url.to_string(), message: url.redact(&error.to_string()) }),
     }
 }
@@ -112,12 +152,17 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     config: ServeConfig,
     listener: TcpListener,
-    store: Arc<dyn Store>,
+    opened: OpenedStore,
     tls: Option<(tokio_rustls::TlsAcceptor, Arc<crate::tls::ReloadableCert>)>,
 ) -> Result<(), EngineError> {
+    let OpenedStore { store, payloads, shared } = opened;
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
         downloads_dir: config.downloads_dir(),
+        lease: std::time::Duration::from_secs(config.job_lease_seconds),
+        // The SQLite store is the data dir's, which one server holds (its
+        // lock); other servers may share a PostgreSQL store.
+        sole_server: !shared,
         limits: config.limits(),
         workers: config.job_workers,
         workers_per_account: config.workers_per_account(),
@@ -157,7 +202,7 @@ pub async fn serve(
     // every store call (a PostgreSQL client blocks on a runtime of its own).
     let engine = {
         let (store, watcher) = (Arc::clone(&store), Arc::clone(&query_cache) as _);
-        tokio::task::spawn_blocking(move || JobEngine::start(store, settings, watcher))
+        tokio::task::spawn_blocking(move || JobEngine::start(store, payloads, settings, watcher))
             .await
             .map_err(std::io::Error::other)??
     };

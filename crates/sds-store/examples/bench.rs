@@ -5,11 +5,14 @@
 //! in key order (like GeoNames' ascending numeric ids) and scattered (like
 //! GUIDs), since the order decides how many pages each batch rewrites.
 //!
-//! `cargo run --release -p sds-store --example bench [directory | postgres://…]`
+//! `cargo run --release -p sds-store --example bench [directory | postgres://…] [cities1000.csv]`
 //! (the directory defaults to a temporary one; give one on the disk the
 //! server will use, since commit cost is mostly fsync). With a PostgreSQL
 //! URL it measures the PostgreSQL store in that database instead (which
-//! it migrates and leaves behind: give it a scratch database).
+//! it migrates and leaves behind: give it a scratch database). With a
+//! GeoNames CSV (`lat,lon,name,admin1,admin2,cc`, as
+//! `../shared/data/cities1000.csv`), it loads those rows instead, their
+//! line number as ID.
 
 use std::time::Instant;
 
@@ -28,19 +31,28 @@ const LOADS: usize = 5;
 fn main() {
     let temporary = tempfile::tempdir().expect("a temporary directory");
     let argument = std::env::args().nth(1);
+    let inputs: Vec<(String, Vec<BuiltRecord>)> = match std::env::args().nth(2) {
+        Some(csv) => vec![(csv.clone(), cities(&csv))],
+        None => [true, false]
+            .map(|sequential| {
+                let label = if sequential { "sequential ids" } else { "scattered ids" };
+                (label.to_owned(), (0..ENTITIES).map(|index| place(index, sequential)).collect())
+            })
+            .into(),
+    };
     if let Some(url) = argument.as_deref().filter(|argument| argument.starts_with("postgres")) {
         let store = PostgresStore::connect(url).expect("the store connects");
-        for sequential in [true, false] {
-            println!("PostgreSQL, {} ids:", if sequential { "sequential" } else { "scattered" });
-            run(&store, sequential);
+        for (label, records) in &inputs {
+            println!("PostgreSQL, {label}:");
+            run(&store, label, records);
         }
         return;
     }
     let directory = argument.map(std::path::PathBuf::from).unwrap_or_else(|| temporary.path().into());
-    for sequential in [true, false] {
-        println!("{} ids:", if sequential { "sequential" } else { "scattered" });
-        let file = directory.join(format!("bench-{sequential}.db"));
-        run(&SqliteStore::open(&file).expect("the store opens"), sequential);
+    for (index, (label, records)) in inputs.iter().enumerate() {
+        println!("{label}:");
+        let file = directory.join(format!("bench-{index}.db"));
+        run(&SqliteStore::open(&file).expect("the store opens"), label, records);
         let size = |suffix: &str| {
             std::fs::metadata(format!("{}{suffix}", file.display())).map(|metadata| metadata.len() >> 20).unwrap_or(0)
         };
@@ -51,8 +63,8 @@ fn main() {
     }
 }
 
-fn run(store: &dyn Store, sequential: bool) {
-    let account = store.ensure_account(&format!("bench-{sequential}")).unwrap();
+fn run(store: &dyn Store, label: &str, records: &[BuiltRecord]) {
+    let account = store.ensure_account(&format!("bench {label}")).unwrap();
     let key = store.add_key(account, &rand::random(), "bench").unwrap();
     let schema = Schema::new(
         "Places",
@@ -64,7 +76,7 @@ fn run(store: &dyn Store, sequential: bool) {
         "Id",
     )
     .unwrap();
-    let records: Vec<BuiltRecord> = (0..ENTITIES).map(|index| place(index, sequential)).collect();
+    let entities = records.len();
     let access_id = AccessId::generate();
 
     for load in 1..=LOADS {
@@ -105,8 +117,8 @@ fn run(store: &dyn Store, sequential: bool) {
         let outcome = JobOutcome {
             status: JobStatus::Completed,
             completed: Utc::now(),
-            total_entity_count: ENTITIES as u64,
-            processed_entity_count: ENTITIES as u64,
+            total_entity_count: entities as u64,
+            processed_entity_count: entities as u64,
             failed_entity_count: 0,
             error_message: None,
         };
@@ -126,6 +138,7 @@ fn run(store: &dyn Store, sequential: bool) {
                 stage: false,
                 outcome: &outcome,
                 failures: &[],
+                worker: None,
             })
             .unwrap();
         let commit = started.elapsed();
@@ -139,17 +152,17 @@ fn run(store: &dyn Store, sequential: bool) {
             })
             .unwrap();
         let scan = started.elapsed();
-        assert_eq!(scanned as usize, ENTITIES);
+        assert_eq!(scanned as usize, entities);
         std::hint::black_box(latitude_sum);
 
         println!(
             "load {load}: write {:>9.0} entities/s ({:>4} ms)   commit {:>4} ms   load {:>9.0} entities/s   \
              scan {:>9.0} entities/s ({:>4} ms)",
-            ENTITIES as f64 / write.as_secs_f64(),
+            entities as f64 / write.as_secs_f64(),
             write.as_millis(),
             commit.as_millis(),
-            ENTITIES as f64 / (write + commit).as_secs_f64(),
-            ENTITIES as f64 / scan.as_secs_f64(),
+            entities as f64 / (write + commit).as_secs_f64(),
+            entities as f64 / scan.as_secs_f64(),
             scan.as_millis(),
         );
     }
@@ -171,4 +184,29 @@ fn place(index: usize, sequential: bool) -> BuiltRecord {
         Value::Double(longitude),
     ];
     BuiltRecord::Upsert(Entity { id, latitude, longitude, bounds: None, values })
+}
+
+/// The rows of a GeoNames CSV (`lat,lon,name,admin1,admin2,cc`), as the
+/// same 7 properties, with their line number as ID.
+fn cities(path: &str) -> Vec<BuiltRecord> {
+    let mut reader = csv::Reader::from_path(path).expect("the CSV opens");
+    reader
+        .records()
+        .enumerate()
+        .map(|(index, row)| {
+            let row = row.expect("a CSV row");
+            let (latitude, longitude) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+            let id = (index + 1).to_string();
+            let values = vec![
+                Value::String(id.clone()),
+                Value::String(row[2].into()),
+                Value::String(row[3].into()),
+                Value::String(row[4].into()),
+                Value::String(row[5].into()),
+                Value::Double(latitude),
+                Value::Double(longitude),
+            ];
+            BuiltRecord::Upsert(Entity { id, latitude, longitude, bounds: None, values })
+        })
+        .collect()
 }

@@ -25,6 +25,11 @@ pub enum StoreError {
     /// outside 1677–2262, a count beyond `i64`); the message names it.
     #[error("{0}")]
     Invalid(String),
+    /// A job's result was refused because the committing worker no longer
+    /// holds the job's claim (another server took it over): see
+    /// [`crate::Store::finish_job`].
+    #[error("job {job} is no longer claimed by this server; another server runs it")]
+    ClaimLost { job: String },
     /// The visitor of [`crate::Store::for_each_entity`] failed.
     #[error(transparent)]
     Visitor(#[from] io::Error),

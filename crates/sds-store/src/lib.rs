@@ -8,16 +8,26 @@
 //! interleave between batches), then [`Store::commit_load`] publishes it and
 //! completes the job in one transaction. A crash before that commit leaves
 //! only a `Building` version, which [`Store::discard_building_versions`]
-//! drops at start-up before the job runs again.
+//! drops at start-up (or [`Store::claim_job`] when another server takes the
+//! job over) before the job runs again.
+//!
+//! Several servers may share one store: jobs are claimed with leases and
+//! results are fenced by the claim, quotas are checked in the insert's
+//! transaction, and a change counter tells servers when to drop their
+//! caches (see [`cluster`] and the "Several servers" methods). Spooled
+//! uploads and download outputs go through a [`PayloadStore`].
 
+pub mod cluster;
 mod codec;
 mod error;
+pub mod payload;
 mod postgres;
 mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 use std::io;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sds_core::entity::BuiltRecord;
@@ -26,8 +36,11 @@ use sds_core::{
     AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
 };
 
+pub use cluster::{JobQuota, QuotaRefusal};
 pub use error::{StoreError, StoreResult};
-pub use postgres::{PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
+pub use payload::{FilePayloads, LocalFile, PayloadReader, PayloadStore, StoredOutput};
+pub use postgres::{PostgresPayloads, PostgresStore, CONNECT_TIMEOUT as POSTGRES_CONNECT_TIMEOUT};
+pub use sds_core::WorkerId;
 pub use sqlite::SqliteStore;
 
 /// SHA-256 of a key's text: all the store keeps of a key.
@@ -91,6 +104,9 @@ pub struct LoadCommit<'a> {
     pub previous_versions_kept: usize,
     pub outcome: &'a JobOutcome,
     pub failures: &'a [FailedEntity],
+    /// The worker that ran the job: the commit succeeds only while it holds
+    /// the job's claim (see [`Store::finish_job`] for the exact rule).
+    pub worker: Option<&'a WorkerId>,
 }
 
 /// A change to a data source made by a lifecycle job; applied together
@@ -148,6 +164,7 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a key. With `replacement` (another active key of the same
     /// account), the data sources it was the master or query key of pass
     /// to that key, in the same transaction.
+    /// Bumps the change counter, so that servers drop the key from their caches.
     fn revoke_key(&self, key: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation>;
     /// Every account with its keys, by name.
     fn accounts(&self) -> StoreResult<Vec<AccountRecord>>;
@@ -171,15 +188,19 @@ pub trait Store: Send + Sync + 'static {
     /// Every public data source, by name.
     fn public_data_sources(&self) -> StoreResult<Vec<DataSource>>;
 
-    /// Applies a lifecycle change and completes its job in one transaction.
+    /// Applies a lifecycle change and completes its job in one transaction,
+    /// bumping the change counter. Fenced by `worker` as
+    /// [`Store::finish_job`] is.
     fn commit_change(
         &self,
         job: &JobId,
         data_source: DataSourceId,
         change: &DataSourceChange,
         outcome: &JobOutcome,
+        worker: Option<&WorkerId>,
     ) -> StoreResult<()>;
-    /// Drops staged versions staged before `cutoff`; returns how many.
+    /// Drops staged versions staged before `cutoff`; returns how many. Bumps
+    /// the change counter when it dropped any.
     fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64>;
 
     // Jobs.
@@ -196,7 +217,23 @@ pub trait Store: Send + Sync + 'static {
     /// An account's pending jobs and jobs created since `since`, downloads excepted.
     fn job_counts(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<JobCounts>;
     /// Ends a job that publishes nothing (a download, or any aborted job).
-    fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()>;
+    ///
+    /// Fencing (also for [`Store::commit_load`] and [`Store::commit_change`]):
+    /// with `Some(worker)`, succeeds only while the job's claim is
+    /// `worker`'s (`claimed_by = worker`; a lease that ran out but was not
+    /// taken over still counts, as nobody else runs the job); with `None`,
+    /// only while no worker holds a live claim on it (tools, tests).
+    /// Otherwise [`StoreError::ClaimLost`] and nothing changes: a server
+    /// whose job was taken over can never complete it a second time.
+    /// PostgreSQL: `SELECT claimed_by, lease_until FROM jobs WHERE id = $1
+    /// FOR UPDATE` first, in the same transaction.
+    fn finish_job(
+        &self,
+        id: &JobId,
+        outcome: &JobOutcome,
+        failures: &[FailedEntity],
+        worker: Option<&WorkerId>,
+    ) -> StoreResult<()>;
     /// The rows a job skipped, in input order.
     fn job_failures(&self, id: &JobId) -> StoreResult<Vec<FailedEntity>>;
 
@@ -214,12 +251,15 @@ pub trait Store: Send + Sync + 'static {
     /// creates the data source if needed (else keeps its access id), demotes
     /// the published version to a rollback target, drops the rollback targets
     /// beyond `previous_versions_kept` with their entities, records the job's
-    /// counts and failures.
+    /// counts and failures; bumps the change counter. Fenced by
+    /// `commit.worker` as [`Store::finish_job`] is.
     fn commit_load(&self, commit: &LoadCommit<'_>) -> StoreResult<DataSource>;
     /// Drops one `Building` version and its entities (an aborted load's).
     fn discard_version(&self, version: VersionId) -> StoreResult<()>;
-    /// Drops every `Building` version and its entities (at start-up, when
-    /// nothing is running). Returns how many were dropped.
+    /// Drops every `Building` version (and its entities) whose job holds no
+    /// live claim: the job is not `Pending`, or unclaimed, or its lease ran
+    /// out. Run at a server's start; a version another server is still
+    /// building is left alone. Returns how many were dropped.
     fn discard_building_versions(&self) -> StoreResult<u64>;
 
     // Reading a version.
@@ -227,4 +267,72 @@ pub trait Store: Send + Sync + 'static {
     /// Visits every entity of a version in entity-ID order, streaming; stops
     /// at the visitor's first error. Returns how many were visited.
     fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64>;
+
+    // Several servers (see the `cluster` module). Instants are the store's
+    // clock (SQLite: the process's; PostgreSQL: `now()`), so servers
+    // with skewed clocks agree on when a lease runs out.
+
+    /// Claims a `Pending` job for `worker` until `lease` from now; `true`
+    /// when `worker` holds the claim afterwards. Claimable: a job nobody
+    /// claimed, or whose claim's lease ran out (`lease_until <= now`), or
+    /// that `worker` already holds (the lease is then renewed). A job that
+    /// changes a data source (any kind but `DataSourceDownload`) is not
+    /// claimed while another job of the same account and data source name
+    /// (folded as [`Store::data_source_by_name`] folds it) that changes a
+    /// data source is `Pending` and either older (lower submission order)
+    /// or under a live claim: such jobs run one at a time, in submission
+    /// order, across servers. On a new claim (not a renewal) the job's own
+    /// leftover `Building` versions (a dead server's half-written load) are
+    /// dropped in the same transaction, so the job starts clean.
+    ///
+    /// PostgreSQL: one transaction: for a data-source job,
+    /// `pg_advisory_xact_lock(account_id, hashtext(name_key))` so two
+    /// servers cannot both pass the one-at-a-time check; then `SELECT …
+    /// FROM jobs WHERE id = $1 AND status = 'Pending' FOR UPDATE SKIP
+    /// LOCKED` (a row another server is claiming is simply not claimable
+    /// now), the check, `UPDATE jobs SET claimed_by = $2, lease_until =
+    /// now() + $3`, and the `DELETE` of its building versions.
+    fn claim_job(&self, job: &JobId, worker: &WorkerId, lease: Duration) -> StoreResult<bool>;
+    /// Extends to `lease` from now the lease of every `Pending` job that
+    /// `worker` holds, and returns those jobs' ids (a running job missing
+    /// from the list was taken over: its commit will be refused). An expired
+    /// lease not yet taken over is renewed too. PostgreSQL: `UPDATE jobs SET
+    /// lease_until = now() + $2 WHERE claimed_by = $1 AND status = 'Pending'
+    /// RETURNING id`.
+    fn renew_claims(&self, worker: &WorkerId, lease: Duration) -> StoreResult<Vec<JobId>>;
+    /// Gives up `worker`'s claim on a `Pending` job (shutdown: the job stays
+    /// `Pending` and any server may claim it at once). Nothing happens when
+    /// `worker` does not hold it.
+    fn release_claim(&self, job: &JobId, worker: &WorkerId) -> StoreResult<()>;
+    /// Releases every claim, whoever holds it; returns how many. Only for a
+    /// store that one server uses at a time (SQLite, behind the data dir's
+    /// lock): at its start, every claim is a dead run's, and waiting for
+    /// their leases would only delay recovery. A server sharing its store
+    /// never calls it.
+    fn release_all_claims(&self) -> StoreResult<u64>;
+
+    /// [`Store::insert_job`] if the account is within `quota`, checked in
+    /// the insert's transaction (see [`JobQuota`] for what is counted), so
+    /// that concurrent submits on any number of servers never pass a limit
+    /// together; `Ok(Err(refusal))` inserts nothing. PostgreSQL:
+    /// `pg_advisory_xact_lock(account_id)` (serialises one account's
+    /// inserts), then the counts and the `INSERT`, in one transaction.
+    fn insert_job_within(&self, job: &Job, quota: &JobQuota) -> StoreResult<Result<(), QuotaRefusal>>;
+
+    /// The change counter: a number that grows (by one or more) in the same
+    /// transaction as every commit that changes what a server caches: data
+    /// sources and their published, staged or kept versions, visibility,
+    /// master and query keys, and keys themselves ([`Store::commit_load`],
+    /// [`Store::commit_change`], [`Store::drop_staged_before`] when it
+    /// drops one, [`Store::revoke_key`], [`Store::add_key`] and
+    /// [`Store::add_labelled_key`]). Never decreases.
+    /// PostgreSQL: a one-row table bumped with `UPDATE … SET counter =
+    /// counter + 1`, and `NOTIFY sds_changes` in the same transaction.
+    fn change_counter(&self) -> StoreResult<u64>;
+    /// Waits until the change counter is above `after` or `timeout` passed,
+    /// and returns the counter then (`<= after` on timeout). SQLite polls
+    /// the counter every few tens of milliseconds; PostgreSQL `LISTEN
+    /// sds_changes` and reads the counter on a notification or the timeout
+    /// (a lost notification then costs at most `timeout`).
+    fn wait_for_change(&self, after: u64, timeout: Duration) -> StoreResult<u64>;
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sds_server::config::StoreArgs;
 use sds_server::logging::{self, LogFormat};
-use sds_server::{bootstrap, data_dir, open_store, serve, ServeConfig};
+use sds_server::{bootstrap, data_dir, open_store, open_stores, serve, ServeConfig};
 use sds_store::Store;
 
 /// mimalloc rather than glibc's malloc: each response allocates and frees a
@@ -263,10 +263,10 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
         // manager to start again (README, "Running on PostgreSQL"). On the
         // blocking pool: a PostgreSQL client blocks on a runtime of its own.
         let opening = config.clone();
-        let (store, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let store = open_store(&opening)?;
-            let keys = bootstrap(store.as_ref())?;
-            Ok((store, keys))
+        let (opened, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let opened = open_stores(&opening)?;
+            let keys = bootstrap(opened.store.as_ref())?;
+            Ok((opened, keys))
         })
         .await??;
         if let Some(keys) = keys {
@@ -284,7 +284,7 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
             "sds started"
         );
         println!("sds listening on {scheme}://{address}");
-        serve(config, listener, store, tls).await?;
+        serve(config, listener, opened, tls).await?;
         Ok(())
     });
     // `serve` waited `--shutdown-timeout` already: a blocking task still

@@ -1,7 +1,8 @@
 //! Running a download job: point at the version's kept output in that
 //! format if there is one (see [`super::output_cache`]); else stream the
-//! version's entities into the format's file (written aside, synced, kept
-//! for the next download, then renamed), then complete.
+//! version's entities into the format's file (written locally, synced,
+//! kept for the next download, then stored as the job's output payload),
+//! then complete.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
@@ -13,8 +14,8 @@ use sds_formats::geojson::GeoJsonWriter;
 use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 
-use super::output_cache::{self, OutputKey};
-use super::{download_path, EngineError, EngineInner};
+use super::output_cache::OutputKey;
+use super::{partial_output_path, EngineError, EngineInner};
 
 /// Entities handed from the reading thread to the writing one at a time.
 const HANDOFF_BATCH: usize = 1024;
@@ -62,11 +63,6 @@ fn for_each_entity(
     })
 }
 
-/// Makes a new name in the folder survive a power loss; best effort.
-fn sync_dir(dir: &std::path::Path) {
-    let _ = File::open(dir).and_then(|dir| dir.sync_all());
-}
-
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Result<(), EngineError> {
     let store = inner.store.as_ref();
     let finish = |status, total, error_message| JobOutcome {
@@ -84,23 +80,21 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         .filter(|version| source.as_ref().is_some_and(|source| version.data_source_id == Some(source.id)));
     let (Some(source), Some(version)) = (source, version) else {
         let message = "the data source version to download no longer exists".to_owned();
-        store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[])?;
+        store.finish_job(&job.id, &finish(JobStatus::Aborted, 0, Some(message)), &[], inner.claim())?;
         return Ok(());
     };
-    let downloads_dir = &inner.settings.downloads_dir;
-    let target = download_path(downloads_dir, &job.id, params.format);
-    let entry = OutputKey::new(&source, &version, params.format).path(downloads_dir);
+    let payloads = inner.payloads.as_ref();
+    let extension = params.format.extension();
+    let entry = OutputKey::new(&source, &version, params.format).name();
     // A Building version may still change: never kept (no download route
     // names one, but a job must not trust that).
     let keepable = version.state != VersionState::Building;
-    let pointer = output_cache::pointer_path(downloads_dir, &job.id, params.format);
-    if keepable && output_cache::hand_out(&entry, &pointer)? {
-        tracing::info!(version = %version.id, format = params.format.extension(), "download served from the kept output");
-        sync_dir(downloads_dir);
-        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[])?;
+    if keepable && payloads.point_to_kept(&job.id, extension, &entry)? {
+        tracing::info!(version = %version.id, format = extension, "download served from the kept output");
+        store.finish_job(&job.id, &finish(JobStatus::Completed, version.entity_count, None), &[], inner.claim())?;
         return Ok(());
     }
-    let partial = target.with_extension("part");
+    let partial = partial_output_path(&inner.settings.downloads_dir, &job.id);
     let written = write_output(inner, &partial, &source.name, &version, params.format);
     let count = match written {
         Ok(count) => count,
@@ -111,15 +105,17 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         }
     };
     if keepable {
-        // Kept before the rename, so a crash never leaves a torn entry:
-        // the link appears whole or not at all.
-        if let Err(error) = output_cache::keep(&partial, &entry) {
+        // Kept before the output is stored (which consumes the file), so a
+        // crash never leaves a torn entry: it appears whole or not at all.
+        if let Err(error) = payloads.keep_output(&entry, &partial) {
             tracing::warn!(%error, "could not keep the download output for the next download");
         }
     }
-    std::fs::rename(&partial, &target)?;
-    sync_dir(downloads_dir);
-    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[])?;
+    if let Err(error) = payloads.put_output(&job.id, extension, &partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(error.into());
+    }
+    store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[], inner.claim())?;
     Ok(())
 }
 

@@ -21,7 +21,8 @@ pub(super) fn run(inner: &EngineInner, job: &Job) -> Result<(), EngineError> {
         failed_entity_count: 0,
         error_message,
     };
-    let abort = |message: String| store.finish_job(&job.id, &outcome(JobStatus::Aborted, Some(message)), &[]);
+    let abort =
+        |message: String| store.finish_job(&job.id, &outcome(JobStatus::Aborted, Some(message)), &[], inner.claim());
     let Some(access_id) = job.params.access_id() else {
         abort("the job names no data source".into())?;
         return Ok(());
@@ -46,7 +47,9 @@ pub(super) fn run(inner: &EngineInner, job: &Job) -> Result<(), EngineError> {
         JobParams::Delete { staged_only: false, .. } => DataSourceChange::Delete,
         JobParams::Load(_) | JobParams::Download(_) => unreachable!("loads and downloads have their own runners"),
     };
-    match inner.committing(|| store.commit_change(&job.id, source.id, &change, &outcome(JobStatus::Completed, None))) {
+    match inner.committing(|| {
+        store.commit_change(&job.id, source.id, &change, &outcome(JobStatus::Completed, None), inner.claim())
+    }) {
         Ok(()) => {
             tracing::info!(access_id = %source.access_id, ?change, "data source changed");
             if matches!(change, DataSourceChange::Delete) {

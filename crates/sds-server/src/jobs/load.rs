@@ -14,7 +14,7 @@ use sds_formats::PathReaderOptions;
 use sds_formats::Record;
 use sds_store::{LoadCommit, StoreError};
 
-use super::{input, spool, EngineError, EngineInner, Progress};
+use super::{input, EngineError, EngineInner, Progress};
 use crate::routes::PREVIOUS_VERSIONS_KEPT;
 
 /// Entities written per store transaction.
@@ -51,7 +51,8 @@ struct LoadRun<'a> {
 }
 
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress: &Progress) -> Result<(), EngineError> {
-    let spooled = spool::input_path(&inner.settings.spool_dir, &job.id);
+    // Local scratch files: a fetched `dataLocation` input, an unzipped one.
+    let fetched = inner.settings.spool_dir.join(format!("{}.fetched", job.id));
     let scratch = inner.settings.spool_dir.join(format!("{}.unzipped", job.id));
     let mut run = LoadRun {
         inner,
@@ -65,8 +66,9 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
         seen: HashSet::default(),
         upserts: 0,
     };
-    let result = run.execute(&spooled, &scratch);
+    let result = run.execute(&fetched, &scratch);
     let _ = std::fs::remove_file(&scratch);
+    let _ = std::fs::remove_file(&fetched);
     let store = inner.store.as_ref();
     match result {
         Ok(version) => {
@@ -89,6 +91,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 previous_versions_kept: PREVIOUS_VERSIONS_KEPT,
                 outcome: &outcome,
                 failures: &run.failures,
+                worker: inner.claim(),
             };
             let source = match inner.committing(|| store.commit_load(&commit)) {
                 Ok(source) => source,
@@ -99,24 +102,41 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                         "the accessId {new_access_id} was taken by another data source while the load ran; nothing was published"
                     );
                     tracing::info!(%message, "load aborted");
-                    store.finish_job(&job.id, &run.outcome(JobStatus::Aborted, Some(message)), &run.failures)?;
+                    store.finish_job(
+                        &job.id,
+                        &run.outcome(JobStatus::Aborted, Some(message)),
+                        &run.failures,
+                        inner.claim(),
+                    )?;
                     store.discard_version(version)?;
-                    spool::discard(&spooled);
+                    discard_input(inner, job);
                     return Ok(());
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    // Refused (the claim was lost, say): the version stays
+                    // Building and nobody else's; drop it now.
+                    let _ = store.discard_version(version);
+                    return Err(error.into());
+                }
             };
             tracing::info!(access_id = %source.access_id, entities = run.processed - run.failed, failed = run.failed, "load completed");
         }
         Err(LoadError::Abort(message)) => {
             tracing::info!(%message, "load aborted");
             let outcome = run.outcome(JobStatus::Aborted, Some(message));
-            store.finish_job(&job.id, &outcome, &run.failures)?;
+            // Dropped first: if the claim was lost, the job's end is
+            // refused, and the version must not stay behind either.
             if let Some(version) = run.version {
                 store.discard_version(version)?;
             }
+            store.finish_job(&job.id, &outcome, &run.failures, inner.claim())?;
         }
-        Err(LoadError::Store(error)) => return Err(error.into()),
+        Err(LoadError::Store(error)) => {
+            if let Some(version) = run.version {
+                let _ = store.discard_version(version);
+            }
+            return Err(error.into());
+        }
         Err(LoadError::Stopped) => {
             // The version was never published; the spooled input stays for
             // the next start.
@@ -126,8 +146,15 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
             return Err(EngineError::Stopped);
         }
     }
-    spool::discard(&spooled);
+    discard_input(inner, job);
     Ok(())
+}
+
+/// The job ended: its stored input is read no more.
+fn discard_input(inner: &EngineInner, job: &Job) {
+    if let Err(error) = inner.payloads.discard_input(&job.id) {
+        tracing::warn!(job = %job.id, %error, "could not remove the spooled input");
+    }
 }
 
 impl LoadRun<'_> {
@@ -142,15 +169,29 @@ impl LoadRun<'_> {
         }
     }
 
-    fn execute(&mut self, spooled: &std::path::Path, scratch: &std::path::Path) -> Result<VersionId, LoadError> {
+    fn execute(&mut self, fetched: &std::path::Path, scratch: &std::path::Path) -> Result<VersionId, LoadError> {
         let store = self.inner.store.as_ref();
         let settings = &self.inner.settings;
         let limits = &settings.limits;
-        if let Some(location) = &self.params.data_location {
-            // Fetched on every run: a crash before the commit leaves no
-            // trusted copy, and the URL is what the client acknowledged.
-            settings.fetch.fetch(location, spooled).map_err(LoadError::Abort)?;
-        }
+        // Held until the load ends: a copy made for this run is removed on drop.
+        let stored;
+        let spooled = match &self.params.data_location {
+            Some(location) => {
+                // Fetched on every run: a crash before the commit leaves no
+                // trusted copy, and the URL is what the client acknowledged.
+                settings.fetch.fetch(location, fetched).map_err(LoadError::Abort)?;
+                fetched
+            }
+            None => {
+                stored = self
+                    .inner
+                    .payloads
+                    .input_file(&self.job.id, &settings.spool_dir)
+                    .map_err(|error| LoadError::Abort(format!("the input cannot be read: {error}")))?
+                    .ok_or_else(|| LoadError::Abort("the job's spooled input is missing".into()))?;
+                stored.path()
+            }
+        };
         self.stop_point()?;
         let mut reader = match self.params.input {
             InputFormat::Kml | InputFormat::Shp | InputFormat::GeoJson => {

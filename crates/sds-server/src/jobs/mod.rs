@@ -1,9 +1,20 @@
 //! The dataflow job engine, after meilisearch's task queue: jobs are stored
-//! `Pending` before the client hears of them, a loop picks pending jobs in
-//! creation order and runs a bounded number at once on blocking threads,
-//! progress lives only in memory, and a job's result commits in one store
-//! transaction. At start-up, half-written versions are dropped and every
-//! job still `Pending` simply runs again: runners are idempotent.
+//! `Pending` before the client hears of them ([`JobEngine::submit`], the one
+//! way in), a loop picks pending jobs in creation order and runs a bounded
+//! number at once on blocking threads, progress lives only in memory, and a
+//! job's result commits in one store transaction. At start-up, half-written
+//! versions are dropped and every job still `Pending` simply runs again:
+//! runners are idempotent.
+//!
+//! Several servers may share one store. A job runs on the server that
+//! claims it in the store (`Store::claim_job`, with a lease this engine
+//! renews every third of `--job-lease-seconds`); its result commits only
+//! while that claim holds (fencing), so a job taken over from a server that
+//! stalled or died never completes twice. A dead server's jobs become
+//! claimable when their leases run out; the loop looks for claimable jobs
+//! every second besides being woken by local submits. Another server's
+//! changes reach this one's caches through the store's change counter
+//! ([`watch`]).
 //!
 //! On shutdown ([`JobEngine::stop`]) no job starts, and running loads and
 //! downloads stop at their next batch (a safe point: nothing is committed
@@ -30,6 +41,7 @@ mod load;
 pub mod output_cache;
 mod retention;
 pub mod spool;
+mod watch;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -40,8 +52,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sds_core::job::JobOutcome;
 use sds_core::limits::Limits;
-use sds_core::{AccountId, Job, JobId, JobParams, JobStatus};
-use sds_store::{Store, StoreError};
+use sds_core::{AccountId, Job, JobId, JobParams, JobStatus, WorkerId};
+use sds_store::{JobQuota, PayloadStore, QuotaRefusal, Store, StoreError};
 use tokio::sync::Notify;
 
 /// Why the engine could not start or run a job.
@@ -60,15 +72,32 @@ pub enum EngineError {
 /// How often expired staged versions and download outputs are looked for.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Where a download job writes its output.
-pub fn download_path(downloads_dir: &Path, job_id: &JobId, format: sds_core::DownloadFormat) -> PathBuf {
-    downloads_dir.join(format!("{job_id}.{}", format.extension()))
+/// How often the loop looks for claimable jobs without being woken: a job
+/// submitted to another server, or one whose claim's lease ran out.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How old a stored input without a pending job must be before it is swept,
+/// when servers share the store: another server stores an upload's input
+/// just before it inserts the job.
+const SHARED_ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+
+/// Where a download job writes its output locally before storing it.
+fn partial_output_path(downloads_dir: &Path, job_id: &JobId) -> PathBuf {
+    downloads_dir.join(format!("{job_id}.part"))
 }
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
+    /// Local scratch folder for inputs being received or read.
     pub spool_dir: PathBuf,
+    /// Local scratch folder for outputs being written.
     pub downloads_dir: PathBuf,
+    /// How long this server's claim on a job lasts without renewal.
+    pub lease: Duration,
+    /// Whether this server is the only one using its store (SQLite, behind
+    /// the data dir's lock): at start, every claim is then a dead run's and
+    /// is released at once rather than waited out.
+    pub sole_server: bool,
     pub limits: Limits,
     pub workers: usize,
     /// Jobs of one account that run at once (at least 1).
@@ -110,6 +139,9 @@ pub struct JobEngine {
 
 struct EngineInner {
     store: Arc<dyn Store>,
+    payloads: Arc<dyn PayloadStore>,
+    /// This server's name in job claims (random at each start).
+    worker: WorkerId,
     settings: EngineSettings,
     wake: Notify,
     running: Mutex<Running>,
@@ -125,6 +157,8 @@ struct EngineInner {
     stopped_for_shutdown: std::sync::atomic::AtomicUsize,
     /// Told when a job ends, for [`JobEngine::stop`].
     ended: Notify,
+    /// Jobs this engine has started running (claimed), for tests.
+    started: AtomicU64,
 }
 
 #[derive(Default)]
@@ -205,18 +239,31 @@ impl JobEngine {
     /// Recovers from any crash, then starts the loop on the current runtime.
     pub fn start(
         store: Arc<dyn Store>,
+        payloads: Arc<dyn PayloadStore>,
         settings: EngineSettings,
         watcher: Arc<dyn StoreWatcher>,
     ) -> Result<JobEngine, EngineError> {
         std::fs::create_dir_all(&settings.spool_dir)?;
         std::fs::create_dir_all(&settings.downloads_dir)?;
+        if settings.sole_server {
+            let released = store.release_all_claims()?;
+            if released > 0 {
+                tracing::info!(released, "released the claims of jobs a previous run left Pending");
+            }
+        }
         let dropped = store.discard_building_versions()?;
         if dropped > 0 {
             tracing::info!(dropped, "dropped versions left half-written by a crash");
         }
-        remove_orphan_files(store.as_ref(), &settings)?;
+        remove_scratch_files(&settings);
+        let grace = if settings.sole_server { Duration::ZERO } else { SHARED_ORPHAN_GRACE };
+        remove_orphan_inputs(store.as_ref(), payloads.as_ref(), grace)?;
+        let worker = WorkerId::generate();
+        tracing::info!(%worker, lease_seconds = settings.lease.as_secs_f64(), "job engine started");
         let inner = Arc::new(EngineInner {
             store,
+            payloads,
+            worker,
             settings,
             wake: Notify::new(),
             running: Mutex::default(),
@@ -226,10 +273,13 @@ impl JobEngine {
             stopping: AtomicBool::new(false),
             stopped_for_shutdown: std::sync::atomic::AtomicUsize::new(0),
             ended: Notify::new(),
+            started: AtomicU64::new(0),
         });
         // Before the first request: an expired output is never served.
         retention::sweep_downloads(&inner);
         tokio::spawn(run_loop(Arc::clone(&inner)));
+        tokio::spawn(renew_leases(Arc::clone(&inner)));
+        tokio::spawn(watch::watch_changes(Arc::clone(&inner)));
         Ok(JobEngine { inner })
     }
 
@@ -238,13 +288,33 @@ impl JobEngine {
         self.inner.wake.notify_one();
     }
 
-    /// Logs and counts a job just stored `Pending`, and wakes the loop.
-    pub fn submitted(&self, job: &Job) {
-        tracing::info!(
-            job = %job.id, kind = %job.kind, data_source = %job.data_source_name, state = "Pending", "job queued"
-        );
-        metrics::counter!(crate::observe::metrics::JOBS_SUBMITTED, "kind" => job.kind.as_str()).increment(1);
-        self.wake();
+    /// The one way a job enters the engine: stores `job` (`Pending`) if the
+    /// account is within `quota`, checked in the insert's transaction on
+    /// any number of servers (`Store::insert_job_within`), then logs and
+    /// counts it and wakes the loop. `Ok(Err(refusal))` stored nothing.
+    pub async fn submit(&self, job: &Job, quota: JobQuota) -> Result<Result<(), QuotaRefusal>, EngineError> {
+        let (store, stored) = (Arc::clone(&self.inner.store), job.clone());
+        let inserted = tokio::task::spawn_blocking(move || store.insert_job_within(&stored, &quota))
+            .await
+            .map_err(std::io::Error::other)??;
+        if inserted.is_ok() {
+            tracing::info!(
+                job = %job.id, kind = %job.kind, data_source = %job.data_source_name, state = "Pending", "job queued"
+            );
+            metrics::counter!(crate::observe::metrics::JOBS_SUBMITTED, "kind" => job.kind.as_str()).increment(1);
+            self.wake();
+        }
+        Ok(inserted)
+    }
+
+    /// Where spooled inputs and download outputs are stored.
+    pub fn payloads(&self) -> &Arc<dyn PayloadStore> {
+        &self.inner.payloads
+    }
+
+    /// This server's name in job claims.
+    pub fn worker(&self) -> &WorkerId {
+        &self.inner.worker
     }
 
     /// Changes whenever a job ends or changes a data source, so that caches
@@ -307,6 +377,20 @@ impl JobEngine {
 }
 
 impl EngineInner {
+    /// The worker whose claim fences this engine's commits.
+    fn claim(&self) -> Option<&WorkerId> {
+        Some(&self.worker)
+    }
+
+    /// What a change to data sources, versions or keys asks of this
+    /// server, whether a job here made it or the change counter showed it:
+    /// data sources read before are read again (the generation), and the
+    /// caches drop what the store no longer holds.
+    fn stored_data_changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.watcher.stored_data_changed(self.store.as_ref());
+    }
+
     /// `Err(Stopped)` once shutdown began: runners call it between batches,
     /// where stopping leaves nothing half-done.
     fn check_stop(&self) -> Result<(), EngineError> {
@@ -330,19 +414,29 @@ impl EngineInner {
     }
 }
 
-/// Spooled inputs and partial downloads that no pending job will read.
-fn remove_orphan_files(store: &dyn Store, settings: &EngineSettings) -> Result<(), EngineError> {
-    let pending: HashSet<String> = store.pending_jobs()?.into_iter().map(|job| job.id.to_string()).collect();
-    for entry in std::fs::read_dir(&settings.spool_dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let job = name.split('.').next().unwrap_or_default();
-        if !pending.contains(job) {
-            let _ = std::fs::remove_file(entry.path());
+/// Local files a run of this server left half-written (at start, when it
+/// runs nothing): partial uploads and outputs, unzipped and fetched inputs.
+fn remove_scratch_files(settings: &EngineSettings) {
+    for dir in [&settings.spool_dir, &settings.downloads_dir] {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let scratch = [".part", ".unzipped", ".fetched"].iter().any(|suffix| name.ends_with(suffix));
+            if scratch && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
-    for entry in std::fs::read_dir(&settings.downloads_dir)?.flatten() {
-        if entry.file_name().to_string_lossy().ends_with(".part") {
-            let _ = std::fs::remove_file(entry.path());
+}
+
+/// Stored inputs older than `grace` that no pending job will read.
+fn remove_orphan_inputs(store: &dyn Store, payloads: &dyn PayloadStore, grace: Duration) -> Result<(), EngineError> {
+    let pending: HashSet<JobId> = store.pending_jobs()?.into_iter().map(|job| job.id).collect();
+    let cutoff = std::time::SystemTime::now().checked_sub(grace);
+    for (job, written) in payloads.inputs()? {
+        if !pending.contains(&job) && cutoff.is_some_and(|cutoff| written <= cutoff) {
+            if let Err(error) = payloads.discard_input(&job) {
+                tracing::warn!(job = %job, %error, "could not remove an orphaned spooled input");
+            }
         }
     }
     Ok(())
@@ -360,14 +454,44 @@ async fn run_loop(inner: Arc<EngineInner>) {
             let _ = tokio::task::spawn_blocking(move || {
                 retention::drop_expired_staged(&purger);
                 retention::sweep_downloads(&purger);
-                purger.watcher.stored_data_changed(purger.store.as_ref());
+                let grace = if purger.settings.sole_server { Duration::ZERO } else { SHARED_ORPHAN_GRACE };
+                if let Err(error) = remove_orphan_inputs(purger.store.as_ref(), purger.payloads.as_ref(), grace) {
+                    tracing::error!(%error, "could not sweep orphaned spooled inputs");
+                }
+                purger.stored_data_changed();
             })
             .await;
         }
-        // The timer is a safety net; stored jobs wake the loop at once.
+        // Jobs stored here wake the loop at once; the timer finds jobs
+        // submitted to other servers and claims whose leases ran out.
         tokio::select! {
             _ = inner.wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+        }
+    }
+}
+
+/// Renews this server's claims every third of the lease, so that they
+/// never run out while it runs their jobs. A running job missing from the
+/// renewed claims was taken over (this server stalled past its lease): it
+/// is logged; its commit will be refused, and nothing it wrote stays.
+async fn renew_leases(inner: Arc<EngineInner>) {
+    let every = inner.settings.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let renewer = Arc::clone(&inner);
+        let renewed =
+            tokio::task::spawn_blocking(move || renewer.store.renew_claims(&renewer.worker, renewer.settings.lease))
+                .await;
+        match renewed {
+            Ok(Ok(held)) => {
+                let running = inner.running.lock().expect("the engine lock is never poisoned");
+                for job in running.jobs.keys().filter(|job| !held.contains(job)) {
+                    tracing::warn!(job = %job, "this server's claim on a running job was taken over; its result will be dropped");
+                }
+            }
+            Ok(Err(error)) => tracing::error!(%error, "could not renew this server's job claims"),
+            Err(error) => tracing::error!(%error, "renewing job claims failed"),
         }
     }
 }
@@ -393,7 +517,26 @@ async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
         );
         match admission {
             Admission::Start => {
-                tokio::spawn(run_job(Arc::clone(inner), job, progress));
+                // Locally admitted; now the store decides whether this
+                // server runs it (another may hold it, or an older job of
+                // its data source still waits there).
+                let claimer = Arc::clone(inner);
+                let id = job.id.clone();
+                let claimed = tokio::task::spawn_blocking(move || {
+                    claimer.store.claim_job(&id, &claimer.worker, claimer.settings.lease)
+                })
+                .await
+                .map_err(std::io::Error::other)?;
+                match claimed {
+                    Ok(true) => {
+                        tokio::spawn(run_job(Arc::clone(inner), job, progress));
+                    }
+                    Ok(false) => inner.running.lock().expect("the engine lock is never poisoned").release(&job),
+                    Err(error) => {
+                        inner.running.lock().expect("the engine lock is never poisoned").release(&job);
+                        return Err(error.into());
+                    }
+                }
             }
             Admission::Skip => continue,
             Admission::Full => break,
@@ -403,6 +546,7 @@ async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
 }
 
 async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
+    inner.started.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind);
     let started = std::time::Instant::now();
     tracing::info!(parent: &span, data_source = %job.data_source_name, state = "running", "job started");
@@ -419,11 +563,19 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
     })
     .await;
     let stopped = matches!(result, Ok(Err(EngineError::Stopped)));
+    let lost = matches!(result, Ok(Err(EngineError::Store(StoreError::ClaimLost { .. }))));
     let failure = match result {
         Ok(Ok(())) => None,
         Ok(Err(EngineError::Stopped)) => {
             tracing::info!(job = %job.id, data_source = %job.data_source_name, "job stopped for shutdown; it stays Pending and runs again at the next start");
             inner.stopped_for_shutdown.fetch_add(1, Ordering::SeqCst);
+            // Any server may run it at once, not only after the lease.
+            let (releaser, id) = (Arc::clone(&inner), job.id.clone());
+            let _ = tokio::task::spawn_blocking(move || releaser.store.release_claim(&id, &releaser.worker)).await;
+            None
+        }
+        Ok(Err(EngineError::Store(StoreError::ClaimLost { .. }))) => {
+            tracing::warn!(job = %job.id, data_source = %job.data_source_name, "another server took this job over while it ran here; this run's result is dropped");
             None
         }
         Ok(Err(error)) => Some(format!("the job failed: {error}")),
@@ -436,15 +588,16 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let store = Arc::clone(&inner.store);
         let id = job.id.clone();
         let outcome = aborted(message);
-        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[])).await;
+        let worker = inner.worker.clone();
+        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[], Some(&worker))).await;
     }
     let store = Arc::clone(&inner.store);
     let id = job.id.clone();
-    // A job stopped for shutdown has not ended: it stays Pending.
-    if let (false, Ok(Ok(Some(ended)))) = (stopped, tokio::task::spawn_blocking(move || store.job(&id)).await) {
+    // A job stopped for shutdown has not ended: it stays Pending; nor has
+    // one another server took over.
+    if let (false, Ok(Ok(Some(ended)))) = (stopped || lost, tokio::task::spawn_blocking(move || store.job(&id)).await) {
         ended_span.in_scope(|| record_end(&ended, started.elapsed()));
     }
-    inner.generation.fetch_add(1, Ordering::Release);
     if job.params.changes_data_source() {
         // The job may have dropped versions (a delete, a publish pruning
         // rollback targets, a load replacing the staged version).
@@ -452,7 +605,7 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         let _ = tokio::task::spawn_blocking(move || retention::sweep_kept_outputs(&sweeper)).await;
     }
     let watched = Arc::clone(&inner);
-    let _ = tokio::task::spawn_blocking(move || watched.watcher.stored_data_changed(watched.store.as_ref())).await;
+    let _ = tokio::task::spawn_blocking(move || watched.stored_data_changed()).await;
     inner.running.lock().expect("the engine lock is never poisoned").release(&job);
     inner.wake.notify_one();
     inner.ended.notify_waiters();
@@ -494,6 +647,9 @@ fn aborted(message: String) -> JobOutcome {
         error_message: Some(message),
     }
 }
+
+#[cfg(test)]
+mod engine_tests;
 
 #[cfg(test)]
 mod tests {

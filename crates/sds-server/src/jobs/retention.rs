@@ -11,12 +11,11 @@
 //! they would only hold disk space. Outputs kept per version go with
 //! their version.
 
-use std::path::Path;
 use std::time::SystemTime;
 
 use chrono::Utc;
-use sds_core::{JobId, JobParams};
-use sds_store::Store;
+use sds_core::JobParams;
+use sds_store::{PayloadStore, Store};
 
 use super::{EngineError, EngineInner};
 
@@ -35,7 +34,7 @@ pub(super) fn drop_expired_staged(inner: &EngineInner) {
 pub(super) fn sweep_downloads(inner: &EngineInner) {
     let settings = &inner.settings;
     let expired_before = settings.download_retention.and_then(|retention| SystemTime::now().checked_sub(retention));
-    match remove_stale_downloads(inner.store.as_ref(), &settings.downloads_dir, expired_before) {
+    match remove_stale_downloads(inner.store.as_ref(), inner.payloads.as_ref(), expired_before) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "removed expired or orphaned download outputs"),
         Err(error) => tracing::error!(%error, "could not sweep download outputs"),
@@ -47,41 +46,32 @@ pub(super) fn sweep_downloads(inner: &EngineInner) {
 /// data sources that are gone; logs what it did. Run after every job that
 /// changes a data source.
 pub(super) fn sweep_kept_outputs(inner: &EngineInner) {
-    match super::output_cache::sweep(inner.store.as_ref(), &inner.settings.downloads_dir) {
+    match super::output_cache::sweep(inner.store.as_ref(), inner.payloads.as_ref()) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "removed kept download outputs of versions that are gone"),
         Err(error) => tracing::error!(%error, "could not sweep kept download outputs"),
     }
 }
 
-/// Removes each finished output (`{jobId}.{ext}`) whose job or data source
-/// no longer exists, or that was written before `expired_before`. Partial
-/// files (`.part`) belong to running jobs and are left alone.
+/// Removes each stored output (or pointer to a kept one) whose job or data
+/// source no longer exists, or that was stored before `expired_before`.
 fn remove_stale_downloads(
     store: &dyn Store,
-    downloads_dir: &Path,
+    payloads: &dyn PayloadStore,
     expired_before: Option<SystemTime>,
 ) -> Result<u64, EngineError> {
     let mut removed = 0;
-    for entry in std::fs::read_dir(downloads_dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((stem, extension)) = name.split_once('.') else { continue };
-        let Ok(job_id) = stem.parse::<JobId>() else { continue };
-        if extension == "part" {
-            continue;
-        }
-        let expired = expired_before.is_some_and(|cutoff| {
-            entry.metadata().and_then(|metadata| metadata.modified()).is_ok_and(|written| written < cutoff)
-        });
+    for output in payloads.outputs()? {
+        let expired = expired_before.is_some_and(|cutoff| output.written < cutoff);
         let stale = expired
-            || match store.job(&job_id)? {
+            || match store.job(&output.job)? {
                 Some(job) => match &job.params {
                     JobParams::Download(params) => store.data_source_by_access_id(&params.access_id)?.is_none(),
                     _ => true,
                 },
                 None => true,
             };
-        if stale && std::fs::remove_file(entry.path()).is_ok() {
+        if stale && payloads.remove_output(&output.job, &output.extension).is_ok() {
             removed += 1;
         }
     }

@@ -1,5 +1,7 @@
-//! Uploads are written to the data dir before the job is acknowledged, so
-//! that a restart can run the job again from exactly the same input.
+//! Uploads are received into a local file, then stored as the job's input
+//! payload (`sds_store::PayloadStore::put_input`) before the job is
+//! acknowledged, so that any server, after any restart, runs the job from
+//! exactly the same input.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,10 +13,6 @@ use sds_core::JobId;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{ApiError, ErrorKind};
-
-pub fn input_path(spool_dir: &Path, job_id: &JobId) -> PathBuf {
-    spool_dir.join(format!("{job_id}.input"))
-}
 
 /// Whether the request announces a body (a length above 0, or chunks).
 pub fn has_body(headers: &HeaderMap) -> bool {
@@ -28,8 +26,8 @@ pub fn has_body(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Streams the body to `{job}.part`, syncs it, and renames it to
-/// `{job}.input`. The raw (possibly compressed) body is bounded by the
+/// Streams the body to `{spool_dir}/{job}.part` and syncs it; returns its
+/// path, for the caller to store as the job's input. The raw (possibly compressed) body is bounded by the
 /// upload limit too; decompressed size is checked while the job reads it.
 /// A body that sends nothing for `idle` is given up (408): a client that
 /// stalls must not keep its connection and spool file for ever. On any
@@ -58,10 +56,7 @@ pub async fn receive(
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(ApiError::bad_request("the request body is empty: send the entity data in the body"));
     }
-    let input = input_path(spool_dir, job_id);
-    tokio::fs::rename(&partial, &input).await?;
-    sync_dir(spool_dir).await?;
-    Ok(input)
+    Ok(partial)
 }
 
 async fn write_body(path: &Path, body: Body, max_bytes: u64, idle: Duration) -> Result<u64, ApiError> {
@@ -110,14 +105,32 @@ pub async fn drain(body: Body, max_bytes: u64, idle: Duration) {
     }
 }
 
-/// Makes a rename durable: the directory entry must reach the disk too.
-pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(std::io::Error::other)?
+/// Stores a received upload (`receive`'s file, consumed) as the job's
+/// input payload; the file is removed if that fails.
+pub async fn store_input(
+    payloads: &std::sync::Arc<dyn sds_store::PayloadStore>,
+    job_id: &JobId,
+    received: PathBuf,
+) -> std::io::Result<()> {
+    let (payloads, job_id) = (std::sync::Arc::clone(payloads), job_id.clone());
+    tokio::task::spawn_blocking(move || {
+        let stored = payloads.put_input(&job_id, &received);
+        if stored.is_err() {
+            let _ = std::fs::remove_file(&received);
+        }
+        stored
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
-pub fn discard(path: &Path) {
-    if let Err(error) = std::fs::remove_file(path) {
-        tracing::warn!(path = %path.display(), %error, "could not remove spooled input");
-    }
+/// Removes a stored input whose job was not inserted after all.
+pub async fn discard_input(payloads: &std::sync::Arc<dyn sds_store::PayloadStore>, job_id: &JobId) {
+    let (payloads, job_id) = (std::sync::Arc::clone(payloads), job_id.clone());
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Err(error) = payloads.discard_input(&job_id) {
+            tracing::warn!(job = %job_id, %error, "could not remove spooled input");
+        }
+    })
+    .await;
 }

@@ -12,9 +12,9 @@ use super::sources::{addressed_source, submit_job, Right};
 use super::RequestContext;
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::jobs::{download_path, output_cache};
 use crate::state::AppState;
 use crate::wire::envelope::plain_text;
+use sds_store::PayloadReader;
 
 pub async fn create(
     state: &AppState,
@@ -121,32 +121,59 @@ pub async fn output(
     let JobParams::Download(params) = &job.params else {
         return Err(ApiError::not_found(format!("job {} is not a download job", job.id)));
     };
-    let (path, content_type) = (
-        download_path(&state.config.downloads_dir(), &job.id, params.format),
-        match params.format {
-            DownloadFormat::Xml => "application/xml; charset=utf-8",
-            DownloadFormat::GeoJson => "application/geo+json",
-            DownloadFormat::Csv => "text/csv; charset=utf-8",
-        },
-    );
-    let gone = || ApiError::not_found(format!("the output of download job {} is no longer available", job.id));
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        // The job's output is a kept one (jobs::output_cache): follow its pointer.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            let downloads_dir = state.config.downloads_dir();
-            let pointer = output_cache::pointer_path(&downloads_dir, &job.id, params.format);
-            let text = tokio::fs::read_to_string(pointer).await.map_err(|_| gone())?;
-            let entry = output_cache::entry_named(&downloads_dir, &text).ok_or_else(gone)?;
-            tokio::fs::File::open(entry).await.map_err(|_| gone())?
-        }
-        Err(_) => return Err(gone()),
+    let content_type = match params.format {
+        DownloadFormat::Xml => "application/xml; charset=utf-8",
+        DownloadFormat::GeoJson => "application/geo+json",
+        DownloadFormat::Csv => "text/csv; charset=utf-8",
     };
-    let length = file.metadata().await?.len();
-    // Large reads: fewer wake-ups per megabyte sent.
-    let mut response = Body::from_stream(ReaderStream::with_capacity(file, 1 << 20)).into_response();
+    let gone = || ApiError::not_found(format!("the output of download job {} is no longer available", job.id));
+    // The job's own output, or the kept one it points at (jobs::output_cache).
+    let (payloads, id, extension) =
+        (std::sync::Arc::clone(state.engine.payloads()), job.id.clone(), params.format.extension());
+    let opened = tokio::task::spawn_blocking(move || payloads.open_output(&id, extension)).await?;
+    let (length, reader) = match opened {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(gone()),
+        Err(error) => {
+            tracing::warn!(job = %job.id, %error, "could not open a download output");
+            return Err(gone());
+        }
+    };
+    let body = match reader {
+        // Large reads: fewer wake-ups per megabyte sent.
+        PayloadReader::File(file) => {
+            Body::from_stream(ReaderStream::with_capacity(tokio::fs::File::from_std(file), 1 << 20))
+        }
+        PayloadReader::Stream(stream) => streamed(stream),
+    };
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     Ok(response)
+}
+
+/// A blocking stream as a body: a blocking thread reads 1 MiB chunks and
+/// hands them over, at most two ahead of the connection.
+fn streamed(mut stream: Box<dyn std::io::Read + Send>) -> Body {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
+    tokio::task::spawn_blocking(move || loop {
+        let mut chunk = vec![0u8; 1 << 20];
+        let read = match stream.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error));
+                return;
+            }
+        };
+        chunk.truncate(read);
+        if sender.blocking_send(Ok(bytes::Bytes::from(chunk))).is_err() {
+            return;
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    }))
 }

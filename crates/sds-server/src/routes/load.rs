@@ -9,7 +9,7 @@ use sds_core::data_source::check_data_source_name;
 use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
 use sds_store::KeyRecord;
 
-use super::sources::{check_job_quota, quota_refusal};
+use super::sources::{check_job_quota, quota_refusal, submit};
 use super::RequestContext;
 use crate::auth::{authenticate, lookup_key};
 use crate::error::{ApiError, ErrorKind};
@@ -126,19 +126,18 @@ async fn create_job(state: &AppState, context: &RequestContext, body: &mut Body)
 
     let job_id = JobId::generate();
     // A dataLocation input is fetched by the job itself, when it runs.
-    let spooled = match data_location {
-        Some(_) => None,
-        None => Some(
-            spool::receive(
-                &state.config.spool_dir(),
-                &job_id,
-                std::mem::take(body),
-                state.config.max_upload_bytes,
-                std::time::Duration::from_secs(state.config.body_idle_timeout_seconds.max(1)),
-            )
-            .await?,
-        ),
-    };
+    let spooled = data_location.is_none();
+    if spooled {
+        let received = spool::receive(
+            &state.config.spool_dir(),
+            &job_id,
+            std::mem::take(body),
+            state.config.max_upload_bytes,
+            std::time::Duration::from_secs(state.config.body_idle_timeout_seconds.max(1)),
+        )
+        .await?;
+        spool::store_input(state.engine.payloads(), &job_id, received).await?;
+    }
     let job = Job {
         id: job_id,
         account_id: key.account_id,
@@ -164,14 +163,12 @@ async fn create_job(state: &AppState, context: &RequestContext, body: &mut Body)
         error_message: None,
         result_access_id: None,
     };
-    let stored = job.clone();
-    if let Err(error) = state.store_call(move |store| store.insert_job(&stored)).await {
-        if let Some(spooled) = spooled {
-            spool::discard(&spooled);
+    if let Err(error) = submit(state, &key, &job).await {
+        if spooled {
+            spool::discard_input(state.engine.payloads(), &job.id).await;
         }
         return Err(error);
     }
-    state.engine.submitted(&job);
     Ok(context.created_response(StatusCode::CREATED, &job))
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use sds_core::{AccessId, DataSource, Job, JobId, JobKind, JobParams, JobStatus};
-use sds_store::KeyRecord;
+use sds_store::{JobQuota, KeyRecord, QuotaRefusal};
 
 use super::RequestContext;
 use crate::auth::authenticate;
@@ -51,34 +51,77 @@ pub async fn addressed_source(
     Ok((key, source))
 }
 
-/// The account's job quotas (downloads are exempt): jobs in process at
-/// once, and jobs in a rolling 24 hours; 0 lifts either. SDS answers 503.
-pub async fn check_job_quota(state: &AppState, key: &KeyRecord) -> Result<(), ApiError> {
-    let limits = state.config.limits();
-    let account = key.account_id;
-    let since = Utc::now() - Duration::hours(24);
-    let counts = state.store_call(move |store| store.job_counts(account, since)).await?;
-    if limits.max_jobs_in_process > 0 && counts.pending >= u64::from(limits.max_jobs_in_process) {
-        return Err(quota_refusal(
-            ErrorKind::TooManyJobs,
-            key,
-            format!(
-                "the account has {} jobs in process; the limit of jobs in process at once is {} (the server's --max-jobs-in-process; 0 lifts it)",
-                counts.pending, limits.max_jobs_in_process
-            ),
-        ));
+/// The account quotas a new job is checked against (downloads are
+/// exempt; the store checks them again in the insert's transaction): jobs
+/// in process at once, jobs in a rolling 24 hours and, for a load that
+/// would create a data source, data sources; 0 lifts any.
+pub fn job_quota(state: &AppState, kind: JobKind) -> JobQuota {
+    if kind == JobKind::Download {
+        return JobQuota::NONE;
     }
-    if limits.max_jobs_per_day > 0 && counts.created_since >= u64::from(limits.max_jobs_per_day) {
-        return Err(quota_refusal(
-            ErrorKind::TooManyJobs,
-            key,
-            format!(
-                "the account created {} jobs in the last 24 hours; the limit of jobs per 24 hours is {} (the server's --max-jobs-per-day; 0 lifts it)",
-                counts.created_since, limits.max_jobs_per_day
-            ),
-        ));
+    let limits = state.config.limits();
+    JobQuota {
+        max_in_process: limits.max_jobs_in_process,
+        max_per_day: limits.max_jobs_per_day,
+        since: Utc::now() - Duration::hours(24),
+        max_data_sources: limits.max_data_sources,
+    }
+}
+
+/// A quick look at the account's job quotas before anything is received
+/// (an upload is refused before its body): SDS answers 503. Authoritative
+/// is the check in the insert ([`submit`]), which holds across servers.
+pub async fn check_job_quota(state: &AppState, key: &KeyRecord) -> Result<(), ApiError> {
+    let quota = job_quota(state, JobKind::Delete);
+    let account = key.account_id;
+    let counts = state.store_call(move |store| store.job_counts(account, quota.since)).await?;
+    if quota.max_in_process > 0 && counts.pending >= u64::from(quota.max_in_process) {
+        let refusal = QuotaRefusal::InProcess { count: counts.pending, limit: quota.max_in_process };
+        return Err(refusal_error(key, refusal));
+    }
+    if quota.max_per_day > 0 && counts.created_since >= u64::from(quota.max_per_day) {
+        let refusal = QuotaRefusal::PerDay { count: counts.created_since, limit: quota.max_per_day };
+        return Err(refusal_error(key, refusal));
     }
     Ok(())
+}
+
+/// The SDS answer to a quota refusal: 503 for job quotas, 403 for data sources.
+pub fn refusal_error(key: &KeyRecord, refusal: QuotaRefusal) -> ApiError {
+    match refusal {
+        QuotaRefusal::InProcess { count, limit } => quota_refusal(
+            ErrorKind::TooManyJobs,
+            key,
+            format!(
+                "the account has {count} jobs in process; the limit of jobs in process at once is {limit} (the server's --max-jobs-in-process; 0 lifts it)"
+            ),
+        ),
+        QuotaRefusal::PerDay { count, limit } => quota_refusal(
+            ErrorKind::TooManyJobs,
+            key,
+            format!(
+                "the account created {count} jobs in the last 24 hours; the limit of jobs per 24 hours is {limit} (the server's --max-jobs-per-day; 0 lifts it)"
+            ),
+        ),
+        QuotaRefusal::DataSources { count, limit } => quota_refusal(
+            ErrorKind::QuotaExceeded,
+            key,
+            format!(
+                "the account has {count} data sources (counting loads in process that create one); the limit of data sources per account is {limit} (the server's --max-data-sources; 0 lifts it)"
+            ),
+        ),
+    }
+}
+
+/// Stores `job` through the engine's one entry point, within the account's
+/// quotas ([`job_quota`]); a refusal is the SDS answer.
+pub async fn submit(state: &AppState, key: &KeyRecord, job: &Job) -> Result<(), ApiError> {
+    match state.engine.submit(job, job_quota(state, job.kind)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(refusal)) => Err(refusal_error(key, refusal)),
+        Err(crate::jobs::EngineError::Store(error)) => Err(error.into()),
+        Err(error) => Err(ApiError::internal(&error)),
+    }
 }
 
 /// A quota refusal: an expected answer, not a server fault, so it is logged
@@ -114,8 +157,6 @@ pub async fn submit_job(
         error_message: None,
         result_access_id: None,
     };
-    let stored = job.clone();
-    state.store_call(move |store| store.insert_job(&stored)).await?;
-    state.engine.submitted(&job);
+    submit(state, key, &job).await?;
     Ok(job)
 }

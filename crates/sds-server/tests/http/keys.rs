@@ -44,6 +44,33 @@ fn a_revoked_key_opens_nothing_and_its_data_sources_pass_to_the_successor() {
     assert_eq!(job["status"], "Completed", "{job}");
 }
 
+/// `sds keys revoke` is another process: its commit grows the store's
+/// change counter, which the server watches, so the key stops opening
+/// queries within a second although keys are cached for 10 seconds.
+#[test]
+fn a_key_revoked_by_another_process_stops_opening_queries_within_a_second() {
+    let server = TestServer::start_with(&["--auth-cache-seconds", "10"]);
+    let access_id = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
+    let query_key = server.create_key("default");
+    let query = || server.get(&format!("/REST/v1/data/{access_id}/Shops/Shops?$format=json&key={query_key}"));
+    assert_eq!(query().status(), 200, "the key is cached now");
+    let id = key_id(&server, &query_key);
+    server.keys_command(&["revoke", "--id", &id]);
+    let revoked = std::time::Instant::now();
+    loop {
+        let status = query().status();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(1),
+            "the revoked key still opened queries after a second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn revoking_needs_a_successor_of_the_same_account() {
     let server = TestServer::start();

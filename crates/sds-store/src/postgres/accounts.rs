@@ -47,6 +47,7 @@ pub(super) fn add_key(
     match inserted {
         Ok(row) => {
             savepoint.commit()?;
+            super::cluster::bump_changes(tx)?;
             Ok(KeyId(row.get(0)))
         }
         Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict("this key is already registered".into())),
@@ -68,6 +69,7 @@ pub(super) fn key(tx: &mut Transaction<'_>, id: KeyId) -> StoreResult<Option<Key
 
 pub(super) fn revoke_key(tx: &mut Transaction<'_>, id: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation> {
     let revoked = key(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("key {id}")))?;
+    super::cluster::bump_changes(tx)?;
     if revoked.revoked.is_none() {
         tx.execute("UPDATE keys SET revoked = $2 WHERE id = $1", &[&id.0, &nanos(Utc::now())?])?;
     }

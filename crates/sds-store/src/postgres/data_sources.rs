@@ -58,6 +58,8 @@ pub(super) fn commit_load(tx: &mut Transaction<'_>, commit: &LoadCommit<'_>) -> 
     if job.status != JobStatus::Pending {
         return Err(StoreError::Conflict(format!("job {} has already ended ({})", job.id, job.status)));
     }
+    super::cluster::check_claim(tx, commit.job_id, commit.worker)?;
+    super::cluster::bump_changes(tx)?;
 
     let now = nanos(commit.outcome.completed)?;
     let data_source = match by_name(tx, commit.account_id, commit.data_source_name)? {

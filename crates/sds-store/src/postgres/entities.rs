@@ -109,21 +109,29 @@ fn copy_rows(
         encode_entity(entity, &mut data)?;
         geography_wkb(entity, &mut wkb)?;
         properties_json(schema, entity, &mut json)?;
-        writer.write(&[
-            &version.0,
-            key,
-            &entity.id,
-            &entity.latitude,
-            &entity.longitude,
-            &Wkb(&wkb),
-            &Jsonb(&json),
-            &data.as_slice(),
-        ])?;
+        writer
+            .write(&[
+                &version.0,
+                key,
+                &entity.id,
+                &entity.latitude,
+                &entity.longitude,
+                &Wkb(&wkb),
+                &Jsonb(&json),
+                &data.as_slice(),
+            ])
+            .map_err(copy_error)?;
     }
-    match writer.finish() {
-        Ok(_) => Ok(()),
-        Err(error) if is_unique_violation(&error) => Err(CopyError::Duplicate),
-        Err(error) => Err(error.into()),
+    writer.finish().map(|_| ()).map_err(copy_error)
+}
+
+/// The server may report a repeated key at the end of the copy or while
+/// rows are still being sent.
+fn copy_error(error: postgres::Error) -> CopyError {
+    if is_unique_violation(&error) {
+        CopyError::Duplicate
+    } else {
+        CopyError::Store(error.into())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use postgres::{Row, Transaction};
 use sds_core::job::{FailedEntity, JobOutcome, JobStatus};
-use sds_core::{AccountId, DataSource, Job, JobId, JobKind, KeyId};
+use sds_core::{AccountId, DataSource, Job, JobId, JobKind, KeyId, WorkerId};
 
 use super::codec::{
     count, count_at, get, instant_at, json, json_at, nanos, optional_instant_at, optional_parsed_at, parsed_at,
@@ -96,7 +96,9 @@ pub(super) fn finish_job(
     id: &JobId,
     outcome: &JobOutcome,
     failures: &[FailedEntity],
+    worker: Option<&WorkerId>,
 ) -> StoreResult<()> {
+    super::cluster::check_claim(tx, id, worker)?;
     record_outcome(tx, id, outcome.status, outcome, None)?;
     replace_failures(tx, id, failures)
 }

@@ -4,7 +4,7 @@
 
 use postgres::Transaction;
 use sds_core::job::{JobOutcome, JobStatus};
-use sds_core::{DataSourceId, JobId, VersionId, VersionState};
+use sds_core::{DataSourceId, JobId, VersionId, VersionState, WorkerId};
 
 use super::codec::nanos;
 use super::{data_sources, jobs, versions};
@@ -16,11 +16,14 @@ pub(super) fn commit_change(
     data_source: DataSourceId,
     change: &DataSourceChange,
     outcome: &JobOutcome,
+    worker: Option<&WorkerId>,
 ) -> StoreResult<()> {
     let job = jobs::job(tx, job_id)?.ok_or_else(|| StoreError::NotFound(format!("job {job_id}")))?;
     if job.status != JobStatus::Pending {
         return Err(StoreError::Conflict(format!("job {job_id} has already ended ({})", job.status)));
     }
+    super::cluster::check_claim(tx, job_id, worker)?;
+    super::cluster::bump_changes(tx)?;
     let now = nanos(outcome.completed)?;
     let access_id: String = tx
         .query_opt("SELECT access_id FROM data_sources WHERE id = $1", &[&data_source.0])?

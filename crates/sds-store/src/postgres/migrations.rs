@@ -144,6 +144,41 @@ const MIGRATIONS: &[&str] = &[
         JOIN accounts a ON a.id = d.account_id
         JOIN entities e ON e.version_id = d.published_version_id;
     "#,
+    // 2: several servers on one store (`crate::cluster`, SQLite's migration
+    // 6): a Pending job's claim (the worker running it, and until when, in
+    // Unix nanoseconds of the database's clock, its lease holds); the
+    // change counter; payloads (`postgres/payloads.rs`), chunked.
+    r#"
+    ALTER TABLE jobs ADD COLUMN claimed_by text;
+    ALTER TABLE jobs ADD COLUMN lease_until bigint;
+    CREATE INDEX jobs_pending_by_source ON jobs(account_id, name_key, seq) WHERE status = 'Pending';
+    CREATE TABLE changes (
+        id      integer PRIMARY KEY CHECK (id = 1),
+        counter bigint NOT NULL
+    );
+    INSERT INTO changes (id, counter) VALUES (1, 0);
+
+    -- kind: 'input' (name = job id), 'output' (name = job id, extension =
+    -- format) or 'kept' (name = entry). An output with kept_entry has no
+    -- chunks of its own: it is the kept output of that name.
+    CREATE TABLE payloads (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind       text NOT NULL CHECK (kind IN ('input', 'output', 'kept')),
+        name       text COLLATE "C" NOT NULL,
+        extension  text COLLATE "C" NOT NULL DEFAULT '',
+        kept_entry text COLLATE "C",
+        length     bigint NOT NULL,
+        written    bigint NOT NULL,
+        UNIQUE (kind, name, extension)
+    );
+    CREATE TABLE payload_chunks (
+        payload_id bigint NOT NULL REFERENCES payloads(id) ON DELETE CASCADE,
+        seq        integer NOT NULL,
+        data       bytea NOT NULL,
+        PRIMARY KEY (payload_id, seq)
+    );
+    ALTER TABLE payload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    "#,
 ];
 
 /// How many migrations this build knows.

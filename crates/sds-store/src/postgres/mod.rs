@@ -27,6 +27,7 @@
 //! process.
 
 mod accounts;
+mod cluster;
 mod codec;
 mod data_sources;
 mod entities;
@@ -35,12 +36,13 @@ mod geo;
 mod jobs;
 mod lifecycle;
 mod migrations;
+mod payloads;
 mod versions;
 
 use std::collections::HashSet;
 use std::io;
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use postgres::types::Type;
@@ -50,12 +52,15 @@ use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
 use sds_core::{
     AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
+    WorkerId,
 };
 
 use crate::{
-    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Revocation, Store, StoreError,
-    StoreResult,
+    AccountRecord, DataSourceChange, JobCounts, JobQuota, KeyHash, KeyRecord, LoadCommit, QuotaRefusal, Revocation,
+    Store, StoreError, StoreResult,
 };
+
+pub use payloads::PostgresPayloads;
 
 /// How long a call waits for a connection (new or pooled) before it
 /// reports the database [`StoreError::Unavailable`].
@@ -68,6 +73,10 @@ const WRITE_LOCK: i64 = 0x5344_535f_5752_4954;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
+/// How often a [`Store::wait_for_change`] that finds the listening
+/// connection busy (another thread waits on it) reads the counter instead.
+const CHANGE_POLL: Duration = Duration::from_millis(50);
+
 pub struct PostgresStore {
     pool: Pool,
     /// The database's `geography` type, for binary `COPY` (an extension
@@ -78,6 +87,10 @@ pub struct PostgresStore {
     /// `Building` versions whose batches replace rows already there, so
     /// that they skip the copy-first attempt (`entities::write_entities`).
     slow_versions: Mutex<HashSet<VersionId>>,
+    /// The connection that `LISTEN`s for change notifications, made on the
+    /// first [`Store::wait_for_change`] and again after it broke.
+    listener: Mutex<Option<postgres::Client>>,
+    config: postgres::Config,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -116,9 +129,49 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(CONNECT_TIMEOUT)
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))?;
         tracing::info!(database = %shown, "opened the PostgreSQL store");
-        Ok(PostgresStore { pool, geography: OnceLock::new(), shown, slow_versions: Mutex::default() })
+        Ok(PostgresStore {
+            pool,
+            geography: OnceLock::new(),
+            shown,
+            slow_versions: Mutex::default(),
+            listener: Mutex::new(None),
+            config,
+        })
+    }
+
+    /// The payloads (spooled uploads, download outputs) of this store, in
+    /// its database: every server sharing it reaches them.
+    pub fn payloads(&self) -> PostgresPayloads {
+        PostgresPayloads::new(self.pool.clone())
+    }
+
+    /// Waits on the listening connection: reads the counter, and until it
+    /// is above `after`, one notification or the deadline at a time.
+    fn wait_on_listener(
+        &self,
+        client: &mut Option<postgres::Client>,
+        after: u64,
+        deadline: Instant,
+    ) -> StoreResult<u64> {
+        if client.is_none() {
+            let mut connected = self.config.connect(NoTls)?;
+            connected.batch_execute(&format!("LISTEN {}", cluster::CHANGES_CHANNEL))?;
+            *client = Some(connected);
+        }
+        let Some(listening) = client.as_mut() else { unreachable!("connected above") };
+        loop {
+            // Read after LISTEN took effect, so no commit falls between.
+            let counter = cluster::change_counter(listening)?;
+            let now = Instant::now();
+            if counter > after || now >= deadline {
+                return Ok(counter);
+            }
+            let mut notifications = listening.notifications();
+            let mut waiting = notifications.timeout_iter(deadline - now);
+            postgres::fallible_iterator::FallibleIterator::next(&mut waiting)?;
+        }
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
@@ -266,13 +319,20 @@ impl Store for PostgresStore {
         data_source: DataSourceId,
         change: &DataSourceChange,
         outcome: &JobOutcome,
+        worker: Option<&WorkerId>,
     ) -> StoreResult<()> {
-        self.write(|tx| lifecycle::commit_change(tx, job, data_source, change, outcome))
+        self.write(|tx| lifecycle::commit_change(tx, job, data_source, change, outcome, worker))
     }
 
     fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = codec::nanos(cutoff)?;
-        self.write(|tx| versions::drop_staged_before(tx, cutoff))
+        self.write(|tx| {
+            let dropped = versions::drop_staged_before(tx, cutoff)?;
+            if dropped > 0 {
+                cluster::bump_changes(tx)?;
+            }
+            Ok(dropped)
+        })
     }
 
     fn insert_job(&self, job: &Job) -> StoreResult<()> {
@@ -301,8 +361,14 @@ impl Store for PostgresStore {
         self.read(|tx| jobs::job_counts(tx, account, since))
     }
 
-    fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()> {
-        self.write(|tx| jobs::finish_job(tx, id, outcome, failures))
+    fn finish_job(
+        &self,
+        id: &JobId,
+        outcome: &JobOutcome,
+        failures: &[FailedEntity],
+        worker: Option<&WorkerId>,
+    ) -> StoreResult<()> {
+        self.write(|tx| jobs::finish_job(tx, id, outcome, failures, worker))
     }
 
     fn job_failures(&self, id: &JobId) -> StoreResult<Vec<FailedEntity>> {
@@ -358,5 +424,62 @@ impl Store for PostgresStore {
 
     fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64> {
         self.read(|tx| entities::for_each_entity(tx, version, visit))
+    }
+
+    fn claim_job(&self, job: &JobId, worker: &WorkerId, lease: Duration) -> StoreResult<bool> {
+        self.write(|tx| cluster::claim_job(tx, job, worker, lease))
+    }
+
+    fn renew_claims(&self, worker: &WorkerId, lease: Duration) -> StoreResult<Vec<JobId>> {
+        self.write(|tx| cluster::renew_claims(tx, worker, lease))
+    }
+
+    fn release_claim(&self, job: &JobId, worker: &WorkerId) -> StoreResult<()> {
+        self.write(|tx| cluster::release_claim(tx, job, worker))
+    }
+
+    fn release_all_claims(&self) -> StoreResult<u64> {
+        self.write(cluster::release_all_claims)
+    }
+
+    fn insert_job_within(&self, job: &Job, quota: &JobQuota) -> StoreResult<Result<(), QuotaRefusal>> {
+        self.write(|tx| cluster::insert_job_within(tx, job, quota))
+    }
+
+    fn change_counter(&self) -> StoreResult<u64> {
+        self.read(|tx| cluster::change_counter(tx))
+    }
+
+    /// `LISTEN sds_changes` on a connection of its own, woken by the
+    /// `NOTIFY` every counter bump sends at its commit; the counter is read
+    /// after each wake-up, so a lost notification costs at most `timeout`.
+    /// One thread waits on that connection at a time; another that comes
+    /// meanwhile reads the counter every [`CHANGE_POLL`] instead.
+    fn wait_for_change(&self, after: u64, timeout: Duration) -> StoreResult<u64> {
+        let deadline = Instant::now() + timeout;
+        if let Ok(mut listener) = self.listener.try_lock() {
+            let had_one = listener.is_some();
+            let mut waited = self.wait_on_listener(&mut listener, after, deadline);
+            if waited.is_err() {
+                // Broken (a restart, the network): connect anew, once now
+                // if it was an old connection, else at the next call.
+                *listener = None;
+                if had_one {
+                    waited = self.wait_on_listener(&mut listener, after, deadline);
+                    if waited.is_err() {
+                        *listener = None;
+                    }
+                }
+            }
+            return waited;
+        }
+        loop {
+            let counter = self.change_counter()?;
+            let now = Instant::now();
+            if counter > after || now >= deadline {
+                return Ok(counter);
+            }
+            std::thread::sleep(CHANGE_POLL.min(deadline - now));
+        }
     }
 }

@@ -58,8 +58,25 @@ pub(super) fn require_building(tx: &mut Transaction<'_>, id: VersionId) -> Store
     }
 }
 
+/// Drops the building versions whose job holds no live claim (see
+/// [`crate::Store::discard_building_versions`]), by the database's clock.
 pub(super) fn discard_building_versions(tx: &mut Transaction<'_>) -> StoreResult<u64> {
-    let ids = ids(tx, "SELECT id FROM versions WHERE state = 'building'", &[])?;
+    let ids = ids(
+        tx,
+        "SELECT v.id FROM versions v
+         WHERE v.state = 'building'
+           AND NOT EXISTS (SELECT 1 FROM jobs j
+                           WHERE j.id = v.job_id AND j.status = 'Pending' AND j.claimed_by IS NOT NULL
+                             AND j.lease_until > (extract(epoch FROM clock_timestamp()) * 1000000000)::bigint)",
+        &[],
+    )?;
+    drop_versions(tx, &ids)?;
+    Ok(ids.len() as u64)
+}
+
+/// Drops the building versions a job left (a dead run's); returns how many.
+pub(super) fn drop_building_of_job(tx: &mut Transaction<'_>, job: &JobId) -> StoreResult<u64> {
+    let ids = ids(tx, "SELECT id FROM versions WHERE job_id = $1 AND state = 'building'", &[&job.as_str()])?;
     drop_versions(tx, &ids)?;
     Ok(ids.len() as u64)
 }

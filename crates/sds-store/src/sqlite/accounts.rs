@@ -32,7 +32,11 @@ pub(super) fn add_key(connection: &Connection, account: AccountId, hash: &KeyHas
         .prepare_cached("INSERT INTO keys (account_id, hash, hint, created) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![account.0, &hash[..], hint, nanos(Utc::now())?]);
     match inserted {
-        Ok(_) => Ok(KeyId(connection.last_insert_rowid())),
+        Ok(_) => {
+            let id = KeyId(connection.last_insert_rowid());
+            super::cluster::bump_changes(connection)?;
+            Ok(id)
+        }
         Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict("this key is already registered".into())),
         Err(error) => Err(error.into()),
     }
@@ -59,6 +63,7 @@ pub(super) fn key_by_hash(connection: &Connection, hash: &KeyHash) -> StoreResul
 
 pub(super) fn revoke_key(connection: &Connection, id: KeyId, replacement: Option<KeyId>) -> StoreResult<Revocation> {
     let revoked = key(connection, id)?.ok_or_else(|| StoreError::NotFound(format!("key {id}")))?;
+    super::cluster::bump_changes(connection)?;
     if revoked.revoked.is_none() {
         connection
             .prepare_cached("UPDATE keys SET revoked = ?2 WHERE id = ?1")?

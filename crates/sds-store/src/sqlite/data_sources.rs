@@ -66,6 +66,8 @@ pub(super) fn commit_load(connection: &Connection, commit: &LoadCommit<'_>) -> S
     if job.status != JobStatus::Pending {
         return Err(StoreError::Conflict(format!("job {} has already ended ({})", job.id, job.status)));
     }
+    super::cluster::check_claim(connection, commit.job_id, commit.worker)?;
+    super::cluster::bump_changes(connection)?;
 
     let now = nanos(commit.outcome.completed)?;
     let data_source = match by_name(connection, commit.account_id, commit.data_source_name)? {

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sds_core::job::{FailedEntity, JobOutcome, JobStatus};
-use sds_core::{AccountId, Job, JobId, JobKind, KeyId};
+use sds_core::{AccountId, Job, JobId, JobKind, KeyId, WorkerId};
 
 use super::accounts::is_unique_violation;
 use super::codec::{count, count_at, instant_at, json, json_at, nanos, optional_instant_at, parsed_at};
@@ -109,7 +109,9 @@ pub(super) fn finish_job(
     id: &JobId,
     outcome: &JobOutcome,
     failures: &[FailedEntity],
+    worker: Option<&WorkerId>,
 ) -> StoreResult<()> {
+    super::cluster::check_claim(connection, id, worker)?;
     record_outcome(connection, id, outcome.status, outcome, None)?;
     replace_failures(connection, id, failures)
 }

@@ -5,7 +5,7 @@
 
 use rusqlite::{params, Connection};
 use sds_core::job::{JobOutcome, JobStatus};
-use sds_core::{DataSourceId, JobId, VersionId, VersionState};
+use sds_core::{DataSourceId, JobId, VersionId, VersionState, WorkerId};
 
 use super::codec::nanos;
 use super::{data_sources, jobs, versions};
@@ -17,11 +17,14 @@ pub(super) fn commit_change(
     data_source: DataSourceId,
     change: &DataSourceChange,
     outcome: &JobOutcome,
+    worker: Option<&WorkerId>,
 ) -> StoreResult<()> {
     let job = jobs::job(connection, job_id)?.ok_or_else(|| StoreError::NotFound(format!("job {job_id}")))?;
     if job.status != JobStatus::Pending {
         return Err(StoreError::Conflict(format!("job {job_id} has already ended ({})", job.status)));
     }
+    super::cluster::check_claim(connection, job_id, worker)?;
+    super::cluster::bump_changes(connection)?;
     let now = nanos(outcome.completed)?;
     let access_id: String = connection
         .prepare_cached("SELECT access_id FROM data_sources WHERE id = ?1")?

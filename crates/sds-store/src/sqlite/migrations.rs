@@ -235,6 +235,21 @@ const MIGRATIONS: &[&str] = &[
         account_id INTEGER NOT NULL REFERENCES accounts(id)
     );
     "#,
+    // 6: several servers on one store (see `cluster.rs`). A Pending job's
+    // claim: the worker running it and until when (Unix nanoseconds) its
+    // lease holds. `changes.counter` grows with every commit that changes
+    // what servers cache. The index finds a data source's pending jobs for
+    // the one-at-a-time rule of `claim_job`.
+    r#"
+    ALTER TABLE jobs ADD COLUMN claimed_by TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+    CREATE INDEX jobs_pending_by_source ON jobs(account_id, name_key, seq) WHERE status = 'Pending';
+    CREATE TABLE changes (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    );
+    INSERT INTO changes (id, counter) VALUES (1, 0);
+    "#,
 ];
 
 /// Brings the database to the newest schema.

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod backup;
+mod cluster;
 mod codec;
 mod data_sources;
 mod entities;
@@ -29,12 +30,18 @@ use sds_core::entity::BuiltRecord;
 use sds_core::job::{FailedEntity, JobOutcome};
 use sds_core::{
     AccessId, AccountId, DataSource, DataSourceId, Entity, Job, JobId, JobKind, KeyId, Schema, Version, VersionId,
+    WorkerId,
 };
 
 use crate::{
-    AccountRecord, DataSourceChange, JobCounts, KeyHash, KeyRecord, LoadCommit, Revocation, Store, StoreError,
-    StoreResult,
+    AccountRecord, DataSourceChange, JobCounts, JobQuota, KeyHash, KeyRecord, LoadCommit, QuotaRefusal, Revocation,
+    Store, StoreError, StoreResult,
 };
+
+/// How often [`Store::wait_for_change`] reads the change counter: well
+/// within the second in which another process's change (`sds keys revoke`)
+/// must reach the server's caches, for one indexed read of one row.
+const CHANGE_POLL: Duration = Duration::from_millis(50);
 
 /// How long a statement waits for a lock held by another process (another
 /// `sds` on the same file, or the `sqlite3` shell) before failing.
@@ -263,8 +270,14 @@ impl Store for SqliteStore {
         self.read(|tx| jobs::pending_jobs(tx))
     }
 
-    fn finish_job(&self, id: &JobId, outcome: &JobOutcome, failures: &[FailedEntity]) -> StoreResult<()> {
-        self.write(Durability::Full, |tx| jobs::finish_job(tx, id, outcome, failures))
+    fn finish_job(
+        &self,
+        id: &JobId,
+        outcome: &JobOutcome,
+        failures: &[FailedEntity],
+        worker: Option<&WorkerId>,
+    ) -> StoreResult<()> {
+        self.write(Durability::Full, |tx| jobs::finish_job(tx, id, outcome, failures, worker))
     }
 
     fn job_failures(&self, id: &JobId) -> StoreResult<Vec<FailedEntity>> {
@@ -296,7 +309,8 @@ impl Store for SqliteStore {
     }
 
     fn discard_building_versions(&self) -> StoreResult<u64> {
-        self.write(Durability::Normal, |tx| versions::discard_building_versions(tx))
+        let now = codec::nanos(chrono::Utc::now())?;
+        self.write(Durability::Normal, |tx| versions::discard_building_versions(tx, now))
     }
 
     fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64> {
@@ -321,8 +335,9 @@ impl Store for SqliteStore {
         data_source: DataSourceId,
         change: &DataSourceChange,
         outcome: &JobOutcome,
+        worker: Option<&WorkerId>,
     ) -> StoreResult<()> {
-        self.write(Durability::Full, |tx| lifecycle::commit_change(tx, job, data_source, change, outcome))?;
+        self.write(Durability::Full, |tx| lifecycle::commit_change(tx, job, data_source, change, outcome, worker))?;
         if matches!(change, DataSourceChange::Delete | DataSourceChange::DeleteStaged) {
             // The pragma frees pages as it is stepped, so it must run to its end.
             self.write(Durability::Normal, |tx| {
@@ -336,7 +351,13 @@ impl Store for SqliteStore {
     }
 
     fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
-        self.write(Durability::Full, |tx| versions::drop_staged_before(tx, codec::nanos(cutoff)?))
+        self.write(Durability::Full, |tx| {
+            let dropped = versions::drop_staged_before(tx, codec::nanos(cutoff)?)?;
+            if dropped > 0 {
+                cluster::bump_changes(tx)?;
+            }
+            Ok(dropped)
+        })
     }
 
     fn account_jobs(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<Vec<Job>> {
@@ -345,5 +366,41 @@ impl Store for SqliteStore {
 
     fn job_counts(&self, account: AccountId, since: DateTime<Utc>) -> StoreResult<JobCounts> {
         self.read(|tx| jobs::job_counts(tx, account, codec::nanos(since)?))
+    }
+
+    fn claim_job(&self, job: &JobId, worker: &WorkerId, lease: Duration) -> StoreResult<bool> {
+        self.write(Durability::Full, |tx| cluster::claim_job(tx, job, worker, lease))
+    }
+
+    fn renew_claims(&self, worker: &WorkerId, lease: Duration) -> StoreResult<Vec<JobId>> {
+        self.write(Durability::Normal, |tx| cluster::renew_claims(tx, worker, lease))
+    }
+
+    fn release_claim(&self, job: &JobId, worker: &WorkerId) -> StoreResult<()> {
+        self.write(Durability::Full, |tx| cluster::release_claim(tx, job, worker))
+    }
+
+    fn release_all_claims(&self) -> StoreResult<u64> {
+        self.write(Durability::Full, |tx| cluster::release_all_claims(tx))
+    }
+
+    fn insert_job_within(&self, job: &Job, quota: &JobQuota) -> StoreResult<Result<(), QuotaRefusal>> {
+        self.write(Durability::Full, |tx| cluster::insert_job_within(tx, job, quota))
+    }
+
+    fn change_counter(&self) -> StoreResult<u64> {
+        self.read(|tx| cluster::change_counter(tx))
+    }
+
+    fn wait_for_change(&self, after: u64, timeout: Duration) -> StoreResult<u64> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let counter = self.change_counter()?;
+            let now = std::time::Instant::now();
+            if counter > after || now >= deadline {
+                return Ok(counter);
+            }
+            std::thread::sleep(CHANGE_POLL.min(deadline - now));
+        }
     }
 }

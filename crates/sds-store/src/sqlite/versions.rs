@@ -63,8 +63,27 @@ pub(super) fn require_building(connection: &Connection, id: VersionId) -> StoreR
     }
 }
 
-pub(super) fn discard_building_versions(connection: &Connection) -> StoreResult<u64> {
-    let ids = ids(connection, "SELECT id FROM versions WHERE state = 'building'", [])?;
+/// Drops the building versions whose job holds no live claim (see
+/// [`crate::Store::discard_building_versions`]); `now` in nanoseconds.
+pub(super) fn discard_building_versions(connection: &Connection, now: i64) -> StoreResult<u64> {
+    let ids = ids(
+        connection,
+        "SELECT v.id FROM versions v
+         WHERE v.state = 'building'
+           AND NOT EXISTS (SELECT 1 FROM jobs j
+                           WHERE j.id = v.job_id AND j.status = 'Pending'
+                             AND j.claimed_by IS NOT NULL AND j.lease_until > ?1)",
+        [now],
+    )?;
+    for &id in &ids {
+        drop_version(connection, id)?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Drops the building versions a job left (a dead run's); returns how many.
+pub(super) fn drop_building_of_job(connection: &Connection, job: &JobId) -> StoreResult<u64> {
+    let ids = ids(connection, "SELECT id FROM versions WHERE job_id = ?1 AND state = 'building'", [job.as_str()])?;
     for &id in &ids {
         drop_version(connection, id)?;
     }

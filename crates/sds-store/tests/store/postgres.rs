@@ -3,13 +3,17 @@
 //! and what only a database server has: migrations raced by several
 //! servers, the PostGIS view read by GDAL, a restart of the server.
 
+use std::io::Read;
 use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
-use sds_core::{EdmType, Entity, Property, Schema, Value, VersionId};
+use sds_core::{EdmType, Entity, JobId, Property, Schema, Value, VersionId};
 use sds_store::testing::TestDatabase;
-use sds_store::{PostgresStore, Store, StoreError};
+use sds_store::{PayloadStore, PostgresStore, Store, StoreError};
 
+use crate::cluster::cluster_suite;
 use crate::suite::{store_suite, upsert, Fixture, Harness};
 
 struct PostgresHarness {
@@ -40,6 +44,14 @@ fn harness() -> Option<Box<dyn Harness>> {
 }
 
 store_suite!(contract, harness);
+
+fn cluster_store() -> Option<(Arc<dyn Store>, Box<dyn std::any::Any + Send + Sync>)> {
+    let database = TestDatabase::create("pgstore_cluster")?;
+    let store = PostgresStore::connect(database.url()).unwrap();
+    Some((Arc::new(store), Box::new(database)))
+}
+
+cluster_suite!(cluster, cluster_store);
 
 /// Several servers starting at once on a new database: each migration is
 /// applied once (under the advisory lock), and every server comes up on
@@ -123,6 +135,7 @@ fn the_published_view_holds_published_versions_and_gdal_reads_it() {
                 previous_versions_kept: 2,
                 outcome: &outcome,
                 failures: &[],
+                worker: None,
             })
             .unwrap()
     };
@@ -176,10 +189,20 @@ fn a_database_restart_gives_unavailable_and_the_store_recovers() {
     let Some(cluster) = OwnCluster::start() else { return };
     let store = PostgresStore::connect(&cluster.url()).unwrap();
     let account = store.ensure_account("Contoso").unwrap();
+    let counter = store.wait_for_change(0, Duration::from_millis(10)).unwrap();
 
-    // Every pooled connection dies with the restart; the next call reconnects.
+    // Every pooled connection, and the listening one, dies with the
+    // restart; the next calls connect anew.
     cluster.pg_ctl(&["restart", "-m", "fast", "-w"]);
     assert_eq!(store.ensure_account("contoso").unwrap(), account);
+    assert_eq!(store.wait_for_change(counter, Duration::from_millis(10)).unwrap(), counter);
+    let waiting = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| store.wait_for_change(counter, Duration::from_secs(10)).unwrap());
+        std::thread::sleep(Duration::from_millis(200));
+        store.add_key(account, &[4; 32], "new").unwrap();
+        waiter.join().unwrap()
+    });
+    assert!(waiting > counter, "the new listening connection is woken");
 
     cluster.pg_ctl(&["stop", "-m", "fast", "-w"]);
     let started = std::time::Instant::now();
@@ -278,4 +301,122 @@ impl Drop for OwnCluster {
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+/// Two servers on one database: a change committed through one wakes a
+/// waiter on the other at once (`NOTIFY` at the commit), and a job claimed
+/// by one is not claimable by the other while its lease holds.
+#[test]
+fn a_change_on_one_server_wakes_a_waiter_on_another() {
+    let Some(database) = TestDatabase::create("pgstore_notify") else { return };
+    let (a, b) = (PostgresStore::connect(database.url()).unwrap(), PostgresStore::connect(database.url()).unwrap());
+    let account = a.ensure_account("Contoso").unwrap();
+    let seen = b.change_counter().unwrap();
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            let started = Instant::now();
+            (b.wait_for_change(seen, Duration::from_secs(20)).unwrap(), started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let committed = Instant::now();
+        a.add_key(account, &[1; 32], "abc").unwrap();
+        let (counter, waited) = waiter.join().unwrap();
+        assert!(counter > seen, "{counter} after {seen}");
+        assert!(waited < Duration::from_secs(5), "woke after {waited:?}");
+        eprintln!("woken {:?} after the commit", committed.elapsed());
+    });
+    // A second waiter meanwhile polls: both return on time.
+    let now = b.change_counter().unwrap();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| b.wait_for_change(now, Duration::from_millis(400)).unwrap());
+        let second = scope.spawn(|| b.wait_for_change(now, Duration::from_millis(400)).unwrap());
+        assert_eq!((first.join().unwrap(), second.join().unwrap()), (now, now));
+    });
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+fn local_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn read_output(payloads: &dyn PayloadStore, job: &JobId, extension: &str) -> Option<(u64, Vec<u8>)> {
+    let (length, reader) = payloads.open_output(job, extension).unwrap()?;
+    let mut bytes = Vec::new();
+    reader.into_read().read_to_end(&mut bytes).unwrap();
+    Some((length, bytes))
+}
+
+/// Payloads in the database: an input put by one server is read by
+/// another; outputs, kept outputs and pointers round-trip; a payload of
+/// several chunks streams back byte for byte; names that are not plain are
+/// refused, as by `FilePayloads`.
+#[test]
+fn payloads_round_trip_through_the_database_between_servers() {
+    let Some(database) = TestDatabase::create("pgstore_payloads") else { return };
+    let one = PostgresStore::connect(database.url()).unwrap().payloads();
+    let other = PostgresStore::connect(database.url()).unwrap().payloads();
+    let scratch = tempfile::tempdir().unwrap();
+
+    let job = JobId::generate();
+    // 2.5 chunks of a byte pattern that a misplaced chunk would break.
+    let big: Vec<u8> = (0..(5 << 20) / 2).map(|index: u32| (index % 251) as u8).collect();
+    let upload = local_file(scratch.path(), "upload.part", &big);
+    one.put_input(&job, &upload).unwrap();
+    assert!(!upload.exists(), "the local file is consumed");
+    let local = other.input_file(&job, scratch.path()).unwrap().unwrap();
+    assert_eq!(std::fs::read(local.path()).unwrap(), big);
+    let copy = local.path().to_owned();
+    drop(local);
+    assert!(!copy.exists(), "the reader's copy goes when dropped");
+    assert_eq!(other.inputs().unwrap().into_iter().map(|(job, _)| job).collect::<Vec<_>>(), vec![job.clone()]);
+    let replaced = local_file(scratch.path(), "again.part", b"a,b\n");
+    one.put_input(&job, &replaced).unwrap();
+    let local = other.input_file(&job, scratch.path()).unwrap().unwrap();
+    assert_eq!(std::fs::read(local.path()).unwrap(), b"a,b\n", "a second put replaces the input");
+    other.discard_input(&job).unwrap();
+    other.discard_input(&job).unwrap();
+    assert!(one.input_file(&job, scratch.path()).unwrap().is_none());
+    assert!(one.inputs().unwrap().is_empty());
+
+    let (first, second) = (JobId::generate(), JobId::generate());
+    let entry = "r1-1-2-3-abc.xml";
+    assert!(!one.point_to_kept(&second, "xml", entry).unwrap(), "no entry yet");
+    let output = local_file(scratch.path(), "out.part", &big);
+    one.keep_output(entry, &output).unwrap();
+    assert!(output.exists(), "a kept output's file stays");
+    one.keep_output(entry, &output).unwrap();
+    one.put_output(&first, "xml", &output).unwrap();
+    assert_eq!(read_output(&other, &first, "xml"), Some((big.len() as u64, big.clone())));
+    assert!(other.point_to_kept(&second, "xml", entry).unwrap());
+    assert_eq!(read_output(&one, &second, "xml"), Some((big.len() as u64, big.clone())), "through the pointer");
+    assert_eq!(one.kept_entries().unwrap(), vec![entry.to_owned()]);
+    let mut outputs: Vec<(JobId, String)> =
+        other.outputs().unwrap().into_iter().map(|output| (output.job, output.extension)).collect();
+    outputs.sort();
+    let mut expected = vec![(first.clone(), "xml".to_owned()), (second.clone(), "xml".to_owned())];
+    expected.sort();
+    assert_eq!(outputs, expected);
+
+    // A reader whose payload is removed midway fails instead of ending early.
+    let (_, reader) = one.open_output(&first, "xml").unwrap().unwrap();
+    let mut reader = reader.into_read();
+    let mut start = vec![0; 1 << 20];
+    reader.read_exact(&mut start).unwrap();
+    other.remove_output(&first, "xml").unwrap();
+    let mut rest = Vec::new();
+    assert!(reader.read_to_end(&mut rest).is_err());
+
+    one.remove_kept(entry).unwrap();
+    assert_eq!(read_output(&other, &second, "xml"), None, "a pointer to a removed entry leads nowhere");
+    other.remove_output(&second, "xml").unwrap();
+    assert!(one.outputs().unwrap().is_empty());
+
+    let plain = local_file(scratch.path(), "x", b"x");
+    for name in ["../escape", ".hidden", "a/b", ""] {
+        assert_eq!(one.keep_output(name, &plain).unwrap_err().kind(), std::io::ErrorKind::InvalidInput, "{name}");
+        assert!(one.put_output(&first, name, &plain).is_err(), "{name}");
+    }
 }

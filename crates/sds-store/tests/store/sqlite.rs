@@ -9,6 +9,7 @@ use sds_core::{AccessId, BuiltRecord, JobId, JobKind, VersionId};
 use sds_store::{DataSourceChange, SqliteStore, Store};
 use tempfile::TempDir;
 
+use crate::cluster::cluster_suite;
 use crate::suite::{outcome, schema, store_suite, upsert, Fixture, Harness};
 
 struct SqliteHarness {
@@ -50,6 +51,14 @@ fn harness() -> Option<Box<dyn Harness>> {
 
 store_suite!(contract, harness);
 
+fn cluster_store() -> Option<(std::sync::Arc<dyn Store>, Box<dyn std::any::Any + Send + Sync>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("sds.db")).unwrap();
+    Some((std::sync::Arc::new(store), Box::new(dir)))
+}
+
+cluster_suite!(cluster, cluster_store);
+
 /// A fixture on `sds.db` in a directory the test keeps.
 fn fixture() -> (Fixture, PathBuf, TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -74,7 +83,7 @@ fn data_survives_reopening_the_file() {
     assert_eq!(store.count_entities(version).unwrap(), 2);
     let connection = rusqlite::Connection::open(&path).unwrap();
     let schema_version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(schema_version, 5);
+    assert_eq!(schema_version, 6);
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
@@ -139,7 +148,7 @@ fn deleting_a_data_source_gives_its_pages_back() {
     let loaded = checkpoint_size(&path);
     let delete = f.job(JobKind::Delete, "Big");
     f.store()
-        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0))
+        .commit_change(&delete.id, source.id, &DataSourceChange::Delete, &outcome(JobStatus::Completed, 0, 0), None)
         .unwrap();
     let deleted = checkpoint_size(&path);
     assert!(deleted < loaded / 4, "the file shrinks after a delete: {loaded} -> {deleted} bytes");
