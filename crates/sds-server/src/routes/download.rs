@@ -173,7 +173,10 @@ fn streamed(mut stream: Box<dyn std::io::Read + Send>) -> Body {
             return;
         }
     });
-    Body::from_stream(futures_util::stream::unfold(receiver, |mut receiver| async move {
+    // Fused: the compression layer polls once more after the end, which
+    // `unfold` alone answers with a panic.
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
-    }))
+    });
+    Body::from_stream(futures_util::StreamExt::fuse(chunks))
 }
