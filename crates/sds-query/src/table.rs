@@ -42,17 +42,8 @@ pub enum Column {
     Geography(TextColumn),
 }
 
-/// One value of a column, borrowed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Cell<'a> {
-    Null,
-    String(&'a str),
-    Int64(i64),
-    Double(f64),
-    Boolean(bool),
-    DateTime(Timestamp),
-    Geography(&'a str),
-}
+/// One value of a column, borrowed (the same type the download writers read).
+pub use sds_core::ValueRef as Cell;
 
 impl Column {
     fn new(edm_type: EdmType, capacity: usize) -> Column {
