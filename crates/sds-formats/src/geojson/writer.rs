@@ -88,18 +88,37 @@ impl RowFormat for GeoJsonRows {
                 _ => None,
             })
             .and_then(|text| Geography::parse(text).ok());
-        // Writing to a `Vec` cannot fail.
-        let _ = match geometry {
-            Some(geography) => write_geometry(out, &geography.geometry),
-            None => {
-                out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":");
-                write_position(out, geo::Coord { x: row.longitude(), y: row.latitude() })
-                    .and_then(|()| out.write_all(b"}"))
+        let mut numbers = NumberText::default();
+        // The point's coordinates as written (their bits and where their
+        // text is in `out`): the Latitude and Longitude properties hold the
+        // same numbers, whose text is then copied rather than made again
+        // (doubles are the costliest values to write).
+        let mut coordinates: [Option<(u64, std::ops::Range<usize>)>; 2] = [None, None];
+        match geometry {
+            Some(geography) => {
+                // Writing to a `Vec` cannot fail.
+                let _ = write_geometry(out, &geography.geometry);
             }
-        };
+            None => {
+                out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
+                for (slot, number) in coordinates.iter_mut().zip([row.longitude(), row.latitude()]) {
+                    if out.last() != Some(&b'[') {
+                        out.push(b',');
+                    }
+                    let start = out.len();
+                    // Never stored (coordinates are checked at load); spelled as before.
+                    if !number.is_finite() {
+                        out.extend_from_slice(number.to_string().as_bytes());
+                        continue;
+                    }
+                    out.extend_from_slice(numbers.double(number).as_bytes());
+                    *slot = Some((number.to_bits(), start..out.len()));
+                }
+                out.extend_from_slice(b"]}");
+            }
+        }
         out.extend_from_slice(b",\"properties\":{");
         let mut first = true;
-        let mut numbers = NumberText::default();
         for (index, (property, key)) in self.schema.properties.iter().zip(&self.keys).enumerate() {
             if Some(index) == geography_index {
                 continue;
@@ -113,6 +132,12 @@ impl RowFormat for GeoJsonRows {
             // may hold nulls, which are the empty string.
             match row.value(index) {
                 ValueRef::Null if property.edm_type == sds_core::EdmType::String => out.extend_from_slice(b"\"\""),
+                ValueRef::Double(number) if number.is_finite() => {
+                    match coordinates.iter().flatten().find(|(bits, _)| *bits == number.to_bits()) {
+                        Some((_, text)) => out.extend_from_within(text.clone()),
+                        None => write_value(out, &mut numbers, ValueRef::Double(number)),
+                    }
+                }
                 value => write_value(out, &mut numbers, value),
             }
         }
