@@ -8,6 +8,8 @@ use std::str::FromStr;
 use clap::Args;
 use sds_core::limits::Limits;
 
+use crate::database_url::{DatabaseUrl, DatabaseUrlParser};
+
 #[derive(Args, Clone, Debug)]
 pub struct ServeConfig {
     /// A TOML file of settings, keyed by these flags' long names (README,
@@ -18,9 +20,17 @@ pub struct ServeConfig {
     /// picks the levels (default `info`).
     #[arg(long, env = "SDS_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text)]
     pub log_format: crate::logging::LogFormat,
-    /// Where the store, spooled uploads and downloads live.
+    /// Where the store, spooled uploads and downloads live. With
+    /// `--database-url`, only what is local to this server: the query
+    /// tables' snapshots and temporary files.
     #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
     pub data_dir: PathBuf,
+    /// The PostgreSQL (with PostGIS) store every server of a deployment
+    /// shares: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (README,
+    /// "Running on PostgreSQL"). Default: the SQLite store in the data dir.
+    /// Shown and logged only with its password hidden.
+    #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, value_parser = DatabaseUrlParser)]
+    pub database_url: Option<DatabaseUrl>,
     /// Address to listen on: `HOST:PORT` (`localhost:8082`, `0.0.0.0:80`,
     /// `[::1]:8080`) or a bare `PORT`, which means `127.0.0.1:PORT`. Port 0
     /// picks a free port.
@@ -176,6 +186,19 @@ pub struct ServeConfig {
     pub metrics_key: Option<String>,
 }
 
+/// Where the store of a command other than `serve` is (`sds keys …`,
+/// `sds backup`): the same flags and variables as `serve`'s.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// The server's data dir: its SQLite store, unless `--database-url`.
+    #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
+    pub data_dir: PathBuf,
+    /// The PostgreSQL store, as `sds serve --database-url` (README,
+    /// "Running on PostgreSQL"). Default: the SQLite store in the data dir.
+    #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, value_parser = DatabaseUrlParser)]
+    pub database_url: Option<DatabaseUrl>,
+}
+
 /// Parses `serve` flags alone, for [`ServeConfig::with_data_dir`].
 #[derive(clap::Parser)]
 struct ServeOnly {
@@ -213,8 +236,29 @@ impl ServeConfig {
         self.job_workers_per_account.unwrap_or(workers.saturating_sub(1)).clamp(1, workers)
     }
 
+    /// Settings for a command that opens the store ([`StoreArgs`]): the
+    /// defaults with its data dir and database URL.
+    pub fn for_store(args: StoreArgs) -> ServeConfig {
+        let mut config = ServeConfig::with_data_dir(args.data_dir);
+        config.database_url = args.database_url;
+        config
+    }
+
+    /// The SQLite store's file (unused with `--database-url`).
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("sds.db")
+    }
+
+    /// The store for log lines and messages: `SQLite /abs/sds.db` or
+    /// `PostgreSQL postgres://user:***@host/db` (never the password).
+    pub fn store_description(&self) -> String {
+        match &self.database_url {
+            Some(url) => format!("PostgreSQL {url}"),
+            None => {
+                let path = self.store_path();
+                format!("SQLite {}", std::path::absolute(&path).unwrap_or(path).display())
+            }
+        }
     }
 
     pub fn spool_dir(&self) -> PathBuf {

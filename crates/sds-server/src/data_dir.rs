@@ -5,7 +5,10 @@
 //! whole life, and writes its PID there. A second server on the same dir
 //! would share the SQLite file, run the same pending jobs twice and serve
 //! from caches the other one makes stale, so it is refused, naming the
-//! holder. The OS drops the lock when the process ends, however it ends
+//! holder. With a PostgreSQL store (`--database-url`) the dir still holds
+//! one server's own files (query table snapshots, temporary files), so
+//! each server of a deployment has a dir of its own and the lock stays.
+//! The OS drops the lock when the process ends, however it ends
 //! (`kill -9` included), so a crash never leaves the dir locked. The
 //! `sds keys` commands take no lock: they change the store in single
 //! transactions, which SQLite serialises with the server's.

@@ -31,6 +31,9 @@ pub enum ErrorKind {
     /// An identifier the request asks for is held by something else (an
     /// `accessId` adopted by a new data source): 409.
     Conflict,
+    /// The store's database cannot be reached (PostgreSQL down, restarting
+    /// or cut off): 503, try again (README, "Running on PostgreSQL").
+    Unavailable,
     Internal,
 }
 
@@ -70,9 +73,20 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        ApiError::internal(&error)
+        match error {
+            // Passes by itself: said as such, logged at warn (the cause
+            // names the connection failure, never the URL's password).
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unavailable");
+                ApiError::new(ErrorKind::Unavailable, UNAVAILABLE_MESSAGE)
+            }
+            error => ApiError::internal(&error),
+        }
     }
 }
+
+/// What a client hears while the store's database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable right now; try again in a few seconds";
 
 impl From<tokio::task::JoinError> for ApiError {
     fn from(error: tokio::task::JoinError) -> ApiError {

@@ -17,6 +17,7 @@ pub mod config;
 pub mod config_file;
 pub mod console;
 pub mod data_dir;
+pub mod database_url;
 pub mod error;
 pub mod jobs;
 pub mod keys;
@@ -35,4 +36,4 @@ pub mod tls;
 pub mod wire;
 
 pub use config::ServeConfig;
-pub use server::{bootstrap, open_store, serve};
+pub use server::{bootstrap, open_store, open_stores, serve, OpenedStore};

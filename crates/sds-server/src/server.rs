@@ -1,21 +1,99 @@
 //! Opening the store, first-start bootstrap, and serving HTTP.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use sds_store::{SqliteStore, Store, StoreResult};
+use sds_store::{FilePayloads, PayloadStore, PostgresStore, SqliteStore, Store, StoreError, StoreResult};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
 use crate::config::ServeConfig;
+use crate::database_url::DatabaseUrl;
 use crate::jobs::{EngineError, EngineSettings, JobEngine};
 use crate::keys::SecretKey;
 use crate::state::AppState;
 use crate::{observe, routes};
 
-pub fn open_store(config: &ServeConfig) -> StoreResult<Arc<SqliteStore>> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    Ok(Arc::new(SqliteStore::open(&config.store_path())?))
+/// Why the store could not be opened. Never shows the database password.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenStoreError {
+    #[error("cannot create the data dir {}: {source}", dir.display())]
+    DataDir { dir: PathBuf, source: std::io::Error },
+    #[error("cannot open the SQLite store {}: {source}", path.display())]
+    Sqlite { path: PathBuf, source: StoreError },
+    /// Unreachable, refused, or a failed migration; both texts are redacted.
+    #[error("cannot open the PostgreSQL store at {url}: {message}")]
+    Postgres { url: String, message: String },
+}
+
+/// What `sds serve` runs on ([`open_stores`]).
+pub struct OpenedStore {
+    pub store: Arc<dyn Store>,
+    /// Spooled uploads and download outputs: files in the data dir beside
+    /// an SQLite store; in the database with PostgreSQL, where every server
+    /// of a deployment reaches them.
+    pub payloads: Arc<dyn PayloadStore>,
+    /// Whether other servers may share the store (PostgreSQL).
+    pub shared: bool,
+}
+
+/// Opened once per process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Opens the store `config` names: the PostgreSQL store of
+/// `--database-url` (migrated to this binary's schema), else the SQLite
+/// store in the data dir (made if missing). The data dir is made either
+/// way: it holds the server's local files.
+pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, OpenStoreError> {
+    Ok(match open_backend(config)? {
+        Backend::Sqlite(store) => Arc::new(store),
+        Backend::Postgres(store) => Arc::new(store),
+    })
+}
+
+/// [`open_store`] and the payload store that goes with it, for `sds serve`.
+pub fn open_stores(config: &ServeConfig) -> Result<OpenedStore, OpenStoreError> {
+    Ok(match open_backend(config)? {
+        Backend::Sqlite(store) => {
+            let payloads = FilePayloads::open(&config.spool_dir(), &config.downloads_dir())
+                .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
+            OpenedStore { store: Arc::new(store), payloads: Arc::new(payloads), shared: false }
+        }
+        Backend::Postgres(store) => {
+            let payloads = Arc::new(store.payloads());
+            OpenedStore { store: Arc::new(store), payloads, shared: true }
+        }
+    })
+}
+
+fn open_backend(config: &ServeConfig) -> Result<Backend, OpenStoreError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
+    match &config.database_url {
+        Some(url) => open_postgres(url).map(Backend::Postgres),
+        None => {
+            let path = config.store_path();
+            match SqliteStore::open(&path) {
+                Ok(store) => Ok(Backend::Sqlite(store)),
+                Err(source) => Err(OpenStoreError::Sqlite { path, source }),
+            }
+        }
+    }
+}
+
+/// Unreachable at start: an error (exit 1), not a retry loop, so that a
+/// wrong URL is said at once and the service manager, which knows the
+/// deployment's restart policy, starts the server again.
+fn open_postgres(url: &DatabaseUrl) -> Result<PostgresStore, OpenStoreError> {
+    match PostgresStore::connect(url.expose()) {
+        Ok(store) => Ok(store),
+        Err(error) => Err(OpenStoreError::Postgres { url: url.to_string(), message: url.redact(&error.to_string()) }),
+    }
 }
 
 /// Keys created on first start, shown once to the user.
@@ -74,16 +152,17 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     config: ServeConfig,
     listener: TcpListener,
-    store: Arc<dyn Store>,
+    opened: OpenedStore,
     tls: Option<(tokio_rustls::TlsAcceptor, Arc<crate::tls::ReloadableCert>)>,
 ) -> Result<(), EngineError> {
+    let OpenedStore { store, payloads, shared } = opened;
     let settings = EngineSettings {
         spool_dir: config.spool_dir(),
         downloads_dir: config.downloads_dir(),
         lease: std::time::Duration::from_secs(config.job_lease_seconds),
         // The SQLite store is the data dir's, which one server holds (its
-        // lock); a store several servers share sets this false.
-        sole_server: true,
+        // lock); other servers may share a PostgreSQL store.
+        sole_server: !shared,
         limits: config.limits(),
         workers: config.job_workers,
         workers_per_account: config.workers_per_account(),
@@ -119,11 +198,14 @@ pub async fn serve(
         .with_snapshots(snapshots),
     );
     tokio::spawn(observe::metrics::upkeep(observe::metrics::install()));
-    // Spooled uploads and download outputs in the data dir, beside the
-    // SQLite store (a shared store keeps them where every server reaches them).
-    let payloads: Arc<dyn sds_store::PayloadStore> =
-        Arc::new(sds_store::FilePayloads::open(&settings.spool_dir, &settings.downloads_dir)?);
-    let engine = JobEngine::start(Arc::clone(&store), payloads, settings, Arc::clone(&query_cache) as _)?;
+    // Its start-up reads and sweeps the store: on the blocking pool, as
+    // every store call (a PostgreSQL client blocks on a runtime of its own).
+    let engine = {
+        let (store, watcher) = (Arc::clone(&store), Arc::clone(&query_cache) as _);
+        tokio::task::spawn_blocking(move || JobEngine::start(store, payloads, settings, watcher))
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let state = AppState { store, engine, config: Arc::new(config), query_cache };
     let grace = std::time::Duration::from_secs(state.config.shutdown_timeout);
     let limits = crate::shards::ShardLimits {

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sds_server::config::StoreArgs;
 use sds_server::logging::{self, LogFormat};
-use sds_server::{bootstrap, data_dir, open_store, serve, ServeConfig};
+use sds_server::{bootstrap, data_dir, open_store, open_stores, serve, ServeConfig};
 use sds_store::Store;
 
 /// mimalloc rather than glibc's malloc: each response allocates and frees a
@@ -38,13 +39,14 @@ enum Command {
     /// Copy the store of a data dir, running server or not, to one
     /// consistent SQLite file. Restore: put it as `sds.db` into an empty
     /// data dir. Uploads of loads still waiting are not in it (those jobs
-    /// end Aborted on the restored server); download outputs neither.
+    /// end Aborted on the restored server); download outputs neither. A
+    /// PostgreSQL store (`--database-url`) is backed up with `pg_dump`.
     Backup {
         /// The backup file (replaced if it exists).
         #[arg(long)]
         to: PathBuf,
-        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Manage accounts and keys.
     Keys {
@@ -65,8 +67,8 @@ enum KeysCommand {
         /// A note shown by `keys list`, e.g. where the key is used.
         #[arg(long)]
         label: Option<String>,
-        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Register an existing key value (e.g. a Bing Maps key) for an account
     /// (created if new), so that URLs holding it keep working.
@@ -80,14 +82,14 @@ enum KeysCommand {
         /// A note shown by `keys list`, e.g. where the key is used.
         #[arg(long)]
         label: Option<String>,
-        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// List accounts and their keys (only hints: keys are stored hashed),
     /// with the data sources each key is master or query key of.
     List {
-        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Revoke a key (by the id `keys list` shows). A running server refuses
     /// it at once for management calls and within `--auth-cache-seconds`
@@ -99,8 +101,8 @@ enum KeysCommand {
         /// query) key of the data sources the revoked key held.
         #[arg(long)]
         transfer_to: Option<i64>,
-        #[arg(long, env = "SDS_DATA_DIR", default_value = "./sds-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -162,8 +164,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Backup { to, data_dir } => {
-            let summary = sds_server::backup::backup(&ServeConfig::with_data_dir(data_dir), &to)?;
+        Command::Backup { to, store } => {
+            if let Some(url) = &store.database_url {
+                anyhow::bail!(
+                    "sds backup copies a data dir's SQLite store; the store at {url} is PostgreSQL: back it up with pg_dump (README, \"Running on PostgreSQL\")"
+                );
+            }
+            let summary = sds_server::backup::backup(&ServeConfig::for_store(store), &to)?;
             println!("backed up the store to {} ({} bytes)", std::path::absolute(&to)?.display(), summary.bytes);
             if summary.uploads_left_out > 0 {
                 println!(
@@ -173,9 +180,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { account, label, data_dir } } => {
-            let config = ServeConfig::with_data_dir(data_dir);
-            if data_dir::require_store(&config).is_err() {
+        Command::Keys { command: KeysCommand::Create { account, label, store } } => {
+            let config = ServeConfig::for_store(store);
+            if config.database_url.is_none() && data_dir::require_store(&config).is_err() {
                 // Said on stderr: the key stays the last line of stdout.
                 eprintln!("creating a new store in {}", std::path::absolute(&config.data_dir)?.display());
             }
@@ -185,19 +192,19 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", key.expose());
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Import { account, key, label, data_dir } } => {
-            let store = open_store(&ServeConfig::with_data_dir(data_dir))?;
+        Command::Keys { command: KeysCommand::Import { account, key, label, store } } => {
+            let store = open_store(&ServeConfig::for_store(store))?;
             let id = sds_server::admin::import_key(store.as_ref(), &account, &key, label.as_deref())?;
             println!("imported a key for account '{account}' (id {id})");
             Ok(())
         }
-        Command::Keys { command: KeysCommand::List { data_dir } } => {
-            let store = open_existing_store(data_dir)?;
+        Command::Keys { command: KeysCommand::List { store } } => {
+            let store = open_existing_store(store)?;
             print!("{}", sds_server::admin::list_keys(store.as_ref())?);
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Revoke { id, transfer_to, data_dir } } => {
-            let store = open_existing_store(data_dir)?;
+        Command::Keys { command: KeysCommand::Revoke { id, transfer_to, store } } => {
+            let store = open_existing_store(store)?;
             let outcome = store.revoke_key(sds_core::KeyId(id), transfer_to.map(sds_core::KeyId))?;
             println!("revoked key {id}");
             if let Some(successor) = transfer_to {
@@ -216,9 +223,13 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 /// The store of a data dir that must already have one: read-only and
 /// revoking commands never create an empty store in the wrong folder.
-fn open_existing_store(data_dir: PathBuf) -> anyhow::Result<std::sync::Arc<sds_store::SqliteStore>> {
-    let config = ServeConfig::with_data_dir(data_dir);
-    data_dir::require_store(&config)?;
+/// (A PostgreSQL store is named by its URL, never guessed: it is opened
+/// as given.)
+fn open_existing_store(store: StoreArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let config = ServeConfig::for_store(store);
+    if config.database_url.is_none() {
+        data_dir::require_store(&config)?;
+    }
     Ok(open_store(&config)?)
 }
 
@@ -248,8 +259,17 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen.as_str())
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let store = open_store(&config).context("opening the store")?;
-        if let Some(keys) = bootstrap(store.as_ref())? {
+        // Unreachable database: one line and exit 1, for the service
+        // manager to start again (README, "Running on PostgreSQL"). On the
+        // blocking pool: a PostgreSQL client blocks on a runtime of its own.
+        let opening = config.clone();
+        let (opened, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let opened = open_stores(&opening)?;
+            let keys = bootstrap(opened.store.as_ref())?;
+            Ok((opened, keys))
+        })
+        .await??;
+        if let Some(keys) = keys {
             println!("created account 'default' with two keys (shown only now; keep them secret):");
             println!("  master key (loads, downloads, jobs): {}", keys.master.expose());
             println!("  query key  (queries):                {}", keys.query.expose());
@@ -260,11 +280,11 @@ fn run_server(config: ServeConfig) -> anyhow::Result<()> {
             data_dir = %std::path::absolute(&config.data_dir)?.display(),
             listen = %address,
             scheme,
-            store = %format!("SQLite {}", std::path::absolute(config.store_path())?.display()),
+            store = %config.store_description(),
             "sds started"
         );
         println!("sds listening on {scheme}://{address}");
-        serve(config, listener, store, tls).await?;
+        serve(config, listener, opened, tls).await?;
         Ok(())
     });
     // `serve` waited `--shutdown-timeout` already: a blocking task still

@@ -51,7 +51,7 @@ async fn resolve_for(
 ) -> Result<Collection, ApiError> {
     let (access_id, name) =
         id.split_once('.').ok_or_else(|| ApiError::not_found(format!("no collection '{id}' exists")))?;
-    let source = data_source(state, access_id, name)?;
+    let source = data_source(state, access_id, name).await?;
     let staging = request.params.flag("isstaging", "isStaging")?.unwrap_or(false);
     let job = request.params.get("jobid").filter(|job| !job.is_empty());
     if staging && job.is_some() {

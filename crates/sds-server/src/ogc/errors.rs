@@ -22,7 +22,7 @@ fn code(kind: ErrorKind) -> &'static str {
         | ErrorKind::QuotaExceeded
         | ErrorKind::TooManyJobs
         | ErrorKind::Conflict => "RequestRefused",
-        ErrorKind::Internal => "ServerError",
+        ErrorKind::Unavailable | ErrorKind::Internal => "ServerError",
     }
 }
 
@@ -33,5 +33,8 @@ pub fn response(error: &ApiError) -> Response {
     });
     let mut response = (http_status(error.kind), body.to_string()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(seconds) = crate::wire::codes::retry_after_seconds(error.kind) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }

@@ -18,7 +18,7 @@ pub fn http_status(kind: ErrorKind) -> StatusCode {
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorKind::QuotaExceeded => StatusCode::FORBIDDEN,
-        ErrorKind::TooManyJobs => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::TooManyJobs | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -39,7 +39,19 @@ pub fn authentication_result_code(kind: ErrorKind) -> &'static str {
         | ErrorKind::QuotaExceeded
         | ErrorKind::TooManyJobs
         | ErrorKind::Conflict => "ValidCredentials",
-        ErrorKind::UnknownResource | ErrorKind::MethodNotAllowed | ErrorKind::Internal => "None",
+        // The key may not have been looked at: its lookup needs the store.
+        ErrorKind::UnknownResource | ErrorKind::MethodNotAllowed | ErrorKind::Unavailable | ErrorKind::Internal => {
+            "None"
+        }
+    }
+}
+
+/// The `Retry-After` seconds (RFC 9110 §10.2.3) of an error that passes
+/// by itself: the store's database coming back.
+pub fn retry_after_seconds(kind: ErrorKind) -> Option<u32> {
+    match kind {
+        ErrorKind::Unavailable => Some(5),
+        _ => None,
     }
 }
 
@@ -61,6 +73,9 @@ mod tests {
         assert_eq!(http_status(ErrorKind::QuotaExceeded), StatusCode::FORBIDDEN);
         assert_eq!(http_status(ErrorKind::TooManyJobs), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(http_status(ErrorKind::Conflict), StatusCode::CONFLICT);
+        assert_eq!(http_status(ErrorKind::Unavailable), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry_after_seconds(ErrorKind::Unavailable), Some(5));
+        assert_eq!(retry_after_seconds(ErrorKind::TooManyJobs), None, "a quota does not pass in seconds");
         assert_eq!(authentication_result_code(ErrorKind::NotFound), "ValidCredentials");
         assert_eq!(status_description(StatusCode::CREATED), "Created");
         assert_eq!(status_description(StatusCode::BAD_REQUEST), "Bad Request");

@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::codes::{authentication_result_code, http_status, status_description};
+use super::codes::{authentication_result_code, http_status, retry_after_seconds, status_description};
 use super::job::JobView;
 use super::xml::element;
 use crate::error::ApiError;
@@ -59,7 +59,11 @@ impl Envelope {
     /// An error response: an empty resource set and the error's details.
     pub fn error(&self, error: &ApiError) -> Response {
         let status = http_status(error.kind);
-        self.render(status, authentication_result_code(error.kind), None, Some(&error.details))
+        let mut response = self.render(status, authentication_result_code(error.kind), None, Some(&error.details));
+        if let Some(seconds) = retry_after_seconds(error.kind) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 
     fn render(

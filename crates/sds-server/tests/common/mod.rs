@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 
+pub mod database;
 pub mod dataset;
 pub mod golden;
 pub mod server;

@@ -1,12 +1,17 @@
 //! A real `sds` server for integration tests: the built binary, started on
 //! an ephemeral loopback port with a temporary data dir, driven over HTTP.
+//! On the SQLite store in that dir, or with `SDS_TEST_STORE=postgres` on a
+//! fresh PostgreSQL database of its own (`super::database`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use super::database::{test_store, TestDatabase, TestStore};
 
 pub struct TestServer {
     child: Option<Child>,
@@ -17,6 +22,9 @@ pub struct TestServer {
     pub master_key: String,
     pub query_key: String,
     data_dir: PathBuf,
+    /// The PostgreSQL database, shared by the servers started on it
+    /// ([`TestServer::start_beside`]) and dropped after the last one.
+    database: Option<Arc<TestDatabase>>,
     _temp: Option<tempfile::TempDir>,
     pub client: reqwest::blocking::Client,
 }
@@ -26,36 +34,62 @@ fn binary() -> &'static str {
 }
 
 impl TestServer {
-    /// A fresh server with an empty data dir: the account `default` and its
-    /// two keys are created on first start.
+    /// A fresh server with an empty data dir (and, on PostgreSQL, an empty
+    /// database): the account `default` and its two keys are created on
+    /// first start.
     pub fn start() -> TestServer {
-        let temp = tempfile::tempdir().expect("a temp dir");
-        let data_dir = temp.path().join("data");
-        let mut server = TestServer::spawn(&data_dir, &[]);
-        server._temp = Some(temp);
-        server
+        TestServer::start_with(&[])
     }
 
     /// Like [`TestServer::start`] with extra `serve` flags.
     pub fn start_with(flags: &[&str]) -> TestServer {
+        let database = (test_store() == TestStore::Postgres).then(|| Arc::new(TestDatabase::create()));
+        TestServer::start_on_database(database, flags)
+    }
+
+    /// A fresh data dir on `database` (`None`: the SQLite store in the dir).
+    pub fn start_on_database(database: Option<Arc<TestDatabase>>, flags: &[&str]) -> TestServer {
         let temp = tempfile::tempdir().expect("a temp dir");
         let data_dir = temp.path().join("data");
-        let mut server = TestServer::spawn(&data_dir, flags);
+        let mut server = TestServer::spawn(&data_dir, database, flags);
         server._temp = Some(temp);
         server
     }
 
-    /// A server on an existing data dir (a restored backup, say). No keys
-    /// are printed for a store that has some: the caller sets
-    /// `master_key` and `query_key`.
-    pub fn start_on(data_dir: &Path, flags: &[&str]) -> TestServer {
-        TestServer::spawn(data_dir, flags)
+    /// A second server on the same PostgreSQL database as `other`, with a
+    /// data dir of its own and `other`'s keys (it prints none: the store
+    /// has keys already). Panics on SQLite, where a store has one server.
+    pub fn start_beside(other: &TestServer, flags: &[&str]) -> TestServer {
+        let database = other.database.clone().expect("a second server needs the PostgreSQL store");
+        let mut server = TestServer::start_on_database(Some(database), flags);
+        server.master_key = other.master_key.clone();
+        server.query_key = other.query_key.clone();
+        server
     }
 
-    fn spawn(data_dir: &Path, flags: &[&str]) -> TestServer {
+    /// A server on an existing data dir (a restored backup, say), on the
+    /// SQLite store in it. No keys are printed for a store that has some:
+    /// the caller sets `master_key` and `query_key`.
+    pub fn start_on(data_dir: &Path, flags: &[&str]) -> TestServer {
+        TestServer::spawn(data_dir, None, flags)
+    }
+
+    /// The database URL this server runs on (PostgreSQL only).
+    pub fn database_url(&self) -> Option<&str> {
+        self.database.as_deref().map(|database| database.url.as_str())
+    }
+
+    /// The `sds` binary with this server's store in its environment
+    /// (`SDS_DATABASE_URL` on PostgreSQL, none on SQLite), for commands a
+    /// test runs itself (`sds keys …` with `--data-dir`).
+    pub fn sds(&self) -> Command {
+        sds_command(self.database_url())
+    }
+
+    fn spawn(data_dir: &Path, database: Option<Arc<TestDatabase>>, flags: &[&str]) -> TestServer {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();
-        let mut child = Command::new(binary())
+        let mut child = sds_command(database.as_deref().map(|database| database.url.as_str()))
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
@@ -95,6 +129,7 @@ impl TestServer {
             master_key,
             query_key,
             data_dir: data_dir.to_owned(),
+            database,
             _temp: None,
             client: reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).no_gzip().build().unwrap(),
         }
@@ -163,7 +198,7 @@ impl TestServer {
     /// Like [`TestServer::restart`] with `serve` flags.
     pub fn restart_with(&mut self, flags: &[&str]) {
         self.kill9();
-        let mut fresh = TestServer::spawn(&self.data_dir.clone(), flags);
+        let mut fresh = TestServer::spawn(&self.data_dir.clone(), self.database.clone(), flags);
         self.child = fresh.child.take();
         self.base = fresh.base.clone();
         self.root = fresh.root.clone();
@@ -171,15 +206,15 @@ impl TestServer {
 
     /// Runs `sds keys ARGS --data-dir DIR`; returns its stdout.
     pub fn keys_command(&self, args: &[&str]) -> String {
-        let output =
-            Command::new(binary()).arg("keys").args(args).arg("--data-dir").arg(&self.data_dir).output().unwrap();
+        let output = self.sds().arg("keys").args(args).arg("--data-dir").arg(&self.data_dir).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
     }
 
     /// Runs `sds keys create` on this data dir; returns the new key.
     pub fn create_key(&self, account: &str) -> String {
-        let output = Command::new(binary())
+        let output = self
+            .sds()
             .args(["keys", "create", "--account", account, "--data-dir"])
             .arg(&self.data_dir)
             .output()
@@ -303,6 +338,17 @@ pub fn link(job: &Value, role: &str, name: Option<&str>) -> String {
 pub fn access_id_of(job: &Value) -> String {
     let url = link(job, "dataSource", Some("service"));
     url.split("/data/").nth(1).unwrap().split('/').next().unwrap().to_owned()
+}
+
+/// The `sds` binary with `SDS_DATABASE_URL` set to `database` (or unset,
+/// so that the caller's environment never picks the store).
+pub fn sds_command(database: Option<&str>) -> Command {
+    let mut command = Command::new(binary());
+    match database {
+        Some(url) => command.env("SDS_DATABASE_URL", url),
+        None => command.env_remove("SDS_DATABASE_URL"),
+    };
+    command
 }
 
 /// Path to a file of the shared test data (read-only): `shared/data` next

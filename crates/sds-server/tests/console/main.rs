@@ -9,6 +9,10 @@
 #[allow(dead_code)]
 #[path = "../common/server.rs"]
 mod server;
+// Which store the harness's servers use (`SDS_TEST_STORE`).
+#[allow(dead_code)]
+#[path = "../common/database.rs"]
+mod database;
 
 mod browser;
 mod driver;

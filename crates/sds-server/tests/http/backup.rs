@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::database::skip_on_postgres;
 use crate::common::server::{access_id_of, location, JsonBody, TestServer};
 use crate::fixtures::*;
 
@@ -16,6 +17,7 @@ fn backup(data_dir: &std::path::Path, to: &std::path::Path) -> std::process::Out
         .arg(to)
         .arg("--data-dir")
         .arg(data_dir)
+        .env_remove("SDS_DATABASE_URL")
         .output()
         .unwrap()
 }
@@ -40,6 +42,9 @@ fn job_of(server: &TestServer, status_url: &str) -> Value {
 
 #[test]
 fn a_backup_made_during_a_load_restores_into_a_fresh_data_dir_serving_every_published_source() {
+    if skip_on_postgres("sds backup copies the SQLite store (a PostgreSQL store is backed up with pg_dump)") {
+        return;
+    }
     let server = TestServer::start_with(&["--job-workers", "1"]);
     let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", SHOPS_CSV));
     server.load_and_wait("Shops", "incremental", "pipe", SHOPS_PIPE);
@@ -107,5 +112,27 @@ fn a_backup_of_a_dir_without_a_store_names_it_and_writes_nothing() {
     assert!(!made.status.success());
     let stderr = String::from_utf8_lossy(&made.stderr);
     assert!(stderr.contains("holds no store"), "{stderr}");
+    assert!(!file.exists());
+}
+
+/// `sds backup` copies SQLite files; asked to back up a PostgreSQL store,
+/// it refuses before connecting, points at `pg_dump`, never shows the
+/// password and writes nothing.
+#[test]
+fn a_backup_of_a_postgresql_store_points_at_pg_dump() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("backup.db");
+    let made = Command::new(env!("CARGO_BIN_EXE_sds"))
+        .args(["backup", "--to"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(temp.path())
+        .env("SDS_DATABASE_URL", "postgres://sds:hunter22@db.invalid:5432/sds")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&made.stderr);
+    assert_eq!(made.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pg_dump") && stderr.contains("postgres://sds:***@db.invalid:5432/sds"), "{stderr}");
+    assert!(!stderr.contains("hunter22"), "{stderr}");
     assert!(!file.exists());
 }

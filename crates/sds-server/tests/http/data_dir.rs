@@ -15,7 +15,8 @@ fn sds() -> Command {
 #[test]
 fn finding_6_a_second_server_on_one_data_dir_is_refused_naming_the_first() {
     let server = TestServer::start();
-    let mut second = sds()
+    let mut second = server
+        .sds()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(server.data_dir())
         .stdout(Stdio::null())

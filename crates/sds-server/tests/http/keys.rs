@@ -77,7 +77,8 @@ fn revoking_needs_a_successor_of_the_same_account() {
     let stranger = server.create_key("adatum");
     let master_id = key_id(&server, &server.master_key);
     let stranger_id = key_id(&server, &stranger);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
+    let output = server
+        .sds()
         .args(["keys", "revoke", "--id", &master_id, "--transfer-to", &stranger_id, "--data-dir"])
         .arg(server.data_dir())
         .output()
@@ -91,13 +92,7 @@ fn revoking_needs_a_successor_of_the_same_account() {
 }
 
 fn keys_failure(server: &TestServer, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
-        .arg("keys")
-        .args(args)
-        .arg("--data-dir")
-        .arg(server.data_dir())
-        .output()
-        .unwrap();
+    let output = server.sds().arg("keys").args(args).arg("--data-dir").arg(server.data_dir()).output().unwrap();
     assert!(!output.status.success(), "{args:?} should fail");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -167,7 +162,8 @@ fn key_import_refuses_bad_values_and_values_already_registered() {
 fn key_import_takes_the_value_from_the_environment() {
     let server = TestServer::start();
     let value = "FromTheEnvironment_0123456789";
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
+    let output = server
+        .sds()
         .args(["keys", "import", "--account", "default", "--data-dir"])
         .arg(server.data_dir())
         .env("SDS_IMPORT_KEY", value)

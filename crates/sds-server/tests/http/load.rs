@@ -196,11 +196,7 @@ fn keys_cli_creates_and_lists_keys() {
     let server = TestServer::start();
     let key = server.create_key("other");
     assert!(key.len() >= 40 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{key}");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sds"))
-        .args(["keys", "list", "--data-dir"])
-        .arg(server.data_dir())
-        .output()
-        .unwrap();
+    let output = server.sds().args(["keys", "list", "--data-dir"]).arg(server.data_dir()).output().unwrap();
     let listing = String::from_utf8(output.stdout).unwrap();
     assert!(listing.contains("account default") && listing.contains("account other"), "{listing}");
     assert!(listing.contains(&key[..6]) && !listing.contains(&key), "lists hints, never keys: {listing}");

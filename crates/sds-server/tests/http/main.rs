@@ -32,6 +32,7 @@ mod observe;
 mod ogc;
 mod ogc_gdal;
 mod openapi;
+mod postgres;
 mod projected_shapefiles;
 mod query;
 mod query_cache;

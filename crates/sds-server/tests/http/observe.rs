@@ -164,7 +164,11 @@ fn json_log_has_one_line_per_request_with_the_envelopes_trace_id_and_no_key() {
     let data_dir = std::path::absolute(server.data_dir()).unwrap();
     assert_eq!(started["data_dir"], data_dir.display().to_string());
     assert_eq!(format!("http://{}", started["listen"].as_str().unwrap()), server.base);
-    assert!(started["store"].as_str().unwrap().contains(&data_dir.join("sds.db").display().to_string()));
+    let store = match server.database_url() {
+        Some(url) => format!("PostgreSQL {url}"),
+        None => format!("SQLite {}", data_dir.join("sds.db").display()),
+    };
+    assert_eq!(started["store"], store);
 
     let text = std::fs::read_to_string(server.data_dir().join("server.log")).unwrap();
     for key in [&server.master_key, &server.query_key] {

@@ -68,7 +68,7 @@ async fn answer(
 ) -> Result<Response, ApiError> {
     let key = authenticate(state, context).await?;
     let (entity_type, entity_id) = split_key_predicate(entity_segment)?;
-    let source = data_source(state, access_id, name)?;
+    let source = data_source(state, access_id, name).await?;
     let staging = context
         .params
         .flag("isstaging", "isStaging")?
@@ -212,10 +212,10 @@ pub(crate) fn check_rights(key: &KeyRecord, source: &DataSource, staging: bool) 
 
 /// Looks the data source up by access id and name: from the cache while no
 /// job has ended or committed a change since it was read (and none is
-/// committing one), else from the store. That indexed
-/// read takes microseconds, so it runs on the request's thread: a hop to
-/// the blocking pool would cost more than the query itself.
-pub(crate) fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
+/// committing one), on the request's thread; else from the store, on the
+/// blocking pool like every store call (a PostgreSQL store's client blocks
+/// on its own runtime, which a shard's thread may not enter).
+pub(crate) async fn data_source(state: &AppState, access_id: &str, name: &str) -> Result<DataSource, ApiError> {
     let not_found = || ApiError::not_found(format!("no data source '{name}' with accessId '{access_id}' exists"));
     let access_id: AccessId = access_id.parse().map_err(|_| not_found())?;
     let generation = state.engine.generation();
@@ -223,7 +223,7 @@ pub(crate) fn data_source(state: &AppState, access_id: &str, name: &str) -> Resu
     let source = match cached {
         Some(source) => Some(source),
         None => {
-            let read = state.store.data_source_by_access_id(&access_id)?;
+            let read = state.store_call(move |store| store.data_source_by_access_id(&access_id)).await?;
             if let (Some(source), Some(generation)) = (&read, generation) {
                 state.query_cache.remember_data_source(source.clone(), generation);
             }
