@@ -25,4 +25,4 @@ pub use job::{
     LoadOperation, LoadParams, TargetParams,
 };
 pub use schema::{EdmType, Property, Schema, SchemaError};
-pub use value::{NumberText, Timestamp, Value};
+pub use value::{NumberText, Timestamp, Value, ValueRef};

@@ -31,6 +31,20 @@ pub enum Value {
     Geography(String),
 }
 
+/// A [`Value`] borrowed: what the download writers read, whether from a
+/// decoded entity or from a row of a query table (which stores columns,
+/// not `Value`s).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    String(&'a str),
+    Int64(i64),
+    Double(f64),
+    Boolean(bool),
+    DateTime(Timestamp),
+    Geography(&'a str),
+}
+
 /// A UTC instant with nanosecond precision (.NET ticks are 100 ns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Timestamp {
@@ -184,6 +198,19 @@ impl Value {
             Value::Double(number) => Some(*number),
             Value::Int64(number) => Some(*number as f64),
             _ => None,
+        }
+    }
+
+    /// The value borrowed.
+    pub fn borrowed(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::String(text) => ValueRef::String(text),
+            Value::Int64(number) => ValueRef::Int64(*number),
+            Value::Boolean(flag) => ValueRef::Boolean(*flag),
+            Value::Double(number) => ValueRef::Double(*number),
+            Value::DateTime(timestamp) => ValueRef::DateTime(*timestamp),
+            Value::Geography(text) => ValueRef::Geography(text),
         }
     }
 

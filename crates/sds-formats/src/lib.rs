@@ -34,7 +34,7 @@ mod fuzz_regressions;
 use std::io::BufRead;
 use std::path::Path;
 
-use sds_core::{InputFormat, Schema};
+use sds_core::{InputFormat, Schema, ValueRef};
 
 /// Most bytes one row (text) or one value or markup item (XML) may take.
 /// The largest legitimate value is a 100,000-point WKT (about 4 MB with
@@ -97,6 +97,46 @@ pub(crate) fn next_until_done(reader: &mut impl RecordSource) -> Option<Result<R
         *reader.finished() = true;
     }
     result
+}
+
+/// One entity as the download writers read it: a decoded [`sds_core::Entity`],
+/// or a row of a query table (which keeps columns, not entities), so that
+/// a download can be written from either without building entities.
+pub trait EntityRow {
+    fn id(&self) -> &str;
+    fn latitude(&self) -> f64;
+    fn longitude(&self) -> f64;
+    /// The value of the schema's property `index` (below the schema's
+    /// property count; callers check the count once).
+    fn value(&self, index: usize) -> ValueRef<'_>;
+}
+
+impl EntityRow for sds_core::Entity {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn latitude(&self) -> f64 {
+        self.latitude
+    }
+
+    fn longitude(&self) -> f64 {
+        self.longitude
+    }
+
+    fn value(&self, index: usize) -> ValueRef<'_> {
+        self.values[index].borrowed()
+    }
+}
+
+/// The rows of one download document, formatted apart from the document
+/// (its head and tail): shared by threads that format chunks of rows at
+/// once, whose texts are then written in row order. Appending to a `Vec`
+/// cannot fail, so neither can formatting.
+pub trait RowFormat: Clone + Send + Sync {
+    /// Appends `row`'s text; `first` when it is the document's first row
+    /// (a separator may go before every other row).
+    fn format_row(&self, out: &mut Vec<u8>, row: &impl EntityRow, first: bool);
 }
 
 /// Writers refuse an entity whose values do not follow their schema.

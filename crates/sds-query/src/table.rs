@@ -42,17 +42,8 @@ pub enum Column {
     Geography(TextColumn),
 }
 
-/// One value of a column, borrowed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Cell<'a> {
-    Null,
-    String(&'a str),
-    Int64(i64),
-    Double(f64),
-    Boolean(bool),
-    DateTime(Timestamp),
-    Geography(&'a str),
-}
+/// One value of a column, borrowed (the same type the download writers read).
+pub use sds_core::ValueRef as Cell;
 
 impl Column {
     fn new(edm_type: EdmType, capacity: usize) -> Column {
@@ -123,8 +114,10 @@ impl TextIndex {
 
     fn build(cells: &TextColumn) -> TextIndex {
         // Folding borrows the text when it is already folded (most is).
-        let mut pairs: Vec<(std::borrow::Cow<'_, str>, u32)> =
-            cells.iter().enumerate().filter_map(|(row, cell)| cell.map(|text| (fold(text), row as u32))).collect();
+        // Sized up front: grown by doubling, the pairs left twice their
+        // size of freed memory behind, which the allocator keeps resident.
+        let mut pairs: Vec<(std::borrow::Cow<'_, str>, u32)> = Vec::with_capacity(cells.len());
+        pairs.extend(cells.iter().enumerate().filter_map(|(row, cell)| cell.map(|text| (fold(text), row as u32))));
         pairs.sort_unstable();
         let mut index = TextIndex {
             values: TextColumn::default(),

@@ -254,6 +254,37 @@ impl crate::jobs::StoreWatcher for QueryCache {
             snapshots.sweep(store);
         }
     }
+
+    /// The cached table when it is built, else the version's snapshot read
+    /// back (not cached: a download does not make a version the one its
+    /// data source's queries use).
+    fn table_at_hand(&self, key: TableKey, schema: &sds_core::Schema, rows: u64) -> Option<Arc<Table>> {
+        let cached = {
+            let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+            tables.slots.iter().find(|slot| slot.key == key).and_then(|slot| slot.table.get().cloned())
+        };
+        cached.or_else(|| self.snapshots.as_ref()?.load(key, schema, rows).map(Arc::new))
+    }
+
+    /// Caches the table as a query would have built it, unless a query
+    /// built it meanwhile or it is larger than the whole budget (a query
+    /// would keep it alone, evicting every other table: a download should
+    /// not), and writes its snapshot.
+    fn table_built(&self, store: &dyn Store, key: TableKey, staged: bool, table: Table) {
+        let bytes = table.heap_bytes();
+        if bytes > self.budget_bytes {
+            return;
+        }
+        let cell = self.table_cell(key, staged);
+        let table = Arc::new(table);
+        if cell.set(Arc::clone(&table)).is_err() {
+            return;
+        }
+        self.measured(key, bytes);
+        if let Some(snapshots) = &self.snapshots {
+            snapshots.save(key, &table, store);
+        }
+    }
 }
 
 impl Default for QueryCache {

@@ -50,7 +50,7 @@ mod scanner;
 mod writer;
 
 use scanner::Scanner;
-pub use writer::{write_geometry, GeoJsonWriter};
+pub use writer::{write_geometry, GeoJsonRows, GeoJsonWriter};
 
 /// Where a GeoJSON feature's entity ID comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

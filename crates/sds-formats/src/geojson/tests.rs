@@ -271,3 +271,47 @@ fn tryout_f2_delete_marker_keeps_its_name_and_deletes() {
     assert!(matches!(builder.build(&records[1].cells).unwrap(), sds_core::BuiltRecord::Upsert(_)));
     assert!(records[2].problem.as_deref().unwrap().contains("null geometry"), "{:?}", records[2].problem);
 }
+
+/// The exact text of a point feature: coordinates `[lon,lat]`, and the
+/// properties that hold the same numbers spelled the same (their text is
+/// copied from the coordinates).
+#[test]
+fn point_features_are_written_exactly() {
+    let schema = Schema::new(
+        "T",
+        vec![
+            Property::new("Id", EdmType::String),
+            Property::new("Latitude", EdmType::Double),
+            Property::new("Longitude", EdmType::Double),
+            Property::new("Copy", EdmType::Double),
+            Property::new("Zero", EdmType::Double),
+        ],
+        "Id",
+    )
+    .unwrap();
+    let entity = Entity {
+        id: "x".into(),
+        latitude: 47.5,
+        longitude: -0.0,
+        bounds: None,
+        values: vec![
+            Value::String("x".into()),
+            Value::Double(47.5),
+            Value::Double(-0.0),
+            Value::Double(47.5),
+            Value::Double(0.0),
+        ],
+    };
+    let mut writer = GeoJsonWriter::new(Vec::new(), "T", &schema).unwrap();
+    writer.write_entity(&entity).unwrap();
+    writer.write_entity(&Entity { id: "y".into(), latitude: 1e-7, ..entity.clone() }).unwrap();
+    let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+    assert_eq!(
+        text,
+        "{\"type\":\"FeatureCollection\",\"name\":\"T\",\"features\":[\n\
+         {\"type\":\"Feature\",\"id\":\"x\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[-0,47.5]},\
+         \"properties\":{\"Id\":\"x\",\"Latitude\":47.5,\"Longitude\":-0,\"Copy\":47.5,\"Zero\":0}},\n\
+         {\"type\":\"Feature\",\"id\":\"y\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[-0,0.0000001]},\
+         \"properties\":{\"Id\":\"x\",\"Latitude\":47.5,\"Longitude\":-0,\"Copy\":47.5,\"Zero\":0}}\n]}\n"
+    );
+}

@@ -2,14 +2,24 @@
 
 use std::io::{self, Write};
 
-use sds_core::{Entity, Geography, NumberText, Schema, Value};
+use sds_core::{Entity, Geography, NumberText, Schema, ValueRef};
+
+use crate::{EntityRow, RowFormat};
 
 /// Streams entities into a GeoJSON FeatureCollection. Give it a buffered
 /// writer.
 pub struct GeoJsonWriter<W: Write> {
     out: W,
-    schema: Schema,
     first: bool,
+    rows: GeoJsonRows,
+    /// One feature's text, before it goes to `out`.
+    scratch: Vec<u8>,
+}
+
+/// The features of a GeoJSON download (see [`crate::RowFormat`]).
+#[derive(Clone)]
+pub struct GeoJsonRows {
+    schema: Schema,
     /// `"Name":` for each property, in schema order.
     keys: Vec<Vec<u8>>,
 }
@@ -30,51 +40,31 @@ impl<W: Write> GeoJsonWriter<W> {
                 Ok(key)
             })
             .collect::<io::Result<_>>()?;
-        Ok(GeoJsonWriter { out, schema: schema.clone(), first: true, keys })
+        let rows = GeoJsonRows { schema: schema.clone(), keys };
+        Ok(GeoJsonWriter { out, first: true, rows, scratch: Vec::new() })
+    }
+
+    /// How this document's features are formatted, for formatting them
+    /// apart (then written with [`GeoJsonWriter::write_formatted`]).
+    pub fn rows(&self) -> GeoJsonRows {
+        self.rows.clone()
+    }
+
+    /// Writes features formatted by [`GeoJsonWriter::rows`], as they are
+    /// (the first of them formatted as the document's first when no
+    /// feature was written yet).
+    pub fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
+        self.first &= text.is_empty();
+        self.out.write_all(text)
     }
 
     /// Writes one feature (on its own line).
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        crate::check_value_count(entity, self.schema.properties.len())?;
-        let out = &mut self.out;
-        out.write_all(if self.first { b"\n" } else { b",\n" })?;
+        crate::check_value_count(entity, self.rows.schema.properties.len())?;
+        self.scratch.clear();
+        self.rows.format_row(&mut self.scratch, entity, self.first);
         self.first = false;
-        out.write_all(b"{\"type\":\"Feature\",\"id\":")?;
-        write_str(out, &entity.id)?;
-        out.write_all(b",\"geometry\":")?;
-        let geography_index = self.schema.geography_index();
-        let geometry = geography_index
-            .and_then(|index| entity.values[index].as_str())
-            .and_then(|text| Geography::parse(text).ok());
-        match geometry {
-            Some(geography) => write_geometry(out, &geography.geometry)?,
-            None => {
-                out.write_all(b"{\"type\":\"Point\",\"coordinates\":")?;
-                write_position(out, geo::Coord { x: entity.longitude, y: entity.latitude })?;
-                out.write_all(b"}")?;
-            }
-        }
-        out.write_all(b",\"properties\":{")?;
-        let mut first = true;
-        for (index, ((property, value), key)) in
-            self.schema.properties.iter().zip(&entity.values).zip(&self.keys).enumerate()
-        {
-            if Some(index) == geography_index {
-                continue;
-            }
-            if !first {
-                out.write_all(b",")?;
-            }
-            first = false;
-            out.write_all(key)?;
-            // Edm.String is never null; a version loaded before that rule
-            // may hold nulls, which are the empty string.
-            match value {
-                Value::Null if property.edm_type == sds_core::EdmType::String => out.write_all(b"\"\"")?,
-                _ => write_value(out, value)?,
-            }
-        }
-        out.write_all(b"}}")
+        self.out.write_all(&self.scratch)
     }
 
     /// Closes the collection and hands back the (flushed) writer.
@@ -85,28 +75,109 @@ impl<W: Write> GeoJsonWriter<W> {
     }
 }
 
-/// A JSON string, as `serde_json` writes it (only `"`, `\\` and control
-/// characters escaped); most texts need no escape and are copied.
-fn write_str(out: &mut impl Write, text: &str) -> io::Result<()> {
-    if text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
-        out.write_all(b"\"")?;
-        out.write_all(text.as_bytes())?;
-        out.write_all(b"\"")
-    } else {
-        Ok(serde_json::to_writer(out, text)?)
+impl RowFormat for GeoJsonRows {
+    fn format_row(&self, out: &mut Vec<u8>, row: &impl EntityRow, first: bool) {
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
+        out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+        write_str(out, row.id());
+        out.extend_from_slice(b",\"geometry\":");
+        let geography_index = self.schema.geography_index();
+        let geometry = geography_index
+            .and_then(|index| match row.value(index) {
+                ValueRef::String(text) | ValueRef::Geography(text) => Some(text),
+                _ => None,
+            })
+            .and_then(|text| Geography::parse(text).ok());
+        let mut numbers = NumberText::default();
+        // The point's coordinates as written (their bits and where their
+        // text is in `out`): the Latitude and Longitude properties hold the
+        // same numbers, whose text is then copied rather than made again
+        // (doubles are the costliest values to write).
+        let mut coordinates: [Option<(u64, std::ops::Range<usize>)>; 2] = [None, None];
+        match geometry {
+            Some(geography) => {
+                // Writing to a `Vec` cannot fail.
+                let _ = write_geometry(out, &geography.geometry);
+            }
+            None => {
+                out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
+                for (slot, number) in coordinates.iter_mut().zip([row.longitude(), row.latitude()]) {
+                    if out.last() != Some(&b'[') {
+                        out.push(b',');
+                    }
+                    let start = out.len();
+                    // Never stored (coordinates are checked at load); spelled as before.
+                    if !number.is_finite() {
+                        out.extend_from_slice(number.to_string().as_bytes());
+                        continue;
+                    }
+                    out.extend_from_slice(numbers.double(number).as_bytes());
+                    *slot = Some((number.to_bits(), start..out.len()));
+                }
+                out.extend_from_slice(b"]}");
+            }
+        }
+        out.extend_from_slice(b",\"properties\":{");
+        let mut first = true;
+        for (index, (property, key)) in self.schema.properties.iter().zip(&self.keys).enumerate() {
+            if Some(index) == geography_index {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+            // Edm.String is never null; a version loaded before that rule
+            // may hold nulls, which are the empty string.
+            match row.value(index) {
+                ValueRef::Null if property.edm_type == sds_core::EdmType::String => out.extend_from_slice(b"\"\""),
+                ValueRef::Double(number) if number.is_finite() => {
+                    match coordinates.iter().flatten().find(|(bits, _)| *bits == number.to_bits()) {
+                        Some((_, text)) => out.extend_from_within(text.clone()),
+                        None => write_value(out, &mut numbers, ValueRef::Double(number)),
+                    }
+                }
+                value => write_value(out, &mut numbers, value),
+            }
+        }
+        out.extend_from_slice(b"}}");
     }
 }
 
-fn write_value(out: &mut impl Write, value: &Value) -> io::Result<()> {
+/// A JSON string, as `serde_json` writes it (only `"`, `\\` and control
+/// characters escaped); most texts need no escape and are copied.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a `Vec` cannot fail.
+        let _ = serde_json::to_writer(out, text);
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, numbers: &mut NumberText, value: ValueRef<'_>) {
     match value {
-        Value::Null => out.write_all(b"null"),
-        Value::String(text) | Value::Geography(text) => write_str(out, text),
-        Value::Int64(number) => out.write_all(NumberText::default().int(*number).as_bytes()),
-        Value::Boolean(flag) => write!(out, "{flag}"),
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::String(text) | ValueRef::Geography(text) => write_str(out, text),
+        ValueRef::Int64(number) => out.extend_from_slice(numbers.int(number).as_bytes()),
+        ValueRef::Boolean(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
         // The same text as `f64`'s `Display` for finite numbers.
-        Value::Double(number) if number.is_finite() => out.write_all(NumberText::default().double(*number).as_bytes()),
-        Value::Double(_) => Ok(serde_json::to_writer(out, &value.to_string())?),
-        Value::DateTime(timestamp) => Ok(serde_json::to_writer(out, &timestamp.to_iso8601())?),
+        ValueRef::Double(number) if number.is_finite() => out.extend_from_slice(numbers.double(number).as_bytes()),
+        // `NaN`, `INF` or `-INF` as a string (none needs an escape).
+        ValueRef::Double(number) => {
+            out.push(b'"');
+            out.extend_from_slice(numbers.double(number).as_bytes());
+            out.push(b'"');
+        }
+        // The ISO 8601 text as a string (it needs no escape).
+        ValueRef::DateTime(timestamp) => {
+            out.push(b'"');
+            crate::xml_dataset::write_timestamp(out, timestamp);
+            out.push(b'"');
+        }
     }
 }
 

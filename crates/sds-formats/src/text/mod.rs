@@ -18,7 +18,7 @@
 mod tokenizer;
 mod writer;
 
-pub use writer::CsvWriter;
+pub use writer::{CsvRows, CsvWriter};
 
 #[cfg(test)]
 mod tests;

@@ -12,15 +12,23 @@
 
 use std::io::{self, Write};
 
-use sds_core::{Entity, NumberText, Schema, Value};
+use sds_core::{Entity, NumberText, Schema, ValueRef};
 
 use super::{PRIMARY_KEY, SIGNATURE, VERSION};
+use crate::{EntityRow, RowFormat};
 
 /// Streams entities into an SDS CSV document. Give it a buffered writer.
 pub struct CsvWriter<W: Write> {
     out: W,
+    rows: CsvRows,
+    /// One line's text, before it goes to `out`.
+    scratch: Vec<u8>,
+}
+
+/// The entity lines of an SDS CSV download (see [`crate::RowFormat`]).
+#[derive(Clone)]
+pub struct CsvRows {
     columns: usize,
-    numbers: NumberText,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -39,25 +47,25 @@ impl<W: Write> CsvWriter<W> {
             }
         }
         out.write_all(b"\r\n")?;
-        Ok(CsvWriter { out, columns: schema.properties.len(), numbers: NumberText::default() })
+        Ok(CsvWriter { out, rows: CsvRows { columns: schema.properties.len() }, scratch: Vec::new() })
+    }
+
+    /// How this document's lines are formatted, for formatting them apart
+    /// (then written with [`CsvWriter::write_formatted`]).
+    pub fn rows(&self) -> CsvRows {
+        self.rows.clone()
+    }
+
+    /// Writes lines formatted by [`CsvWriter::rows`], as they are.
+    pub fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
+        self.out.write_all(text)
     }
 
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        crate::check_value_count(entity, self.columns)?;
-        for (index, value) in entity.values.iter().enumerate() {
-            if index > 0 {
-                self.out.write_all(b",")?;
-            }
-            match value {
-                Value::Null => {}
-                Value::String(text) | Value::Geography(text) => write_cell(&mut self.out, text)?,
-                // Number texts hold no comma, quote or line break.
-                Value::Int64(number) => self.out.write_all(self.numbers.int(*number).as_bytes())?,
-                Value::Double(number) => self.out.write_all(self.numbers.double(*number).as_bytes())?,
-                other => write_cell(&mut self.out, &other.to_string())?,
-            }
-        }
-        self.out.write_all(b"\r\n")
+        crate::check_value_count(entity, self.rows.columns)?;
+        self.scratch.clear();
+        self.rows.format_row(&mut self.scratch, entity, false);
+        self.out.write_all(&self.scratch)
     }
 
     /// Flushes and hands back the writer.
@@ -67,14 +75,41 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
-fn write_cell(out: &mut impl Write, text: &str) -> io::Result<()> {
+impl RowFormat for CsvRows {
+    fn format_row(&self, out: &mut Vec<u8>, row: &impl EntityRow, _first: bool) {
+        let mut numbers = NumberText::default();
+        for index in 0..self.columns {
+            if index > 0 {
+                out.push(b',');
+            }
+            match row.value(index) {
+                ValueRef::Null => {}
+                ValueRef::String(text) | ValueRef::Geography(text) => write_cell(out, text),
+                // Number, boolean and date texts hold no comma, quote,
+                // line break or leading blank.
+                ValueRef::Int64(number) => out.extend_from_slice(numbers.int(number).as_bytes()),
+                ValueRef::Double(number) => out.extend_from_slice(numbers.double(number).as_bytes()),
+                ValueRef::Boolean(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
+                ValueRef::DateTime(timestamp) => crate::xml_dataset::write_timestamp(out, timestamp),
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn write_cell(out: &mut Vec<u8>, text: &str) {
     let needs_quotes = text.starts_with([' ', '\t']) || text.contains([',', '"', '\r', '\n']);
     if !needs_quotes {
-        return out.write_all(text.as_bytes());
+        return out.extend_from_slice(text.as_bytes());
     }
-    out.write_all(b"\"")?;
-    out.write_all(text.replace('"', "\"\"").as_bytes())?;
-    out.write_all(b"\"")
+    out.push(b'"');
+    for piece in text.split_inclusive('"') {
+        out.extend_from_slice(piece.as_bytes());
+        if piece.ends_with('"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ mod tests;
 
 pub(crate) use reader::resolve_reference;
 pub use reader::DataSetReader;
-pub use writer::DataSetWriter;
+pub(crate) use writer::write_timestamp;
+pub use writer::{DataSetRows, DataSetWriter};
 
 use quick_xml::events::Event;
 use quick_xml::NsReader;

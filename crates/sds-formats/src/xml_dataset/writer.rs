@@ -17,7 +17,9 @@
 use std::io::{self, Write};
 
 use chrono::{Datelike, Timelike};
-use sds_core::{Entity, NumberText, Schema, Timestamp, Value};
+use sds_core::{Entity, NumberText, Schema, Timestamp, Value, ValueRef};
+
+use crate::{EntityRow, RowFormat};
 
 const ROOT: &str = "MainRoot";
 /// The root must not share the DataSet element's name.
@@ -27,13 +29,20 @@ const ROOT_FOR_MAIN_ROOT: &str = "MainRootData";
 pub struct DataSetWriter<W: Write> {
     out: W,
     root: &'static str,
+    rows: DataSetRows,
+    /// One row's text, before it goes to `out`.
+    scratch: Vec<u8>,
+}
+
+/// The entity rows of a DataSet document (see [`crate::RowFormat`]).
+#[derive(Clone)]
+pub struct DataSetRows {
     /// `<EntityType>` and `</EntityType>`.
     row_tags: (String, String),
     /// `<Name>` and `</Name>` for each property, in schema order.
     property_tags: Vec<(String, String)>,
     /// `<Name />` for each Edm.String property (`None` for other types).
     empty_tags: Vec<Option<String>>,
-    numbers: NumberText,
 }
 
 impl<W: Write> DataSetWriter<W> {
@@ -80,48 +89,32 @@ impl<W: Write> DataSetWriter<W> {
             .iter()
             .map(|property| (property.edm_type == sds_core::EdmType::String).then(|| format!("<{} />", property.name)))
             .collect();
-        Ok(DataSetWriter {
-            out,
-            root,
+        let rows = DataSetRows {
             row_tags: tags(entity_type),
             property_tags: schema.properties.iter().map(|property| tags(&property.name)).collect(),
             empty_tags,
-            numbers: NumberText::default(),
-        })
+        };
+        Ok(DataSetWriter { out, root, rows, scratch: Vec::new() })
+    }
+
+    /// How this document's rows are formatted, for formatting them apart
+    /// (then written with [`DataSetWriter::write_formatted`]).
+    pub fn rows(&self) -> DataSetRows {
+        self.rows.clone()
+    }
+
+    /// Writes rows formatted by [`DataSetWriter::rows`], as they are.
+    pub fn write_formatted(&mut self, text: &[u8]) -> io::Result<()> {
+        self.out.write_all(text)
     }
 
     /// Writes one entity on its own line; null values are left out, empty
     /// strings are empty elements.
     pub fn write_entity(&mut self, entity: &Entity) -> io::Result<()> {
-        crate::check_value_count(entity, self.property_tags.len())?;
-        let out = &mut self.out;
-        out.write_all(b"\n")?;
-        out.write_all(self.row_tags.0.as_bytes())?;
-        for ((value, (open, close)), empty_tag) in entity.values.iter().zip(&self.property_tags).zip(&self.empty_tags) {
-            let empty = match value {
-                Value::Null => true,
-                Value::String(text) => text.is_empty(),
-                _ => false,
-            };
-            if empty {
-                // A null Edm.String (from a version loaded before strings
-                // were never null) is the empty string too.
-                if let Some(tag) = empty_tag {
-                    out.write_all(tag.as_bytes())?;
-                }
-                continue;
-            }
-            out.write_all(open.as_bytes())?;
-            match value {
-                Value::String(text) | Value::Geography(text) => write_text(out, text)?,
-                Value::DateTime(timestamp) => write_timestamp(out, *timestamp)?,
-                Value::Int64(number) => out.write_all(self.numbers.int(*number).as_bytes())?,
-                Value::Double(number) => out.write_all(self.numbers.double(*number).as_bytes())?,
-                other => write!(out, "{other}")?,
-            }
-            out.write_all(close.as_bytes())?;
-        }
-        out.write_all(self.row_tags.1.as_bytes())
+        crate::check_value_count(entity, self.rows.property_tags.len())?;
+        self.scratch.clear();
+        self.rows.format_row(&mut self.scratch, entity, false);
+        self.out.write_all(&self.scratch)
     }
 
     /// Closes the document and hands back the (flushed) writer.
@@ -132,15 +125,50 @@ impl<W: Write> DataSetWriter<W> {
     }
 }
 
+impl crate::RowFormat for DataSetRows {
+    fn format_row(&self, out: &mut Vec<u8>, row: &impl EntityRow, _first: bool) {
+        let mut numbers = NumberText::default();
+        out.push(b'\n');
+        out.extend_from_slice(self.row_tags.0.as_bytes());
+        for (index, ((open, close), empty_tag)) in self.property_tags.iter().zip(&self.empty_tags).enumerate() {
+            let value = row.value(index);
+            let empty = match value {
+                ValueRef::Null => true,
+                ValueRef::String(text) => text.is_empty(),
+                _ => false,
+            };
+            if empty {
+                // A null Edm.String (from a version loaded before strings
+                // were never null) is the empty string too.
+                if let Some(tag) = empty_tag {
+                    out.extend_from_slice(tag.as_bytes());
+                }
+                continue;
+            }
+            out.extend_from_slice(open.as_bytes());
+            match value {
+                ValueRef::String(text) | ValueRef::Geography(text) => write_text(out, text),
+                ValueRef::DateTime(timestamp) => write_timestamp(out, timestamp),
+                ValueRef::Int64(number) => out.extend_from_slice(numbers.int(number).as_bytes()),
+                ValueRef::Double(number) => out.extend_from_slice(numbers.double(number).as_bytes()),
+                ValueRef::Boolean(flag) => out.extend_from_slice(if flag { b"true" } else { b"false" }),
+                ValueRef::Null => {}
+            }
+            out.extend_from_slice(close.as_bytes());
+        }
+        out.extend_from_slice(self.row_tags.1.as_bytes());
+    }
+}
+
 /// The same text as `Value::DateTime`'s `Display`, without its per-value
 /// format parsing and allocations, which made dates half the cost of a
 /// download. Unusual instants (years outside 0..=9999, leap seconds) take
 /// the `Display` path, so the two cannot disagree there.
-pub(super) fn write_timestamp(out: &mut impl Write, timestamp: Timestamp) -> io::Result<()> {
+pub(crate) fn write_timestamp(out: &mut Vec<u8>, timestamp: Timestamp) {
     let datetime = timestamp.to_datetime();
     let year = datetime.year();
     if !(0..=9999).contains(&year) || timestamp.nanos >= 1_000_000_000 {
-        return write!(out, "{}", Value::DateTime(timestamp));
+        return out.extend_from_slice(Value::DateTime(timestamp).to_string().as_bytes());
     }
     let mut text = *b"0000-00-00T00:00:00.000000000Z";
     let mut put = |at: usize, digits: usize, mut number: u32| {
@@ -157,7 +185,7 @@ pub(super) fn write_timestamp(out: &mut impl Write, timestamp: Timestamp) -> io:
     put(17, 2, datetime.second());
     if timestamp.nanos == 0 {
         text[19] = b'Z';
-        return out.write_all(&text[..20]);
+        return out.extend_from_slice(&text[..20]);
     }
     put(20, 9, timestamp.nanos);
     let mut end = 29;
@@ -165,14 +193,14 @@ pub(super) fn write_timestamp(out: &mut impl Write, timestamp: Timestamp) -> io:
         end -= 1;
     }
     text[end] = b'Z';
-    out.write_all(&text[..=end])
+    out.extend_from_slice(&text[..=end]);
 }
 
 /// U+FFFD in UTF-8: what a character XML cannot carry is written as.
 const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
 
 /// Element content: see the module comment for what is escaped and why.
-fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
+fn write_text(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     let mut clean_from = 0;
     for (at, &byte) in bytes.iter().enumerate() {
@@ -183,25 +211,25 @@ fn write_text(out: &mut impl Write, text: &str) -> io::Result<()> {
             b'\r' => b"&#13;",
             b'\t' | b'\n' => continue,
             0..=0x1F => {
-                out.write_all(&bytes[clean_from..at])?;
-                out.write_all(REPLACEMENT)?;
+                out.extend_from_slice(&bytes[clean_from..at]);
+                out.extend_from_slice(REPLACEMENT);
                 clean_from = at + 1;
                 continue;
             }
             // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
             0xEF if bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)) => {
-                out.write_all(&bytes[clean_from..at])?;
-                out.write_all(REPLACEMENT)?;
+                out.extend_from_slice(&bytes[clean_from..at]);
+                out.extend_from_slice(REPLACEMENT);
                 clean_from = at + 3;
                 continue;
             }
             _ => continue,
         };
-        out.write_all(&bytes[clean_from..at])?;
-        out.write_all(escaped)?;
+        out.extend_from_slice(&bytes[clean_from..at]);
+        out.extend_from_slice(escaped);
         clean_from = at + 1;
     }
-    out.write_all(&bytes[clean_from..])
+    out.extend_from_slice(&bytes[clean_from..]);
 }
 
 fn write_attribute(out: &mut impl Write, text: &str) -> io::Result<()> {

@@ -1,24 +1,32 @@
 //! Running a download job: point at the version's kept output in that
-//! format if there is one (see [`super::output_cache`]); else stream the
+//! format if there is one (see [`super::output_cache`]); else write the
 //! version's entities into the format's file (written locally, synced,
 //! kept for the next download, then stored as the job's output payload),
-//! then complete.
+//! then complete. The entities come from the version's query table when
+//! one is at hand (`from_table`: no decoding, two formatting threads), else
+//! from the store, and then the table is built on the way and handed to
+//! the query cache.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
+use std::time::Instant;
 
 use chrono::Utc;
 use sds_core::job::{DownloadParams, JobOutcome};
-use sds_core::{DownloadFormat, Entity, Job, JobStatus, VersionId, VersionState};
+use sds_core::{DataSource, DownloadFormat, Entity, Job, JobStatus, VersionId, VersionState};
 use sds_formats::geojson::GeoJsonWriter;
 use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
+use sds_query::TableBuilder;
 
 use super::output_cache::OutputKey;
 use super::{partial_output_path, EngineError, EngineInner};
+use crate::query_cache::TableKey;
 
 /// Entities handed from the reading thread to the writing one at a time.
 const HANDOFF_BATCH: usize = 1024;
+
+mod from_table;
 
 /// A version's entities in key order, read and decoded on a second thread
 /// while `visit` formats them on this one (a download is otherwise half
@@ -95,9 +103,9 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         return Ok(());
     }
     let partial = partial_output_path(&inner.settings.downloads_dir, &job.id);
-    let written = write_output(inner, &partial, &source.name, &version, params.format);
-    let count = match written {
-        Ok(count) => count,
+    let written = write_output(inner, &partial, &source, &version, params.format);
+    let (count, built) = match written {
+        Ok(written) => written,
         Err(error) => {
             let _ = std::fs::remove_file(&partial);
             // Stopped for shutdown: the job stays `Pending`.
@@ -116,53 +124,141 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &DownloadParams) -> Re
         return Err(error.into());
     }
     store.finish_job(&job.id, &finish(JobStatus::Completed, count, None), &[], inner.claim())?;
+    // After the job completed: its client need not wait for this.
+    if let Some(builder) = built {
+        let table = builder.finish();
+        // A snapshot is read back with the stored count (see routes/query).
+        if table.len() as u64 == version.entity_count {
+            let key = TableKey { data_source: source.id, version: version.id };
+            inner.watcher.table_built(store, key, version.state == VersionState::Staged, table);
+        }
+    }
     Ok(())
 }
 
 /// Writes the version's entities to `partial` in `format`, synced;
-/// returns how many. Stops with an error on shutdown (checked every few
-/// thousand entities).
+/// returns how many. From the version's query table when one is at hand
+/// (cached or snapshotted, see [`from_table`]), else from the store, and
+/// then, for the published or staged version, builds its table on the
+/// way (returned), so that the next download in another format, and the
+/// next query, need not read the store again. Stops with an error on
+/// shutdown (checked every few thousand entities).
 fn write_output(
     inner: &EngineInner,
     partial: &std::path::Path,
+    source: &DataSource,
+    version: &sds_core::Version,
+    format: DownloadFormat,
+) -> Result<(u64, Option<TableBuilder>), EngineError> {
+    let started = Instant::now();
+    let key = TableKey { data_source: source.id, version: version.id };
+    let table = inner.watcher.table_at_hand(key, &version.schema, version.entity_count);
+    let from = if table.is_some() { "table" } else { "store" };
+    let file = File::create(partial)?;
+    let (count, file, built) = match table {
+        Some(table) => (table.len() as u64, write_from_table(inner, file, &source.name, &table, format)?, None),
+        None => {
+            let builder = matches!(version.state, VersionState::Published | VersionState::Staged)
+                .then(|| TableBuilder::new(version.schema.clone(), version.entity_count as usize));
+            write_from_store(inner, file, &source.name, version, format, builder)?
+        }
+    };
+    let written = started.elapsed();
+    file.sync_all()?;
+    tracing::info!(
+        from,
+        format = format.extension(),
+        entities = count,
+        write_ms = written.as_secs_f64() * 1e3,
+        sync_ms = (started.elapsed() - written).as_secs_f64() * 1e3,
+        "download output written"
+    );
+    Ok((count, built))
+}
+
+/// The stop point for shutdown: on shutdown the partial file goes and the
+/// job stays `Pending`, to run again at the next start.
+fn check_stop(inner: &EngineInner) -> io::Result<()> {
+    inner.check_stop().map_err(|_| io::Error::other(EngineError::Stopped))
+}
+
+fn write_from_table(
+    inner: &EngineInner,
+    file: File,
+    name: &str,
+    table: &sds_query::Table,
+    format: DownloadFormat,
+) -> Result<File, EngineError> {
+    // Chunks of rows are larger than the buffer and go to the file as they
+    // are; the buffer only gathers the head and the tail.
+    let file = BufWriter::with_capacity(64 << 10, file);
+    let schema = table.schema();
+    let mut check = || check_stop(inner);
+    let file = match format {
+        DownloadFormat::Xml => {
+            let mut writer = DataSetWriter::new(file, name, schema)?;
+            let rows = writer.rows();
+            from_table::write_rows(table, &rows, &mut check, &mut |text| writer.write_formatted(text))?;
+            writer.finish()?
+        }
+        DownloadFormat::GeoJson => {
+            let mut writer = GeoJsonWriter::new(file, name, schema)?;
+            let rows = writer.rows();
+            from_table::write_rows(table, &rows, &mut check, &mut |text| writer.write_formatted(text))?;
+            writer.finish()?
+        }
+        DownloadFormat::Csv => {
+            let mut writer = CsvWriter::new(file, name, schema)?;
+            let rows = writer.rows();
+            from_table::write_rows(table, &rows, &mut check, &mut |text| writer.write_formatted(text))?;
+            writer.finish()?
+        }
+    };
+    Ok(file.into_inner().map_err(|error| error.into_error())?)
+}
+
+fn write_from_store(
+    inner: &EngineInner,
+    file: File,
     name: &str,
     version: &sds_core::Version,
     format: DownloadFormat,
-) -> Result<u64, EngineError> {
+    mut builder: Option<TableBuilder>,
+) -> Result<(u64, File, Option<TableBuilder>), EngineError> {
     let store = inner.store.as_ref();
-    let file = BufWriter::with_capacity(1 << 20, File::create(partial)?);
+    let file = BufWriter::with_capacity(1 << 20, file);
     let schema = &version.schema;
-    // Checked every few thousand entities: on shutdown the partial file
-    // goes and the job stays `Pending`, to run again at the next start.
     let mut seen = 0u32;
     let mut stop_point = move || {
         seen = seen.wrapping_add(1);
-        if seen.is_multiple_of(4096) && inner.check_stop().is_err() {
-            return Err(io::Error::other(EngineError::Stopped));
+        if seen.is_multiple_of(4096) {
+            check_stop(inner)?;
         }
-        Ok(())
+        Ok::<(), io::Error>(())
     };
-    let mut visit = |visit: &mut dyn FnMut(Entity) -> io::Result<()>| {
+    let mut visit = |write: &mut dyn FnMut(&Entity) -> io::Result<()>| {
         for_each_entity(store, version.id, &mut |entity| {
             stop_point()?;
-            visit(entity)
+            write(&entity)?;
+            if let Some(builder) = &mut builder {
+                builder.push(entity);
+            }
+            Ok(())
         })
     };
     let (count, file) = match format {
         DownloadFormat::Xml => {
             let mut writer = DataSetWriter::new(file, name, schema)?;
-            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+            (visit(&mut |entity| writer.write_entity(entity))?, writer.finish()?)
         }
         DownloadFormat::GeoJson => {
             let mut writer = GeoJsonWriter::new(file, name, schema)?;
-            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+            (visit(&mut |entity| writer.write_entity(entity))?, writer.finish()?)
         }
         DownloadFormat::Csv => {
             let mut writer = CsvWriter::new(file, name, schema)?;
-            (visit(&mut |entity| writer.write_entity(&entity))?, writer.finish()?)
+            (visit(&mut |entity| writer.write_entity(entity))?, writer.finish()?)
         }
     };
-    let file = file.into_inner().map_err(|error| error.into_error())?;
-    file.sync_all()?;
-    Ok(count)
+    Ok((count, file.into_inner().map_err(|error| error.into_error())?, builder))
 }

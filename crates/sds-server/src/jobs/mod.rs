@@ -130,6 +130,31 @@ pub struct ProgressSnapshot {
 /// query cache). Runs on a blocking thread.
 pub trait StoreWatcher: Send + Sync {
     fn stored_data_changed(&self, store: &dyn Store);
+
+    /// The query table of a version of a data source, if one is at hand
+    /// without reading the store (cached, or its snapshot on disk): a
+    /// download writes from it. `rows` entities of `schema`, as the store
+    /// records the version.
+    fn table_at_hand(
+        &self,
+        _key: crate::query_cache::TableKey,
+        _schema: &sds_core::Schema,
+        _rows: u64,
+    ) -> Option<Arc<sds_query::Table>> {
+        None
+    }
+
+    /// A version's query table, built by a download that read the version
+    /// from the store (so that later downloads and queries need not);
+    /// `staged` when the version is the staged one.
+    fn table_built(
+        &self,
+        _store: &dyn Store,
+        _key: crate::query_cache::TableKey,
+        _staged: bool,
+        _table: sds_query::Table,
+    ) {
+    }
 }
 
 #[derive(Clone)]

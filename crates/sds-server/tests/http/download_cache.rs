@@ -253,3 +253,89 @@ fn a_pointer_expires_with_its_own_job() {
     assert_eq!(server.get(&server.on_current_port(&written.url)).bytes().unwrap().to_vec(), written.body);
     assert_eq!(entries(&server).len(), 1, "the entry stays with its version");
 }
+
+/// Rows enough for several chunks of the download's two formatting
+/// threads, with the values that make writers differ: escapes, quotes,
+/// line breaks, leading blanks, nulls of every type, empty strings,
+/// large and tiny numbers, dates with and without fractions.
+fn many_shops() -> String {
+    let mut text = String::from(
+        "Bing Spatial Data Services, 1.0, Shops\nEntityID(Edm.String,primaryKey),Name(Edm.String),Latitude(Edm.Double),Longitude(Edm.Double),Seats(Edm.Int64),IsOpen(Edm.Boolean),Since(Edm.DateTime),Rating(Edm.Double)\n",
+    );
+    for row in 0..9_000u64 {
+        let name = match row % 5 {
+            0 => format!("Shop {row}"),
+            1 => format!("\"Café \"\"{row}\"\" <&> | x\""),
+            2 => format!("\"two\nlines {row} \""),
+            3 => String::new(),
+            _ => format!("\" lead, comma {row}\""),
+        };
+        let seats = if row % 7 == 0 { String::new() } else { format!("{}", row as i64 * 7919 - 30_000_000) };
+        let open = ["true", "false", ""][(row % 3) as usize];
+        let since = match row % 4 {
+            0 => String::new(),
+            1 => format!("2020-01-{:02}T10:00:00Z", row % 28 + 1),
+            2 => format!("1999-12-31T23:59:59.{:07}Z", row * 13 % 10_000_000),
+            _ => "2010-11-03".to_owned(),
+        };
+        let rating = if row % 6 == 0 { String::new() } else { format!("{}", (row as f64) * 1.0e-7 - 0.3) };
+        let latitude = -80.0 + (row as f64) * 0.0173;
+        let longitude = -170.0 + (row as f64) * 0.0377;
+        text += &format!("S{row:05},{name},{latitude},{longitude},{seats},{open},{since},{rating}\n");
+    }
+    text
+}
+
+/// A download written from the version's query table (cached by a query)
+/// holds the same bytes, in every format, as one written from the store:
+/// the same rows loaded under other names of the same length, never
+/// queried, one per format, are downloaded from the store (the log names
+/// which). Such a download builds the version's table on the way, so the
+/// next download of that version in another format is written from it.
+#[test]
+fn downloads_from_the_query_table_match_downloads_from_the_store() {
+    let server = TestServer::start();
+    let shops = many_shops();
+    let logged = |text: &str| {
+        let log = std::fs::read_to_string(server.data_dir().join("server.log")).unwrap();
+        log.matches(text).count()
+    };
+    let from = |source: &str| logged(&format!("from=\"{source}\""));
+    // Each table built is cached, then its snapshot written: once that is
+    // logged, the table is there for the next job.
+    let mut tables_built = 0;
+    let mut await_tables = |more: usize| {
+        tables_built += more;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while logged("table snapshot written") < tables_built {
+            assert!(std::time::Instant::now() < deadline, "no table snapshot written");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    for (rows, type_name) in [(shops.as_str(), "Shops"), (AREAS_CSV, "Areas")] {
+        let queried = format!("{type_name}Q");
+        let from_table_source = access_id_of(&server.load_and_wait(&queried, "complete", "csv", rows));
+        let query = server.get(&format!(
+            "/REST/v1/data/{from_table_source}/{queried}/{type_name}?$top=1&$format=json&key={}",
+            server.master_key
+        ));
+        assert_eq!(query.status(), 200);
+        await_tables(1);
+        for (format, letter) in [("", "X"), ("&format=csv", "C"), ("&format=geojson", "G")] {
+            let unqueried = format!("{type_name}{letter}");
+            let from_store_source = access_id_of(&server.load_and_wait(&unqueried, "complete", "csv", rows));
+            let (tables, stores) = (from("table"), from("store"));
+            let from_table = download(&server, &from_table_source, &queried, format).body;
+            let from_store = download(&server, &from_store_source, &unqueried, format).body;
+            assert_eq!((from("table"), from("store")), (tables + 1, stores + 1), "{type_name}{format}");
+            let from_table = String::from_utf8(from_table).unwrap().replace(&queried, &unqueried);
+            assert!(from_table == String::from_utf8(from_store).unwrap(), "{type_name}{format}: the outputs differ");
+            // That version's table was built by its download from the store.
+            await_tables(1);
+            let other_format = if format.is_empty() { "&format=csv" } else { "" };
+            let tables = from("table");
+            download(&server, &from_store_source, &unqueried, other_format);
+            assert_eq!(from("table"), tables + 1, "{type_name}{format} then {other_format}");
+        }
+    }
+}
