@@ -181,7 +181,18 @@ pub async fn serve(
             max_points_per_polygon: config.max_points_per_polygon,
         },
     };
-    let snapshots = crate::snapshots::Snapshots::open(config.data_dir.join(crate::snapshots::TABLES_DIR))?;
+    // Kept under the store's identity: a data dir pointed at another
+    // database must not read that database's ids back from these files.
+    let identity = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || store.identity()).await.map_err(std::io::Error::other)?
+    }
+    .map_err(std::io::Error::other)?;
+    let mut tables_dir = config.data_dir.join(crate::snapshots::TABLES_DIR);
+    if !identity.is_empty() {
+        tables_dir = tables_dir.join(format!("store-{identity}"));
+    }
+    let snapshots = crate::snapshots::Snapshots::open(tables_dir)?;
     let swept = Arc::clone(&store);
     // Versions deleted while the server was down (or killed before its sweep).
     let snapshots = tokio::task::spawn_blocking(move || {

@@ -144,6 +144,15 @@ pub trait Store: Send + Sync + 'static {
     /// (for `GET /readyz`); the error says what is wrong.
     fn ready(&self) -> StoreResult<()>;
 
+    /// A name for this store's data that no other store shares (hex digits,
+    /// or empty for a store that lives in the server's own data dir, as the
+    /// SQLite store does): files a server keeps about a store's versions
+    /// outside it (table snapshots) are kept under it, so a data dir pointed
+    /// at another database never reads another database's tables back.
+    fn identity(&self) -> StoreResult<String> {
+        Ok(String::new())
+    }
+
     // Accounts and keys.
 
     /// Finds or creates an account by name.

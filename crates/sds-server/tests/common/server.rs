@@ -74,6 +74,20 @@ impl TestServer {
         TestServer::spawn(data_dir, None, flags)
     }
 
+    /// The database this server runs on (PostgreSQL only), to start
+    /// another server on it.
+    pub fn database(&self) -> Option<Arc<TestDatabase>> {
+        self.database.clone()
+    }
+
+    /// Kills the server and starts it again on the same data dir, but on
+    /// `database` (a data dir pointed at another database).
+    pub fn restart_on_database(&mut self, database: Option<Arc<TestDatabase>>) {
+        self.kill9();
+        self.database = database;
+        self.restart_with(&[]);
+    }
+
     /// The database URL this server runs on (PostgreSQL only).
     pub fn database_url(&self) -> Option<&str> {
         self.database.as_deref().map(|database| database.url.as_str())

@@ -16,17 +16,38 @@ use crate::StoreError;
 impl From<postgres::Error> for StoreError {
     fn from(error: postgres::Error) -> Self {
         if is_unavailable(&error) {
-            return StoreError::Unavailable(error.to_string());
+            return StoreError::Unavailable(describe(&error));
         }
         match error.code() {
             Some(code)
                 if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE || *code == SqlState::UNTRANSLATABLE_CHARACTER =>
             {
-                StoreError::Invalid(error.to_string())
+                StoreError::Invalid(describe(&error))
             }
-            _ => StoreError::Backend(Box::new(error)),
+            _ => StoreError::Backend(describe(&error).into()),
         }
     }
+}
+
+/// The error with what the database server said: the client's own text
+/// for a server error is only "db error", which tells an operator nothing
+/// ("password authentication failed for user …", "database … does not
+/// exist", "permission denied to create extension …" are in the source).
+fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
+    }
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn is_unavailable(error: &postgres::Error) -> bool {

@@ -179,6 +179,16 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE payload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     "#,
+    // 3: the database's identity (`Store::identity`): a random value made
+    // once, so that files a server keeps beside a database (table
+    // snapshots) are never read back against another database whose rows
+    // happen to carry the same ids. A restore from `pg_dump` keeps it (and
+    // the same versions, which are immutable); a re-created database gets
+    // a new one.
+    r#"
+    CREATE TABLE store_identity (id text NOT NULL);
+    INSERT INTO store_identity (id) SELECT replace(gen_random_uuid()::text, '-', '');
+    "#,
 ];
 
 /// How many migrations this build knows.

@@ -243,6 +243,12 @@ fn shown(config: &postgres::Config) -> String {
 }
 
 impl Store for PostgresStore {
+    fn identity(&self) -> StoreResult<String> {
+        let mut connection = self.pool.get()?;
+        let row = connection.query_one("SELECT id FROM store_identity", &[])?;
+        Ok(row.get(0))
+    }
+
     fn ready(&self) -> StoreResult<()> {
         self.read(|tx| migrations::check_current(tx))
     }

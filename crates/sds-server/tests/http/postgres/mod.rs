@@ -10,6 +10,7 @@
 mod faults;
 mod multi;
 mod selection;
+mod snapshots;
 
 use crate::common::database::{test_store, TestStore};
 
