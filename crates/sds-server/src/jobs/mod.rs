@@ -440,12 +440,15 @@ impl EngineInner {
 }
 
 /// Local files a run of this server left half-written (at start, when it
-/// runs nothing): partial uploads and outputs, unzipped and fetched inputs.
+/// runs nothing): partial uploads and outputs, unzipped and fetched inputs,
+/// and local copies of inputs kept in a database (`{job}.input.{pid}-{n}`;
+/// the file store's own inputs are `{job}.input`, never matched).
 fn remove_scratch_files(settings: &EngineSettings) {
     for dir in [&settings.spool_dir, &settings.downloads_dir] {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let scratch = [".part", ".unzipped", ".fetched"].iter().any(|suffix| name.ends_with(suffix));
+            let scratch = [".part", ".unzipped", ".fetched"].iter().any(|suffix| name.ends_with(suffix))
+                || name.contains(".input.");
             if scratch && entry.file_type().is_ok_and(|kind| kind.is_file()) {
                 let _ = std::fs::remove_file(entry.path());
             }
