@@ -13,6 +13,14 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use sds_core::JobKind;
+
+use crate::JobCounts;
+
+/// The jobs that create a data source when its name has none (incremental
+/// loads need one): only they count against
+/// [`JobQuota::max_data_sources`].
+pub(crate) const CREATING_KINDS: [JobKind; 2] = [JobKind::LoadComplete, JobKind::LoadCompleteStaging];
 
 /// The account quotas a job insert is checked against, in the insert's
 /// transaction ([`crate::Store::insert_job_within`]). `0` lifts a limit.
@@ -40,6 +48,19 @@ impl JobQuota {
     /// No limit at all (downloads; tools).
     pub const NONE: JobQuota =
         JobQuota { max_in_process: 0, max_per_day: 0, since: DateTime::<Utc>::UNIX_EPOCH, max_data_sources: 0 };
+
+    /// The job quota an account with `counts` (counted from [`JobQuota::since`])
+    /// is at, if any: jobs in process first, then jobs per day. Each store
+    /// counts in its insert's transaction and asks this; the rule is one.
+    pub(crate) fn job_refusal(&self, counts: JobCounts) -> Option<QuotaRefusal> {
+        if self.max_in_process > 0 && counts.pending >= u64::from(self.max_in_process) {
+            return Some(QuotaRefusal::InProcess { count: counts.pending, limit: self.max_in_process });
+        }
+        if self.max_per_day > 0 && counts.created_since >= u64::from(self.max_per_day) {
+            return Some(QuotaRefusal::PerDay { count: counts.created_since, limit: self.max_per_day });
+        }
+        None
+    }
 }
 
 /// Why [`crate::Store::insert_job_within`] did not insert a job: the quota

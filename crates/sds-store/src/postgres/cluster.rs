@@ -14,6 +14,7 @@ use sds_core::{AccountId, DataSource, Job, JobId, JobKind, WorkerId};
 
 use super::codec::nanos;
 use super::{jobs, versions};
+use crate::cluster::CREATING_KINDS;
 use crate::{JobQuota, QuotaRefusal, StoreError, StoreResult};
 
 /// The channel `NOTIFY` wakes [`crate::Store::wait_for_change`] on.
@@ -190,19 +191,10 @@ fn job_quota_refusal(
     account: AccountId,
     quota: &JobQuota,
 ) -> StoreResult<Option<QuotaRefusal>> {
+    // `JobQuota::NONE` counts from the earliest instant, before what the store keeps.
     let since = nanos(quota.since).unwrap_or(i64::MIN);
-    let counts = jobs::job_counts(tx, account, since)?;
-    if quota.max_in_process > 0 && counts.pending >= u64::from(quota.max_in_process) {
-        return Ok(Some(QuotaRefusal::InProcess { count: counts.pending, limit: quota.max_in_process }));
-    }
-    if quota.max_per_day > 0 && counts.created_since >= u64::from(quota.max_per_day) {
-        return Ok(Some(QuotaRefusal::PerDay { count: counts.created_since, limit: quota.max_per_day }));
-    }
-    Ok(None)
+    Ok(quota.job_refusal(jobs::job_counts(tx, account, since)?))
 }
-
-/// The jobs that create a data source when its name has none.
-const CREATING_KINDS: [JobKind; 2] = [JobKind::LoadComplete, JobKind::LoadCompleteStaging];
 
 /// See the SQLite store's `data_source_refusal`: the account's data
 /// sources plus the other new names its pending loads would create.

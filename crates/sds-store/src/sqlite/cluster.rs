@@ -12,6 +12,7 @@ use sds_core::{AccountId, Job, JobId, JobKind, WorkerId};
 use super::codec::nanos;
 use super::jobs::{self, name_key};
 use super::versions;
+use crate::cluster::CREATING_KINDS;
 use crate::{JobQuota, QuotaRefusal, StoreError, StoreResult};
 
 /// Now, in the store's instants (Unix nanoseconds).
@@ -189,19 +190,8 @@ fn job_quota_refusal(
 ) -> StoreResult<Option<QuotaRefusal>> {
     // `JobQuota::NONE` counts from the earliest instant, before what the store keeps.
     let since = nanos(quota.since).unwrap_or(i64::MIN);
-    let counts = jobs::job_counts(connection, account, since)?;
-    if quota.max_in_process > 0 && counts.pending >= u64::from(quota.max_in_process) {
-        return Ok(Some(QuotaRefusal::InProcess { count: counts.pending, limit: quota.max_in_process }));
-    }
-    if quota.max_per_day > 0 && counts.created_since >= u64::from(quota.max_per_day) {
-        return Ok(Some(QuotaRefusal::PerDay { count: counts.created_since, limit: quota.max_per_day }));
-    }
-    Ok(None)
+    Ok(quota.job_refusal(jobs::job_counts(connection, account, since)?))
 }
-
-/// The jobs that create a data source when its name has none (incremental
-/// loads need one).
-const CREATING_KINDS: [JobKind; 2] = [JobKind::LoadComplete, JobKind::LoadCompleteStaging];
 
 /// A load of a name the account has no data source of would create one:
 /// refused when the account's data sources, plus the other new names its
