@@ -28,11 +28,20 @@ fn wait_for_log(server: &TestServer, line: &str, times: usize) {
     }
 }
 
-/// The snapshot files in the data dir, sorted.
+/// The snapshot files in the data dir, sorted: in `tables/`, or with a
+/// PostgreSQL store in its `tables/store-{identity}/`.
 fn snapshot_files(server: &TestServer) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(server.data_dir().join("tables"))
-        .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
-        .unwrap_or_default();
+    fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|entry| entry.unwrap().path())
+                    .flat_map(|path| if path.is_dir() { files_in(&path) } else { vec![path] })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    let mut files = files_in(&server.data_dir().join("tables"));
     files.sort();
     files
 }
