@@ -373,8 +373,8 @@ pub fn http(
     );
     let base = server.root.split("/REST/v1").next().unwrap_or_default().to_owned();
     let mut rng = StdRng::seed_from_u64(7);
-    println!("| query | sds TPS | p99 ms | PostGIS TPS (2 clients) | ratio | PostGIS p99 ms | non-2xx |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| query | sds TPS | p99 ms | PostGIS TPS (2 clients) | ratio | PostGIS p99 ms | non-2xx | server CPU µs/request |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (kind, peer_tps, peer_p99) in PEER.into_iter().filter(|(kind, ..)| selected(only, kind)) {
         let count = if kind == "intersects" { countries.len() * 2 } else { 5_000 };
         let paths = request_paths(kind, count, &mut rng, &cities, &countries, &access_id, &server.key);
@@ -382,6 +382,10 @@ pub fn http(
         server.client.get(format!("{base}{}", paths[0])).send()?.error_for_status()?;
         let script = tempfile::NamedTempFile::new()?;
         std::fs::write(script.path(), lua_script(&paths))?;
+        // The server's CPU per request does not depend on how busy the
+        // machine is (the rate does): it compares two builds or two stores
+        // measured at different moments on a shared machine.
+        let (cpu_before, started) = (server.cpu_seconds(), Instant::now());
         let output = Command::new("wrk")
             .args([&format!("-t{wrk_threads}"), "-c2", &format!("-d{seconds}s"), "--latency", "-s"])
             .arg(script.path())
@@ -389,8 +393,10 @@ pub fn http(
             .output()?;
         let text = String::from_utf8_lossy(&output.stdout);
         let (rps, p99, errors) = parse_wrk(&text)?;
+        let requests = rps * started.elapsed().as_secs_f64().min(seconds as f64);
+        let cpu_per_request = (server.cpu_seconds() - cpu_before) / requests.max(1.0) * 1e6;
         println!(
-            "| {kind} | {rps:.0} | {p99:.2} | {peer_tps:.0} | {:.2}× | {peer_p99:.3} | {errors} |",
+            "| {kind} | {rps:.0} | {p99:.2} | {peer_tps:.0} | {:.2}× | {peer_p99:.3} | {errors} | {cpu_per_request:.1} |",
             rps / peer_tps
         );
     }
