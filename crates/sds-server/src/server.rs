@@ -71,12 +71,15 @@ pub fn open_stores(config: &ServeConfig) -> Result<OpenedStore, OpenStoreError> 
     })
 }
 
+/// Creates the data dir only for the SQLite store, whose file lives there:
+/// `sds keys …` on a PostgreSQL store leaves no empty `./sds-data` behind
+/// (`sds serve` makes its data dir when it locks it, for table snapshots).
 fn open_backend(config: &ServeConfig) -> Result<Backend, OpenStoreError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
     match &config.database_url {
         Some(url) => open_postgres(url).map(Backend::Postgres),
         None => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?;
             let path = config.store_path();
             match SqliteStore::open(&path) {
                 Ok(store) => Ok(Backend::Sqlite(store)),
@@ -102,17 +105,16 @@ pub struct BootstrapKeys {
     pub query: SecretKey,
 }
 
-/// On an empty store, creates the account `default` with two keys.
+/// On an empty store, creates the account `default` with two keys. Of
+/// several servers started at once on one empty database, only one creates
+/// (and prints) them ([`Store::create_first_account`]).
 pub fn bootstrap(store: &dyn Store) -> StoreResult<Option<BootstrapKeys>> {
     if !store.accounts()?.is_empty() {
         return Ok(None);
     }
-    let account = store.ensure_account("default")?;
     let keys = BootstrapKeys { master: SecretKey::generate(), query: SecretKey::generate() };
-    for key in [&keys.master, &keys.query] {
-        store.add_key(account, &key.hash(), &key.hint())?;
-    }
-    Ok(Some(keys))
+    let hashes = [&keys.master, &keys.query].map(|key| (key.hash(), key.hint()));
+    Ok(store.create_first_account("default", &hashes)?.map(|_| keys))
 }
 
 /// The operational endpoints beside the SDS API, with their handlers'

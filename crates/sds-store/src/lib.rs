@@ -157,6 +157,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finds or creates an account by name.
     fn ensure_account(&self, name: &str) -> StoreResult<AccountId>;
+    /// Creates the account `name` with `keys` (hash, hint) only while the
+    /// store has no account at all, in one transaction that excludes every
+    /// other such call: of several servers started at once on one empty
+    /// database, exactly one gets `Some` (and shows its keys), the others
+    /// `None`.
+    fn create_first_account(&self, name: &str, keys: &[(KeyHash, String)]) -> StoreResult<Option<AccountId>>;
     fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId>;
     /// [`Store::add_key`] with a label, in one transaction. A hash some
     /// key of any account already has is [`StoreError::Conflict`], whose

@@ -23,6 +23,24 @@ pub(super) fn ensure_account(tx: &mut Transaction<'_>, name: &str) -> StoreResul
     Ok(AccountId(row.get(0)))
 }
 
+/// See [`crate::Store::create_first_account`]. Runs under the store's write
+/// lock (`PostgresStore::write`), so two servers cannot both find the table
+/// empty: the second waits and then sees the first's row.
+pub(super) fn create_first_account(
+    tx: &mut Transaction<'_>,
+    name: &str,
+    keys: &[(KeyHash, String)],
+) -> StoreResult<Option<AccountId>> {
+    if tx.query_opt("SELECT 1 FROM accounts LIMIT 1", &[])?.is_some() {
+        return Ok(None);
+    }
+    let account = ensure_account(tx, name)?;
+    for (hash, hint) in keys {
+        add_key(tx, account, hash, hint, None)?;
+    }
+    Ok(Some(account))
+}
+
 /// Adds a key with its label in one statement; a taken hash is a conflict
 /// that names no account.
 pub(super) fn add_key(

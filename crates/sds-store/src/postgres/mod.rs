@@ -65,6 +65,12 @@ pub use payloads::PostgresPayloads;
 /// How long a call waits for a connection (new or pooled) before it
 /// reports the database [`StoreError::Unavailable`].
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long after a failed attempt to reach the database further calls
+/// fail at once, while no pooled connection is idle, instead of each
+/// waiting [`CONNECT_TIMEOUT`] again: during an outage requests get their
+/// 503 at once. The pool keeps reconnecting in the background (it keeps
+/// one idle connection), and its first connection ends the window.
+const FAIL_FAST: Duration = Duration::from_secs(2);
 /// Connections per server: one per blocking store call in flight (HTTP
 /// reads, running jobs, a streaming download each hold one).
 const POOL_SIZE: u32 = 16;
@@ -91,6 +97,9 @@ pub struct PostgresStore {
     /// first [`Store::wait_for_change`] and again after it broke.
     listener: Mutex<Option<postgres::Client>>,
     config: postgres::Config,
+    /// When and why the last attempt to get a connection failed, cleared
+    /// by the next that succeeds (see [`FAIL_FAST`]).
+    outage: Mutex<Option<(Instant, String)>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -138,6 +147,7 @@ impl PostgresStore {
             slow_versions: Mutex::default(),
             listener: Mutex::new(None),
             config,
+            outage: Mutex::new(None),
         })
     }
 
@@ -175,7 +185,27 @@ impl PostgresStore {
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
-        Ok(self.pool.get()?)
+        if let Some(connection) = self.pool.try_get() {
+            return Ok(connection);
+        }
+        if let Some((since, message)) = &*self.outage.lock().unwrap_or_else(PoisonError::into_inner) {
+            if since.elapsed() < FAIL_FAST {
+                return Err(StoreError::Unavailable(message.clone()));
+            }
+        }
+        let got = self.pool.get();
+        let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+        match got {
+            Ok(connection) => {
+                *outage = None;
+                Ok(connection)
+            }
+            Err(error) => {
+                let message = error.to_string();
+                *outage = Some((Instant::now(), message.clone()));
+                Err(StoreError::Unavailable(message))
+            }
+        }
     }
 
     /// Runs `work` in one transaction holding the write lock, committing
@@ -255,6 +285,10 @@ impl Store for PostgresStore {
 
     fn ensure_account(&self, name: &str) -> StoreResult<AccountId> {
         self.write(|tx| accounts::ensure_account(tx, name))
+    }
+
+    fn create_first_account(&self, name: &str, keys: &[(KeyHash, String)]) -> StoreResult<Option<AccountId>> {
+        self.write(|tx| accounts::create_first_account(tx, name, keys))
     }
 
     fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId> {

@@ -196,6 +196,21 @@ impl Store for SqliteStore {
         self.write(Durability::Full, |tx| accounts::ensure_account(tx, name))
     }
 
+    fn create_first_account(&self, name: &str, keys: &[(KeyHash, String)]) -> StoreResult<Option<AccountId>> {
+        // The write transaction is SQLite's one writer: no other can run
+        // between the check and the inserts.
+        self.write(Durability::Full, |tx| {
+            if tx.prepare_cached("SELECT 1 FROM accounts")?.exists([])? {
+                return Ok(None);
+            }
+            let account = accounts::ensure_account(tx, name)?;
+            for (hash, hint) in keys {
+                accounts::add_key(tx, account, hash, hint)?;
+            }
+            Ok(Some(account))
+        })
+    }
+
     fn add_key(&self, account: AccountId, hash: &KeyHash, hint: &str) -> StoreResult<KeyId> {
         self.write(Durability::Full, |tx| accounts::add_key(tx, account, hash, hint))
     }

@@ -34,15 +34,26 @@ macro_rules! cluster_suite {
             pending_loads_of_new_names_count_against_the_data_source_quota,
             the_change_counter_grows_with_every_change_servers_cache,
             no_quota_inserts_every_kind_of_job,
+        ], [
+            one_first_account_of_many_created_at_once,
         ]);
     };
-    (@tests $backend:ident, $make:ident, [$($test:ident),* $(,)?]) => {
+    (@tests $backend:ident, $make:ident, [$($test:ident),* $(,)?], [$($empty:ident),* $(,)?]) => {
         mod $backend {
             $(
                 #[test]
                 fn $test() {
                     if let Some((store, keep)) = super::$make() {
                         crate::cluster::$test(&crate::cluster::Fixture::new(store, keep));
+                    }
+                }
+            )*
+            // Tests that need the store empty (no fixture account).
+            $(
+                #[test]
+                fn $empty() {
+                    if let Some((store, _keep)) = super::$make() {
+                        crate::cluster::$empty(store);
                     }
                 }
             )*
@@ -281,6 +292,36 @@ pub fn a_released_claim_is_claimable_at_once(f: &Fixture) {
     assert_eq!(store.release_all_claims().unwrap(), 2);
     assert!(store.claim_job(&job.id, &a, LONG).unwrap());
     assert_eq!(store.renew_claims(&b, LONG).unwrap(), Vec::<JobId>::new());
+}
+
+/// Servers started at once on one empty database: exactly one creates the
+/// first account and its keys.
+pub fn one_first_account_of_many_created_at_once(store: Arc<dyn Store>) {
+    let start = std::sync::Barrier::new(6);
+    let created: Vec<bool> = thread::scope(|scope| {
+        let threads: Vec<_> = (0..6u8)
+            .map(|n| {
+                let (store, start) = (Arc::clone(&store), &start);
+                let keys = [([n; 32], format!("m{n}")), ([n + 100; 32], format!("q{n}"))];
+                // Warm a connection first, so that the calls really overlap.
+                store.accounts().unwrap();
+                scope.spawn(move || {
+                    start.wait();
+                    store.create_first_account("default", &keys).unwrap().is_some()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|thread| thread.join().unwrap()).collect()
+    });
+    assert_eq!(created.iter().filter(|&&created| created).count(), 1, "{created:?}");
+    let accounts = store.accounts().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].name, "default");
+    assert_eq!(accounts[0].keys.len(), 2, "only the winner's two keys");
+    let winner = created.iter().position(|&created| created).unwrap() as u8;
+    assert!(store.key_by_hash(&[winner; 32]).unwrap().is_some());
+    assert_eq!(store.create_first_account("other", &[([200; 32], "x".into())]).unwrap(), None);
+    assert_eq!(store.accounts().unwrap().len(), 1);
 }
 
 pub fn quotas_hold_under_concurrent_inserts(f: &Fixture) {

@@ -107,7 +107,7 @@ fn a_database_url_of_another_kind_is_refused_without_repeating_it() {
 /// start-up line names it with the password hidden, and nothing the
 /// server writes holds the password. `sds keys` finds the same store by
 /// `SDS_DATABASE_URL` or `--database-url`, and a key made there works at
-/// once on the server.
+/// once on the server, and makes no data dir.
 #[test]
 fn the_config_file_variable_and_flag_choose_the_postgresql_store() {
     if skip_unless_postgres() {
@@ -167,6 +167,9 @@ fn the_config_file_variable_and_flag_choose_the_postgresql_store() {
     let listed = String::from_utf8_lossy(&listing.stdout);
     assert!(listing.status.success() && listed.contains(&key[..6]), "{listed}");
     assert!(!data_dir.join("sds.db").exists(), "no SQLite store beside PostgreSQL");
+    for unused in ["elsewhere", "nowhere"] {
+        assert!(!temp.path().join(unused).exists(), "`sds keys` on PostgreSQL made an empty data dir {unused}");
+    }
 
     child.kill().unwrap();
     child.wait().unwrap();
@@ -189,4 +192,63 @@ fn test_servers_run_on_the_store_asked_for() {
     let server = TestServer::start();
     let sqlite_file = server.data_dir().join("sds.db").exists();
     assert_eq!(sqlite_file, server.database_url().is_none(), "{:?}", server.database_url());
+}
+
+/// Servers started at the same moment on one empty database: exactly one
+/// creates the account `default` and prints its two keys; the keys it
+/// printed work on every server.
+#[test]
+fn servers_started_at_once_on_an_empty_database_print_one_key_pair() {
+    if skip_unless_postgres() {
+        return;
+    }
+    let database = TestDatabase::create();
+    let temp = tempfile::tempdir().unwrap();
+    let starting: Vec<_> = (0..4)
+        .map(|n| {
+            let data_dir = temp.path().join(format!("data{n}"));
+            let log = temp.path().join(format!("server{n}.log"));
+            let url = database.url.clone();
+            std::thread::spawn(move || {
+                let mut child = sds()
+                    .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url, "--data-dir"])
+                    .arg(&data_dir)
+                    .stdout(Stdio::piped())
+                    .stderr(std::fs::File::create(&log).unwrap())
+                    .spawn()
+                    .unwrap();
+                let lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+                let mut before = Vec::new();
+                for line in lines {
+                    if let Some(base) = line.strip_prefix("sds listening on ") {
+                        return (child, base.to_owned(), before);
+                    }
+                    before.push(line);
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server {n} did not start: {}", std::fs::read_to_string(&log).unwrap());
+            })
+        })
+        .collect();
+    let mut servers: Vec<(Child, String, Vec<String>)> =
+        starting.into_iter().map(|thread| thread.join().unwrap()).collect();
+    let printed: Vec<&Vec<String>> =
+        servers.iter().map(|(_, _, before)| before).filter(|before| !before.is_empty()).collect();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    let master = printed[0]
+        .iter()
+        .find_map(|line| line.split("master key (loads, downloads, jobs):").nth(1))
+        .expect("the master key line")
+        .trim()
+        .to_owned();
+    let client = reqwest::blocking::Client::new();
+    for (_, base, _) in &servers {
+        let listed = client.get(format!("{base}/REST/v1/data?$format=json&key={master}")).send().unwrap();
+        assert_eq!(listed.status(), 200, "the printed master key works on {base}");
+    }
+    for (child, ..) in &mut servers {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }
