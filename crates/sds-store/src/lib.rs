@@ -319,6 +319,12 @@ pub trait Store: Send + Sync + 'static {
     /// `Pending` and any server may claim it at once). Nothing happens when
     /// `worker` does not hold it.
     fn release_claim(&self, job: &JobId, worker: &WorkerId) -> StoreResult<()>;
+    /// Records a running job's counts so far (total = processed, as a
+    /// running job's status shows them), so that a status request on
+    /// another server shows them too. Only while `worker` holds the claim
+    /// and the job is `Pending`; otherwise nothing happens. Advisory: not
+    /// synced to disk, and the job's end overwrites them.
+    fn record_progress(&self, job: &JobId, worker: &WorkerId, processed: u64, failed: u64) -> StoreResult<()>;
     /// Releases every claim, whoever holds it; returns how many. Only for a
     /// store that one server uses at a time (SQLite, behind the data dir's
     /// lock): at its start, every claim is a dead run's, and waiting for

@@ -324,3 +324,36 @@ async fn a_run_whose_claim_was_taken_over_drops_its_work() {
     let inputs: Vec<JobId> = cluster.payloads.inputs().unwrap().into_iter().map(|(job, _)| job).collect();
     assert_eq!(inputs, vec![job.id.clone()], "the input stays for the server that holds the job");
 }
+
+/// With several servers on one store, a running job's counts reach the
+/// store while it runs (another server answers its status from there),
+/// only for the server holding its claim, and its end overwrites them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_jobs_counts_reach_the_store_for_the_other_servers() {
+    let cluster = cluster();
+    let (a, _) = cluster.server("a");
+    let job = cluster.load_job("Shops");
+    cluster.spool(&job, 200_000);
+    a.submit(&job, JobQuota::NONE).await.unwrap().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let seen = loop {
+        let stored = cluster.store.job(&job.id).unwrap().unwrap();
+        if stored.status != JobStatus::Pending {
+            panic!("the load ended before its progress reached the store: {stored:?}");
+        }
+        if stored.processed_entity_count > 0 {
+            break stored;
+        }
+        assert!(Instant::now() < deadline, "no progress in the store");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seen.total_entity_count, seen.processed_entity_count, "as the running server shows it");
+    assert!(seen.processed_entity_count < 200_000);
+    // A worker that does not hold the claim writes nothing.
+    cluster.store.record_progress(&job.id, &WorkerId::generate(), 7, 7).unwrap();
+    assert_ne!(cluster.store.job(&job.id).unwrap().unwrap().failed_entity_count, 7);
+    let ended = cluster.ended(&job.id, Duration::from_secs(60)).await;
+    assert_eq!(ended.status, JobStatus::Completed, "{:?}", ended.error_message);
+    assert_eq!((ended.total_entity_count, ended.processed_entity_count), (200_000, 200_000));
+    assert_eq!(ended.failed_entity_count, 0);
+}

@@ -33,6 +33,7 @@
 //! free worker at once.
 
 mod addresses;
+mod claims;
 mod download;
 pub mod fetch;
 pub mod input;
@@ -117,6 +118,9 @@ pub struct EngineSettings {
 pub struct Progress {
     pub processed: AtomicU64,
     pub failed: AtomicU64,
+    /// Set once this server's claim on the job was granted: until then
+    /// the job is only admitted here and may be another server's.
+    claimed: AtomicBool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,7 +307,10 @@ impl JobEngine {
         // Before the first request: an expired output is never served.
         retention::sweep_downloads(&inner);
         tokio::spawn(run_loop(Arc::clone(&inner)));
-        tokio::spawn(renew_leases(Arc::clone(&inner)));
+        tokio::spawn(claims::renew_leases(Arc::clone(&inner)));
+        if !inner.settings.sole_server {
+            tokio::spawn(claims::publish_progress(Arc::clone(&inner)));
+        }
         tokio::spawn(watch::watch_changes(Arc::clone(&inner)));
         Ok(JobEngine { inner })
     }
@@ -499,31 +506,6 @@ async fn run_loop(inner: Arc<EngineInner>) {
     }
 }
 
-/// Renews this server's claims every third of the lease, so that they
-/// never run out while it runs their jobs. A running job missing from the
-/// renewed claims was taken over (this server stalled past its lease): it
-/// is logged; its commit will be refused, and nothing it wrote stays.
-async fn renew_leases(inner: Arc<EngineInner>) {
-    let every = inner.settings.lease / 3;
-    loop {
-        tokio::time::sleep(every).await;
-        let renewer = Arc::clone(&inner);
-        let renewed =
-            tokio::task::spawn_blocking(move || renewer.store.renew_claims(&renewer.worker, renewer.settings.lease))
-                .await;
-        match renewed {
-            Ok(Ok(held)) => {
-                let running = inner.running.lock().expect("the engine lock is never poisoned");
-                for job in running.jobs.keys().filter(|job| !held.contains(job)) {
-                    tracing::warn!(job = %job, "this server's claim on a running job was taken over; its result will be dropped");
-                }
-            }
-            Ok(Err(error)) => tracing::error!(%error, "could not renew this server's job claims"),
-            Err(error) => tracing::error!(%error, "renewing job claims failed"),
-        }
-    }
-}
-
 fn busy_key(job: &Job) -> Option<String> {
     job.params.changes_data_source().then(|| format!("{}:{}", job.account_id, job.data_source_name.to_lowercase()))
 }
@@ -557,6 +539,7 @@ async fn schedule(inner: &Arc<EngineInner>) -> Result<(), EngineError> {
                 .map_err(std::io::Error::other)?;
                 match claimed {
                     Ok(true) => {
+                        progress.claimed.store(true, Ordering::SeqCst);
                         tokio::spawn(run_job(Arc::clone(inner), job, progress));
                     }
                     Ok(false) => inner.running.lock().expect("the engine lock is never poisoned").release(&job),
@@ -609,15 +592,23 @@ async fn run_job(inner: Arc<EngineInner>, job: Job, progress: Arc<Progress>) {
         Ok(Err(error)) => Some(format!("the job failed: {error}")),
         Err(panic) => Some(format!("the job failed unexpectedly: {panic}")),
     };
+    let mut lost = lost;
     if let Some(message) = failure {
         // Never leave a job Pending for ever: a job that keeps failing
         // would otherwise run again at every start.
-        tracing::error!(job = %job.id, %message, "job failed");
         let store = Arc::clone(&inner.store);
         let id = job.id.clone();
-        let outcome = aborted(message);
+        let outcome = aborted(message.clone());
         let worker = inner.worker.clone();
-        let _ = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[], Some(&worker))).await;
+        let finished = tokio::task::spawn_blocking(move || store.finish_job(&id, &outcome, &[], Some(&worker))).await;
+        if let Ok(Err(StoreError::ClaimLost { .. })) = finished {
+            // The run failed because another server had taken the job over
+            // (its version dropped under it): that server's run counts.
+            tracing::warn!(job = %job.id, data_source = %job.data_source_name, %message, "another server took this job over while it ran here; this run's result is dropped");
+            lost = true;
+        } else {
+            tracing::error!(job = %job.id, %message, "job failed");
+        }
     }
     let store = Arc::clone(&inner.store);
     let id = job.id.clone();

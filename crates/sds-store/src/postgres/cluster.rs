@@ -15,6 +15,7 @@ use sds_core::{AccountId, DataSource, Job, JobId, JobKind, WorkerId};
 use super::codec::nanos;
 use super::{jobs, versions};
 use crate::cluster::CREATING_KINDS;
+use crate::codec::count;
 use crate::{JobQuota, QuotaRefusal, StoreError, StoreResult};
 
 /// The channel `NOTIFY` wakes [`crate::Store::wait_for_change`] on.
@@ -116,6 +117,22 @@ pub(super) fn renew_claims(tx: &mut Transaction<'_>, worker: &WorkerId, lease: D
     held.into_iter()
         .map(|(_, id)| id.parse().map_err(|_| StoreError::Corrupt(format!("job id '{id}' is not a job id"))))
         .collect()
+}
+
+/// See [`crate::Store::record_progress`].
+pub(super) fn record_progress(
+    tx: &mut Transaction<'_>,
+    job: &JobId,
+    worker: &WorkerId,
+    processed: u64,
+    failed: u64,
+) -> StoreResult<()> {
+    let (processed, failed) = (count(processed)?, count(failed)?);
+    tx.execute(
+        "UPDATE jobs SET total = $3, processed = $3, failed = $4 WHERE id = $1 AND claimed_by = $2 AND status = 'Pending'",
+        &[&job.as_str(), &worker.as_str(), &processed, &failed],
+    )?;
+    Ok(())
 }
 
 /// See [`crate::Store::release_claim`].

@@ -478,6 +478,11 @@ impl Store for PostgresStore {
         self.write(|tx| cluster::release_claim(tx, job, worker))
     }
 
+    fn record_progress(&self, job: &JobId, worker: &WorkerId, processed: u64, failed: u64) -> StoreResult<()> {
+        // One row, no write lock: it must never wait behind a publish.
+        self.write_unlocked(|tx| cluster::record_progress(tx, job, worker, processed, failed))
+    }
+
     fn release_all_claims(&self) -> StoreResult<u64> {
         self.write(cluster::release_all_claims)
     }

@@ -9,7 +9,7 @@ use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension};
 use sds_core::{AccountId, Job, JobId, JobKind, WorkerId};
 
-use super::codec::nanos;
+use super::codec::{count, nanos};
 use super::jobs::{self, name_key};
 use super::versions;
 use crate::cluster::CREATING_KINDS;
@@ -108,6 +108,24 @@ pub(super) fn renew_claims(connection: &Connection, worker: &WorkerId, lease: Du
     held.iter()
         .map(|id| id.parse().map_err(|_| StoreError::Corrupt(format!("job id '{id}' is not a job id"))))
         .collect()
+}
+
+/// See [`crate::Store::record_progress`].
+pub(super) fn record_progress(
+    connection: &Connection,
+    job: &JobId,
+    worker: &WorkerId,
+    processed: u64,
+    failed: u64,
+) -> StoreResult<()> {
+    let (processed, failed) = (count(processed)?, count(failed)?);
+    connection
+        .prepare_cached(
+            "UPDATE jobs SET total = ?3, processed = ?3, failed = ?4
+             WHERE id = ?1 AND claimed_by = ?2 AND status = 'Pending'",
+        )?
+        .execute(params![job.as_str(), worker.as_str(), processed, failed])?;
+    Ok(())
 }
 
 /// See [`crate::Store::release_claim`].

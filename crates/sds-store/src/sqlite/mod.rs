@@ -395,6 +395,10 @@ impl Store for SqliteStore {
         self.write(Durability::Full, |tx| cluster::release_claim(tx, job, worker))
     }
 
+    fn record_progress(&self, job: &JobId, worker: &WorkerId, processed: u64, failed: u64) -> StoreResult<()> {
+        self.write(Durability::Normal, |tx| cluster::record_progress(tx, job, worker, processed, failed))
+    }
+
     fn release_all_claims(&self) -> StoreResult<u64> {
         self.write(Durability::Full, |tx| cluster::release_all_claims(tx))
     }

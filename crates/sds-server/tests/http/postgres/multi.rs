@@ -140,8 +140,9 @@ fn a_publish_and_a_delete_on_one_server_reach_the_others_queries_within_a_second
     seen_within(&b, &access_id, None, Instant::now(), Duration::from_secs(1));
 }
 
-/// Waits until `server` reports the job at `status_url` running there
-/// (progress lives in the memory of the server that runs it).
+/// Waits until `server` reports the job at `status_url` running, with
+/// entities processed (the server that runs it answers from memory, the
+/// others from the counts it writes to the store every second).
 fn wait_running_on(server: &TestServer, status_url: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -156,15 +157,16 @@ fn wait_running_on(server: &TestServer, status_url: &str) {
 }
 
 /// Polls `server` after A was killed at `killed`: the job must be taken
-/// over (running there, or ended) within the lease and a few seconds of
-/// claim polling, and end within two minutes; returns the ended job.
-fn taken_over_and_ended(server: &TestServer, status_url: &str, killed: Instant) -> Value {
+/// over (running there with counts other than `stale`, the last ones A
+/// wrote, or ended) within the lease and a few seconds of claim polling,
+/// and end within two minutes; returns the ended job.
+fn taken_over_and_ended(server: &TestServer, status_url: &str, killed: Instant, stale: &Value) -> Value {
     let takeover = Duration::from_secs(LEASE_SECONDS + 6);
     let mut taken_over = None;
     loop {
         let job = job_on(server, status_url);
-        if taken_over.is_none() && (job["status"] != "Pending" || job["processedEntityCount"].as_u64().unwrap_or(0) > 0)
-        {
+        let counting = job["processedEntityCount"].as_u64().unwrap_or(0) > 0 && job["processedEntityCount"] != *stale;
+        if taken_over.is_none() && (job["status"] != "Pending" || counting) {
             taken_over = Some(killed.elapsed());
         }
         if job["status"] != "Pending" {
@@ -195,10 +197,13 @@ fn kill9_during_a_large_load_leaves_it_to_the_other_server_and_publishes_one_who
     let big_url = location(&big);
     wait_running_on(&a, &big_url);
     let b = TestServer::start_beside(&a, &flags);
+    // A's counts reach B's status answers through the store.
+    wait_running_on(&b, &big_url);
     a.kill9();
     let killed = Instant::now();
+    let stale = job_on(&b, &big_url)["processedEntityCount"].clone();
 
-    let job = taken_over_and_ended(&b, &big_url, killed);
+    let job = taken_over_and_ended(&b, &big_url, killed, &stale);
     let rows = dataset::parse(&b.download(&access_id, "Shops")).rows.len();
     match job["status"].as_str() {
         Some("Completed") => {
@@ -236,7 +241,7 @@ fn kill9_during_a_download_leaves_it_to_the_other_server() {
     a.kill9();
     let killed = Instant::now();
 
-    let job = taken_over_and_ended(&b, &status_url, killed);
+    let job = taken_over_and_ended(&b, &status_url, killed, &Value::from(0));
     match job["status"].as_str() {
         Some("Completed") => {
             let output = link(&job, "output", Some("succeeded"));
