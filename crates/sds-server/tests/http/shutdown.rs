@@ -118,3 +118,30 @@ fn sigint_stops_as_sigterm_does() {
     let log = server_log(&server);
     assert!(log.contains("shutting down") && log.contains("shut down"), "{log}");
 }
+
+/// A gzip-compressed download the client abandons half-way is no request
+/// in flight any more: SIGTERM right after it does not wait out
+/// `--shutdown-timeout` (30 s here).
+#[test]
+fn an_abandoned_gzip_download_does_not_hold_the_shutdown() {
+    let mut server = TestServer::start_with(&["--shutdown-timeout", "30"]);
+    let loaded = server.load_and_wait("Shops", "complete", "csv", gzip(many_shops_csv(200_000).as_bytes()));
+    let access_id = access_id_of(&loaded);
+    let created = server
+        .get(&format!("/REST/v1/Dataflows/DataSourceDownload/{access_id}/Shops?output=json&key={}", server.master_key));
+    let done = server.wait_job(&location(&created), &server.master_key);
+    let output_url = format!("{}?key={}", link(&done, "output", Some("succeeded")), server.master_key);
+    let client = reqwest::blocking::Client::builder().no_gzip().build().unwrap();
+    for _ in 0..3 {
+        let mut transfer = client.get(&output_url).header("accept-encoding", "gzip").send().unwrap();
+        assert_eq!(transfer.status(), 200);
+        assert_eq!(transfer.headers()["content-encoding"], "gzip");
+        let mut received = vec![0u8; 64 * 1024];
+        transfer.read_exact(&mut received).unwrap();
+        drop(transfer);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (succeeded, elapsed) = server.terminate();
+    assert!(succeeded, "the server exits with status 0");
+    assert!(elapsed < Duration::from_secs(10), "the shutdown waited {elapsed:?} for abandoned transfers");
+}
