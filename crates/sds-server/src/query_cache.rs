@@ -115,15 +115,25 @@ impl QueryCache {
     /// The cell that holds (or will hold, once built) a version's table.
     /// Concurrent first queries share one cell, so the table is built once.
     pub fn table_cell(&self, key: TableKey, staged: bool) -> Arc<OnceCell<Arc<Table>>> {
+        self.cell(key, staged, true)
+    }
+
+    /// [`QueryCache::table_cell`]; `counted`: a query's look-up, which
+    /// the hit and miss metrics count (a job handing a table over is not).
+    fn cell(&self, key: TableKey, staged: bool, counted: bool) -> Arc<OnceCell<Arc<Table>>> {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         tables.clock += 1;
         let now = tables.clock;
         if let Some(slot) = tables.slots.iter_mut().find(|slot| slot.key == key) {
             slot.last_used = now;
-            metrics::counter!(crate::observe::metrics::QUERY_TABLE_HITS).increment(1);
+            if counted {
+                metrics::counter!(crate::observe::metrics::QUERY_TABLE_HITS).increment(1);
+            }
             return Arc::clone(&slot.table);
         }
-        metrics::counter!(crate::observe::metrics::QUERY_TABLE_MISSES).increment(1);
+        if counted {
+            metrics::counter!(crate::observe::metrics::QUERY_TABLE_MISSES).increment(1);
+        }
         // A newer version of the same kind replaces the older one.
         tables.slots.retain(|slot| !(slot.key.data_source == key.data_source && slot.staged == staged));
         let table = Arc::new(OnceCell::new());
@@ -164,6 +174,13 @@ impl QueryCache {
                 held, budget = self.budget_bytes, "evicted a cached table"
             );
         }
+    }
+
+    /// A version's table when it is cached and built (not read back from a
+    /// snapshot, nor counted as a use).
+    pub fn cached_table(&self, key: TableKey) -> Option<Arc<Table>> {
+        let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        tables.slots.iter().find(|slot| slot.key == key).and_then(|slot| slot.table.get().cloned())
     }
 
     /// The bytes the cached tables hold together.
@@ -259,11 +276,11 @@ impl crate::jobs::StoreWatcher for QueryCache {
     /// back (not cached: a download does not make a version the one its
     /// data source's queries use).
     fn table_at_hand(&self, key: TableKey, schema: &sds_core::Schema, rows: u64) -> Option<Arc<Table>> {
-        let cached = {
-            let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-            tables.slots.iter().find(|slot| slot.key == key).and_then(|slot| slot.table.get().cloned())
-        };
-        cached.or_else(|| self.snapshots.as_ref()?.load(key, schema, rows).map(Arc::new))
+        self.cached_table(key).or_else(|| self.snapshots.as_ref()?.load(key, schema, rows).map(Arc::new))
+    }
+
+    fn table_budget(&self) -> usize {
+        self.budget_bytes
     }
 
     /// Caches the table as a query would have built it, unless a query
@@ -275,7 +292,7 @@ impl crate::jobs::StoreWatcher for QueryCache {
         if bytes > self.budget_bytes {
             return;
         }
-        let cell = self.table_cell(key, staged);
+        let cell = self.cell(key, staged, false);
         let table = Arc::new(table);
         if cell.set(Arc::clone(&table)).is_err() {
             return;

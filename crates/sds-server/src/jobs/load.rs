@@ -14,7 +14,9 @@ use sds_formats::PathReaderOptions;
 use sds_formats::Record;
 use sds_store::{LoadCommit, StoreError};
 
+use super::load_table::{self, Gathered};
 use super::{input, EngineError, EngineInner, Progress};
+use crate::query_cache::TableKey;
 use crate::routes::PREVIOUS_VERSIONS_KEPT;
 
 /// Entities written per store transaction.
@@ -48,6 +50,9 @@ struct LoadRun<'a> {
     /// short keys, still seeded per process against crafted collisions.
     seen: HashSet<String, foldhash::quality::RandomState>,
     upserts: u64,
+    /// The new version's query table, built once its entities are written
+    /// (see `load_table`); handed to the query cache once it is committed.
+    table: Option<sds_query::Table>,
 }
 
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress: &Progress) -> Result<(), EngineError> {
@@ -65,6 +70,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
         failures: Vec::new(),
         seen: HashSet::default(),
         upserts: 0,
+        table: None,
     };
     let result = run.execute(&fetched, &scratch);
     let _ = std::fs::remove_file(&scratch);
@@ -120,6 +126,13 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
                 }
             };
             tracing::info!(access_id = %source.access_id, entities = run.processed - run.failed, failed = run.failed, "load completed");
+            // Only now that the version is committed (and its data source,
+            // maybe new, has its id): an aborted or refused load keeps no
+            // table and writes no snapshot.
+            if let Some(table) = run.table.take() {
+                let key = TableKey { data_source: source.id, version };
+                inner.watcher.table_built(store, key, params.operation.is_staging(), table);
+            }
         }
         Err(LoadError::Abort(message)) => {
             tracing::info!(%message, "load aborted");
@@ -217,41 +230,48 @@ impl LoadRun<'_> {
             // Checked at submit too; a rollback or delete may have run since.
             let published = source.incremental_base().map_err(|error| LoadError::Abort(error.to_string()))?;
             let base = store.version(published)?.ok_or_else(abort)?;
-            let builder = EntityBuilder::for_incremental(upload, base.schema)
+            let builder = EntityBuilder::for_incremental(upload, base.schema.clone())
                 .map_err(|error| LoadError::Abort(error.to_string()))?;
-            (builder, Some(published))
+            (builder, Some((source.id, base)))
         } else {
             (EntityBuilder::for_complete(upload), None)
         };
         let version = store.begin_version(&self.job.id, builder.target_schema())?;
         self.version = Some(version);
-        if let Some(base) = base {
-            store.copy_entities(base, version)?;
+        if let Some((_, base)) = &base {
+            store.copy_entities(base.id, version)?;
         }
 
         // The store writes each batch on a second thread while this one
         // reads and types the next: a load is otherwise about half parsing
         // and half inserting, one after the other. At most one batch waits.
+        // The writer also gathers the written entities for the version's
+        // table (moving them costs it nothing beside the insert).
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<BuiltRecord>>(1);
-        std::thread::scope(|scope| {
-            let writer = scope.spawn(move || -> Result<(), StoreError> {
+        let budget = self.inner.watcher.table_budget();
+        let gathered = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<Gathered, StoreError> {
+                let mut gathered = Gathered::new(budget);
                 for batch in receiver {
                     store.write_entities(version, &batch)?;
+                    gathered.take(batch);
                 }
-                Ok(())
+                Ok(gathered)
             });
             let read = self.read_records(reader.as_mut(), &builder, base.is_none(), sender);
             let written = writer.join().map_err(|_| LoadError::Abort("the load's store writer failed".into()))?;
             // A store error explains a stopped reader better than the stop.
-            written?;
-            read
+            let gathered = written?;
+            read.map(|()| gathered)
         })?;
         self.stop_point()?;
+        let mut count = None;
         if base.is_some() {
-            let count = store.count_entities(version)?;
-            if count > limits.max_entities_per_data_source {
-                return Err(self.over_entity_limit(count));
+            let stored = store.count_entities(version)?;
+            if stored > limits.max_entities_per_data_source {
+                return Err(self.over_entity_limit(stored));
             }
+            count = Some(stored);
         }
         if self.processed == 0 {
             return Err(LoadError::Abort("the input holds no entities".into()));
@@ -262,7 +282,43 @@ impl LoadRun<'_> {
             });
             return Err(LoadError::Abort(format!("none of the {} entities could be loaded{first}", self.processed)));
         }
+        self.table = self.version_table(gathered, builder.target_schema(), version, base.as_ref(), count)?;
         Ok(version)
+    }
+
+    /// The written version's query table (see `load_table`), unless it is
+    /// too large for the query cache.
+    fn version_table(
+        &self,
+        gathered: Gathered,
+        schema: &sds_core::Schema,
+        version: VersionId,
+        base: Option<&(sds_core::DataSourceId, sds_core::Version)>,
+        count: Option<u64>,
+    ) -> Result<Option<sds_query::Table>, LoadError> {
+        let started = std::time::Instant::now();
+        let table = match base {
+            None => gathered.complete(schema),
+            Some(_) if !gathered.kept() => None,
+            Some((data_source, base)) => {
+                let key = TableKey { data_source: *data_source, version: base.id };
+                match self.inner.watcher.table_at_hand(key, &base.schema, base.entity_count) {
+                    Some(base_table) => gathered.over(&base_table, schema),
+                    None => {
+                        let rows = count.unwrap_or_default();
+                        Some(load_table::from_store(self.inner.store.as_ref(), version, schema, rows)?)
+                    }
+                }
+            }
+        };
+        if let Some(table) = &table {
+            tracing::info!(
+                rows = table.len(),
+                millis = started.elapsed().as_secs_f64() * 1e3,
+                "the load built its version's query table"
+            );
+        }
+        Ok(table)
     }
 
     /// Between batches: stops here on shutdown.

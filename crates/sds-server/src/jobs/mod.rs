@@ -39,6 +39,7 @@ pub mod fetch;
 pub mod input;
 mod lifecycle;
 mod load;
+mod load_table;
 pub mod output_cache;
 mod retention;
 pub mod spool;
@@ -149,8 +150,10 @@ pub trait StoreWatcher: Send + Sync {
     }
 
     /// A version's query table, built by a download that read the version
-    /// from the store (so that later downloads and queries need not);
-    /// `staged` when the version is the staged one.
+    /// from the store or by the load that wrote it (so that later
+    /// downloads and queries need not); `staged` when the version is the
+    /// staged one. Kept unless larger than the query cache's budget, and
+    /// its snapshot written.
     fn table_built(
         &self,
         _store: &dyn Store,
@@ -158,6 +161,13 @@ pub trait StoreWatcher: Send + Sync {
         _staged: bool,
         _table: sds_query::Table,
     ) {
+    }
+
+    /// The bytes a table may hold to be kept by [`StoreWatcher::table_built`]
+    /// (the query cache's budget); 0: none is kept, and a load need not
+    /// build one.
+    fn table_budget(&self) -> usize {
+        0
     }
 }
 
@@ -669,6 +679,8 @@ fn aborted(message: String) -> JobOutcome {
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod load_table_tests;
 
 #[cfg(test)]
 mod tests {

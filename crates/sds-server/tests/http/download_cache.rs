@@ -286,16 +286,35 @@ fn many_shops() -> String {
     text
 }
 
-/// A download written from the version's query table (cached by a query)
-/// holds the same bytes, in every format, as one written from the store:
-/// the same rows loaded under other names of the same length, never
-/// queried, one per format, are downloaded from the store (the log names
-/// which). Such a download builds the version's table on the way, so the
-/// next download of that version in another format is written from it.
+/// A download written from the version's query table holds the same
+/// bytes, in every format, as one written from the store. A load builds
+/// its version's table, so the store is read only for a version whose
+/// table is not at hand: here every version is loaded, the server stopped
+/// and its table snapshots deleted (always safe while it is stopped), and
+/// restarted. The same rows loaded under other names of the same length,
+/// one per format, are then downloaded from the store (the log names
+/// which) beside one whose table a query built again. Such a download
+/// builds the version's table on the way, so the next download of that
+/// version in another format is written from it.
 #[test]
 fn downloads_from_the_query_table_match_downloads_from_the_store() {
-    let server = TestServer::start();
+    let mut server = TestServer::start();
     let shops = many_shops();
+    let formats = [("", "X"), ("&format=csv", "C"), ("&format=geojson", "G")];
+    let mut sources = Vec::new();
+    for (rows, type_name) in [(shops.as_str(), "Shops"), (AREAS_CSV, "Areas")] {
+        let queried = format!("{type_name}Q");
+        let from_table_source = access_id_of(&server.load_and_wait(&queried, "complete", "csv", rows));
+        let mut unqueried = Vec::new();
+        for (_, letter) in formats {
+            let name = format!("{type_name}{letter}");
+            unqueried.push((access_id_of(&server.load_and_wait(&name, "complete", "csv", rows)), name));
+        }
+        sources.push((type_name, queried, from_table_source, unqueried));
+    }
+    server.terminate();
+    std::fs::remove_dir_all(server.data_dir().join("tables")).unwrap();
+    server.restart();
     let logged = |text: &str| {
         let log = std::fs::read_to_string(server.data_dir().join("server.log")).unwrap();
         log.matches(text).count()
@@ -303,7 +322,7 @@ fn downloads_from_the_query_table_match_downloads_from_the_store() {
     let from = |source: &str| logged(&format!("from=\"{source}\""));
     // Each table built is cached, then its snapshot written: once that is
     // logged, the table is there for the next job.
-    let mut tables_built = 0;
+    let mut tables_built = logged("table snapshot written");
     let mut await_tables = |more: usize| {
         tables_built += more;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -312,29 +331,25 @@ fn downloads_from_the_query_table_match_downloads_from_the_store() {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     };
-    for (rows, type_name) in [(shops.as_str(), "Shops"), (AREAS_CSV, "Areas")] {
-        let queried = format!("{type_name}Q");
-        let from_table_source = access_id_of(&server.load_and_wait(&queried, "complete", "csv", rows));
+    for (type_name, queried, from_table_source, unqueried) in &sources {
         let query = server.get(&format!(
             "/REST/v1/data/{from_table_source}/{queried}/{type_name}?$top=1&$format=json&key={}",
             server.master_key
         ));
         assert_eq!(query.status(), 200);
         await_tables(1);
-        for (format, letter) in [("", "X"), ("&format=csv", "C"), ("&format=geojson", "G")] {
-            let unqueried = format!("{type_name}{letter}");
-            let from_store_source = access_id_of(&server.load_and_wait(&unqueried, "complete", "csv", rows));
+        for ((format, _), (from_store_source, unqueried)) in formats.iter().zip(unqueried) {
             let (tables, stores) = (from("table"), from("store"));
-            let from_table = download(&server, &from_table_source, &queried, format).body;
-            let from_store = download(&server, &from_store_source, &unqueried, format).body;
+            let from_table = download(&server, from_table_source, queried, format).body;
+            let from_store = download(&server, from_store_source, unqueried, format).body;
             assert_eq!((from("table"), from("store")), (tables + 1, stores + 1), "{type_name}{format}");
-            let from_table = String::from_utf8(from_table).unwrap().replace(&queried, &unqueried);
+            let from_table = String::from_utf8(from_table).unwrap().replace(queried.as_str(), unqueried);
             assert!(from_table == String::from_utf8(from_store).unwrap(), "{type_name}{format}: the outputs differ");
             // That version's table was built by its download from the store.
             await_tables(1);
             let other_format = if format.is_empty() { "&format=csv" } else { "" };
             let tables = from("table");
-            download(&server, &from_store_source, &unqueried, other_format);
+            download(&server, from_store_source, unqueried, other_format);
             assert_eq!(from("table"), tables + 1, "{type_name}{format} then {other_format}");
         }
     }

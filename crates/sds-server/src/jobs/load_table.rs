@@ -1,0 +1,197 @@
+//! The new version's query table, built by the load job that writes the
+//! version (issue 16): the entities it wrote are at hand, so the table
+//! need not be read back from the store by the version's first query or
+//! download. It is handed to the query cache, and its snapshot written,
+//! once the version is committed; an aborted or failed load builds none.
+//!
+//! The table must be exactly the one a query would build from the store:
+//! the store streams a version ordered by its entity key
+//! ([`Entity::key_of`], the lowercased ID, in byte order), so the gathered
+//! entities are sorted the same way. A complete load's version is its
+//! upserts; an incremental load's is its base version's entities, less
+//! the IDs it upserts or deletes, plus its upserts (what
+//! `Store::copy_entities` and `Store::write_entities` leave in the
+//! store). The base version's entities come from its table when one is at
+//! hand (cached or snapshotted); otherwise the new version is read back
+//! from the store, as a first query would.
+//!
+//! Memory: the gathered entities are dropped as soon as their estimated
+//! size passes the query cache's budget (`--query-cache-mb`): a table that
+//! would not fit is not kept anyway, and the version's first query builds
+//! it as before.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use sds_core::{BuiltRecord, Entity, Schema, Value, ValueRef, VersionId};
+use sds_query::{Table, TableBuilder};
+use sds_store::{Store, StoreError};
+
+/// The entities a load wrote, gathered by its store writer after each
+/// batch is in the store.
+pub(super) struct Gathered {
+    upserts: Vec<Entity>,
+    /// Entity keys of the deletes (incremental loads).
+    deleted: Vec<String>,
+    /// Estimated heap bytes of `upserts`.
+    bytes: usize,
+    budget: usize,
+    /// Over the budget: nothing more is gathered and no table is built.
+    dropped: bool,
+}
+
+/// Bytes an entity holds, roughly: a gathered version larger than the
+/// table budget is dropped early rather than after it filled memory.
+fn entity_bytes(entity: &Entity) -> usize {
+    let values: usize = entity
+        .values
+        .iter()
+        .map(|value| match value {
+            Value::String(text) | Value::Geography(text) => text.len(),
+            _ => 0,
+        })
+        .sum();
+    std::mem::size_of::<Entity>() + entity.id.len() + entity.values.len() * std::mem::size_of::<Value>() + values
+}
+
+impl Gathered {
+    /// Gathers up to `budget` bytes of entities; a budget of 0 gathers none.
+    pub(super) fn new(budget: usize) -> Gathered {
+        Gathered { upserts: Vec::new(), deleted: Vec::new(), bytes: 0, budget, dropped: budget == 0 }
+    }
+
+    /// Takes a batch the store has written.
+    pub(super) fn take(&mut self, batch: Vec<BuiltRecord>) {
+        if self.dropped {
+            return;
+        }
+        for record in batch {
+            match record {
+                BuiltRecord::Upsert(entity) => {
+                    self.bytes += entity_bytes(&entity);
+                    self.upserts.push(entity);
+                }
+                BuiltRecord::Delete { id } => self.deleted.push(Entity::key_of(&id)),
+            }
+        }
+        if self.bytes > self.budget {
+            tracing::info!(
+                bytes = self.bytes,
+                budget = self.budget,
+                "the loaded version is too large to keep its table"
+            );
+            self.dropped = true;
+            self.upserts = Vec::new();
+            self.deleted = Vec::new();
+        }
+    }
+
+    /// The table of a complete load's version; `None` when it was too large.
+    pub(super) fn complete(self, schema: &Schema) -> Option<Table> {
+        if self.dropped {
+            return None;
+        }
+        Some(build(schema, self.upserts))
+    }
+
+    /// The table of an incremental load's version, from its base version's
+    /// table; `None` when the gathered entities were too large.
+    pub(super) fn over(self, base: &Table, schema: &Schema) -> Option<Table> {
+        if self.dropped {
+            return None;
+        }
+        let replaced: HashSet<String, foldhash::fast::RandomState> =
+            self.upserts.iter().map(|entity| Entity::key_of(&entity.id)).chain(self.deleted).collect();
+        let mut entities = Vec::with_capacity(base.len() + self.upserts.len());
+        for row in 0..base.len() as u32 {
+            let id = base.id(row);
+            if replaced.contains(&Entity::key_of(id)) {
+                continue;
+            }
+            entities.push(row_entity(base, row, schema.properties.len()));
+        }
+        entities.extend(self.upserts);
+        Some(build(schema, entities))
+    }
+
+    /// Whether anything was gathered to build a table from.
+    pub(super) fn kept(&self) -> bool {
+        !self.dropped
+    }
+}
+
+/// A version's table read back from the store, as its first query would
+/// build it (an incremental load whose base table is not at hand).
+pub(super) fn from_store(
+    store: &dyn Store,
+    version: VersionId,
+    schema: &Schema,
+    rows: u64,
+) -> Result<Table, StoreError> {
+    let mut builder = TableBuilder::new(schema.clone(), rows as usize);
+    store.for_each_entity(version, &mut |entity| {
+        builder.push(entity);
+        Ok(())
+    })?;
+    Ok(builder.finish())
+}
+
+/// One row of a table as the entity it was built from (its bounds are not
+/// kept: a table computes its own from the geography).
+fn row_entity(table: &Table, row: u32, columns: usize) -> Entity {
+    let values = (0..columns)
+        .map(|column| match table.cell(column, row) {
+            ValueRef::Null => Value::Null,
+            ValueRef::String(text) => Value::String(text.to_owned()),
+            ValueRef::Int64(number) => Value::Int64(number),
+            ValueRef::Double(number) => Value::Double(number),
+            ValueRef::Boolean(flag) => Value::Boolean(flag),
+            ValueRef::DateTime(timestamp) => Value::DateTime(timestamp),
+            ValueRef::Geography(text) => Value::Geography(text.to_owned()),
+        })
+        .collect();
+    Entity {
+        id: table.id(row).to_owned(),
+        latitude: table.latitude(row),
+        longitude: table.longitude(row),
+        bounds: None,
+        values,
+    }
+}
+
+/// Entities in the store's order (see the module docs) into a table.
+fn build(schema: &Schema, mut entities: Vec<Entity>) -> Table {
+    if !entities.is_sorted_by(|a, b| key_order(&a.id, &b.id).is_le()) {
+        entities.sort_unstable_by(|a, b| key_order(&a.id, &b.id));
+    }
+    let mut builder = TableBuilder::new(schema.clone(), entities.len());
+    for entity in entities {
+        builder.push(entity);
+    }
+    builder.finish()
+}
+
+/// The order of two IDs' entity keys ([`Entity::key_of`]) as the store
+/// sorts them (bytes), without building the keys of ASCII IDs.
+fn key_order(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes().map(|byte| byte.to_ascii_lowercase()).cmp(b.bytes().map(|byte| byte.to_ascii_lowercase()))
+    } else {
+        Entity::key_of(a).cmp(&Entity::key_of(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_as_their_keys_do() {
+        let ids = ["b", "A", "a1", "Σa", "éz", "E", "ΣΑΣ", "_", "Z9"];
+        let mut by_order = ids.to_vec();
+        by_order.sort_by(|a, b| key_order(a, b));
+        let mut by_key = ids.to_vec();
+        by_key.sort_by_key(|id| Entity::key_of(id));
+        assert_eq!(by_order, by_key);
+    }
+}
