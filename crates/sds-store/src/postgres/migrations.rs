@@ -189,6 +189,54 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE store_identity (id text NOT NULL);
     INSERT INTO store_identity (id) SELECT replace(gen_random_uuid()::text, '-', '');
     "#,
+    // 4: a table per version (`postgres/partitions.rs`): `entities` becomes
+    // a table partitioned by version; each version's rows are copied into a
+    // table of their own (`entities_v{id}`), indexed once, then attached.
+    // The existing versions move over with their indexes, so every version
+    // reads back as before; the view is re-created on the new table.
+    r#"
+    DROP VIEW published_entities;
+    ALTER TABLE entities RENAME TO entities_before_4;
+    ALTER INDEX entities_pkey RENAME TO entities_before_4_pkey;
+    ALTER INDEX entities_geography RENAME TO entities_before_4_geography;
+
+    CREATE TABLE entities (
+        version_id bigint NOT NULL,
+        entity_key text COLLATE "C" NOT NULL,
+        entity_id  text NOT NULL,
+        latitude   double precision NOT NULL,
+        longitude  double precision NOT NULL,
+        geography  geography NOT NULL,
+        properties jsonb NOT NULL,
+        data       bytea NOT NULL,
+        PRIMARY KEY (version_id, entity_key)
+    ) PARTITION BY LIST (version_id);
+    CREATE INDEX entities_geography ON entities USING gist (geography);
+
+    DO $$
+    DECLARE
+        version bigint;
+    BEGIN
+        FOR version IN SELECT id FROM versions ORDER BY id LOOP
+            EXECUTE format('CREATE TABLE entities_v%s (LIKE entities, CONSTRAINT entities_v%s_version CHECK (version_id = %s))',
+                           version, version, version);
+            EXECUTE format('INSERT INTO entities_v%s SELECT * FROM entities_before_4 WHERE version_id = %s ORDER BY entity_key',
+                           version, version);
+            EXECUTE format('ALTER TABLE entities_v%s ADD CONSTRAINT entities_v%s_pkey PRIMARY KEY (version_id, entity_key)',
+                           version, version);
+            EXECUTE format('CREATE INDEX entities_v%s_geography ON entities_v%s USING gist (geography)', version, version);
+            EXECUTE format('ALTER TABLE entities ATTACH PARTITION entities_v%s FOR VALUES IN (%s)', version, version);
+        END LOOP;
+    END
+    $$;
+    DROP TABLE entities_before_4;
+
+    CREATE VIEW published_entities AS
+        SELECT a.name AS account, d.name AS data_source, d.access_id, e.entity_id, e.geography, e.properties
+        FROM data_sources d
+        JOIN accounts a ON a.id = d.account_id
+        JOIN entities e ON e.version_id = d.published_version_id;
+    "#,
 ];
 
 /// How many migrations this build knows.
