@@ -244,8 +244,14 @@ pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database to the newest schema, under the migration lock.
 pub(super) fn migrate(client: &mut Client) -> StoreResult<()> {
+    migrate_to(client, CURRENT)
+}
+
+/// Applies the migrations up to `target` (tests: a database as an older
+/// build left it), under the migration lock.
+pub(super) fn migrate_to(client: &mut Client, target: i64) -> StoreResult<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-    let migrated = apply_pending(client);
+    let migrated = apply_pending(client, target.min(CURRENT));
     // Also released when the connection closes, should this fail.
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     migrated?;
@@ -253,7 +259,7 @@ pub(super) fn migrate(client: &mut Client) -> StoreResult<()> {
     Ok(())
 }
 
-fn apply_pending(client: &mut Client) -> StoreResult<()> {
+fn apply_pending(client: &mut Client, target: i64) -> StoreResult<()> {
     client.batch_execute(
         "CREATE TABLE IF NOT EXISTS sds_schema_migrations (
              version integer PRIMARY KEY,
@@ -263,7 +269,7 @@ fn apply_pending(client: &mut Client) -> StoreResult<()> {
     loop {
         let mut transaction = client.transaction()?;
         let applied = applied(&mut transaction)?;
-        if applied == CURRENT {
+        if applied >= target && applied <= CURRENT {
             return Ok(());
         }
         let migration = usize::try_from(applied).ok().and_then(|applied| MIGRATIONS.get(applied)).ok_or_else(|| {

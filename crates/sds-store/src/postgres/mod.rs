@@ -158,6 +158,15 @@ impl PostgresStore {
         })
     }
 
+    /// Applies the migrations up to `target` to the database at `url` and
+    /// no further (`sds_store::testing`: a database as an older build left it).
+    #[cfg(feature = "test-support")]
+    pub(crate) fn migrate_to(url: &str, target: i64) -> StoreResult<()> {
+        let config: postgres::Config =
+            url.parse().map_err(|error| StoreError::Invalid(format!("the database URL is invalid: {error}")))?;
+        migrations::migrate_to(&mut config.connect(NoTls)?, target)
+    }
+
     /// The payloads (spooled uploads, download outputs) of this store, in
     /// its database: every server sharing it reaches them.
     pub fn payloads(&self) -> PostgresPayloads {

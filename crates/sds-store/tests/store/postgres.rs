@@ -16,10 +16,10 @@ use sds_store::{PayloadStore, PostgresStore, Store, StoreError};
 use crate::cluster::cluster_suite;
 use crate::suite::{store_suite, upsert, Fixture, Harness};
 
-struct PostgresHarness {
+pub(crate) struct PostgresHarness {
     // Dropped first: the pool's connections close before the database goes.
-    store: PostgresStore,
-    database: TestDatabase,
+    pub(crate) store: PostgresStore,
+    pub(crate) database: TestDatabase,
 }
 
 impl Harness for PostgresHarness {
@@ -40,7 +40,7 @@ impl Harness for PostgresHarness {
     }
 }
 
-fn open() -> Option<PostgresHarness> {
+pub(crate) fn open() -> Option<PostgresHarness> {
     let database = TestDatabase::create("pgstore_suite")?;
     let store = PostgresStore::connect(database.url()).unwrap();
     Some(PostgresHarness { store, database })
