@@ -108,6 +108,13 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{}", &url[..path], &url[query..])
 }
 
+/// Applies the PostgreSQL store's first `migrations` migrations to the
+/// database at `url`, and no more: a database as an older build left it,
+/// for tests of the migrations that follow.
+pub fn migrate_postgres_to(url: &str, migrations: i64) -> crate::StoreResult<()> {
+    crate::PostgresStore::migrate_to(url, migrations)
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -153,14 +153,18 @@ pub(super) fn set_state(
 ) -> StoreResult<()> {
     let published = state == VersionState::Published;
     tx.execute(
-        "UPDATE versions
+        &format!(
+            "UPDATE versions
          SET data_source_id = $2, state = $3,
-             entity_count = (SELECT COUNT(*) FROM entities WHERE version_id = $1),
+             entity_count = (SELECT COUNT(*) FROM {}),
              published_seq = CASE WHEN $4 THEN (SELECT COALESCE(MAX(published_seq), 0) + 1 FROM versions)
                                   ELSE published_seq END
          WHERE id = $1",
+            super::partitions::table(version)
+        ),
         &[&version.0, &data_source.0, &state.as_str(), &published],
-    )?;
+    )
+    .map_err(super::partitions::missing_table_is_not_found(version))?;
     Ok(())
 }
 

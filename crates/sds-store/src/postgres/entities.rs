@@ -1,5 +1,6 @@
 //! The entities of versions: written in batches by loads with binary
-//! `COPY`, read back in ID order through a portal, a slice at a time.
+//! `COPY` into the version's own table (`partitions.rs`), read back in ID
+//! order through a portal, a slice at a time.
 
 use std::io;
 
@@ -12,7 +13,7 @@ use sds_core::{Entity, Schema, VersionId, VersionState};
 use super::codec::{from_json, get};
 use super::error::is_unique_violation;
 use super::geo::{geography_wkb, properties_json, Jsonb, Wkb};
-use super::versions;
+use super::{partitions, versions};
 use crate::codec::{decode_entity, encode_entity};
 use crate::{StoreError, StoreResult};
 
@@ -20,27 +21,9 @@ use crate::{StoreError, StoreResult};
 /// the round trip negligible, few enough that only one slice is in memory.
 const FETCH_ROWS: i32 = 4_000;
 
-/// Applies a batch: the last record for each key wins (as if applied in
-/// order); the upserts are copied in, in key order (neighbouring b-tree
-/// pages).
-///
-/// A key already in the version must be deleted before its new row is
-/// copied in. Probing the index for every key of every batch cost as much
-/// as the copy itself (a 5,000-key `DELETE … = ANY` took 20–60 ms against
-/// 50–90 ms for the `COPY`), and in a complete load no key is there yet. So
-/// the batch is first copied in a savepoint; only if that hits the primary
-/// key (an ID repeated across batches, an incremental load) is it rolled
-/// back and applied as delete-then-copy, and `slow` (a hint, kept by the
-/// caller per version) says to go straight there for the next batches.
-/// Deletes always go that way.
-pub(super) fn write_entities(
-    tx: &mut Transaction<'_>,
-    geography: &Type,
-    version: VersionId,
-    batch: &[BuiltRecord],
-    slow: &mut bool,
-) -> StoreResult<()> {
-    let schema = building_schema(tx, version)?;
+/// A batch with the last record for each key (as if applied in order),
+/// in key order (neighbouring b-tree pages).
+pub(super) fn last_per_key(batch: &[BuiltRecord]) -> Vec<(String, &BuiltRecord)> {
     let mut keyed: Vec<(String, &BuiltRecord)> =
         batch.iter().map(|record| (Entity::key_of(record.id()), record)).collect();
     // Stable: for a key repeated in the batch, the last record stays last.
@@ -52,25 +35,80 @@ pub(super) fn write_entities(
             _ => last.push((key, record)),
         }
     }
+    last
+}
+
+/// Copies a batch none of whose keys is in the version yet (the caller
+/// knows: `PostgresStore::write_entities`): its upserts go straight into
+/// the version's bare table, its deletes have nothing to delete.
+pub(super) fn append_entities(
+    tx: &mut Transaction<'_>,
+    geography: &Type,
+    version: VersionId,
+    batch: &[(String, &BuiltRecord)],
+) -> StoreResult<()> {
+    let schema = building_schema(tx, version)?;
+    match copy_rows(tx, geography, &schema, version, batch) {
+        Ok(()) => still_building(tx, version),
+        Err(CopyError::Store(error)) => Err(error),
+        Err(CopyError::Duplicate) => Err(StoreError::Corrupt(format!("version {version} has a key twice"))),
+    }
+}
+
+/// Applies a batch to a version that may hold some of its keys, through
+/// the version's primary key (made now if it has none).
+///
+/// A key already in the version must be deleted before its new row is
+/// copied in. Probing the index for every key of every batch cost as much
+/// as the copy itself (a 5,000-key `DELETE … = ANY` took 20–60 ms against
+/// 50–90 ms for the `COPY`), and many batches hold no such key. So the
+/// batch is first copied in a savepoint; only if that hits the primary
+/// key is it rolled back and applied as delete-then-copy, and `slow` (a
+/// hint, kept by the caller per version) says to go straight there for
+/// the next batches. Deletes always go that way.
+pub(super) fn write_entities(
+    tx: &mut Transaction<'_>,
+    geography: &Type,
+    version: VersionId,
+    last: &[(String, &BuiltRecord)],
+    slow: &mut bool,
+) -> StoreResult<()> {
+    let schema = building_schema(tx, version)?;
     if last.is_empty() {
         return Ok(());
     }
+    partitions::ensure_primary_key(tx, version)?;
     let has_deletes = last.iter().any(|(_, record)| matches!(record, BuiltRecord::Delete { .. }));
     if !*slow && !has_deletes {
         let mut savepoint = tx.savepoint("copy_batch")?;
-        match copy_rows(&mut savepoint, geography, &schema, version, &last) {
-            Ok(()) => return Ok(savepoint.commit()?),
+        match copy_rows(&mut savepoint, geography, &schema, version, last) {
+            Ok(()) => {
+                savepoint.commit()?;
+                return still_building(tx, version);
+            }
             Err(CopyError::Store(error)) => return Err(error),
             Err(CopyError::Duplicate) => *slow = true,
         }
     }
     let keys: Vec<&str> = last.iter().map(|(key, _)| key.as_str()).collect();
-    tx.execute("DELETE FROM entities WHERE version_id = $1 AND entity_key = ANY($2)", &[&version.0, &keys])?;
-    match copy_rows(tx, geography, &schema, version, &last) {
-        Ok(()) => Ok(()),
+    tx.execute(&format!("DELETE FROM {} WHERE entity_key = ANY($1)", partitions::table(version)), &[&keys])?;
+    match copy_rows(tx, geography, &schema, version, last) {
+        Ok(()) => still_building(tx, version),
         Err(CopyError::Store(error)) => Err(error),
         Err(CopyError::Duplicate) => Err(StoreError::Corrupt(format!("version {version} has a key twice"))),
     }
+}
+
+/// The fence of a batch, as its last statement: the version must still be
+/// building. A writer that stalled (a server stopped, not killed) while
+/// another server took its job over and dropped the version finds the row
+/// gone here, and its batch is rolled back: a late batch never commits
+/// rows for a version that no longer exists. (Should the drop commit
+/// between this check and the batch's commit, the rows are in a table no
+/// version names, which nothing reads and the next sweep drops:
+/// `partitions.rs`.)
+fn still_building(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
+    versions::require_building(tx, version)
 }
 
 enum CopyError {
@@ -96,10 +134,13 @@ fn copy_rows(
     if !batch.iter().any(|(_, record)| matches!(record, BuiltRecord::Upsert(_))) {
         return Ok(());
     }
-    let sink = tx.copy_in(
-        "COPY entities (version_id, entity_key, entity_id, latitude, longitude, geography, properties, data)
-         FROM STDIN (FORMAT binary)",
-    )?;
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {} (version_id, entity_key, entity_id, latitude, longitude, geography, properties, data)
+             FROM STDIN (FORMAT binary)",
+            partitions::table(version)
+        ))
+        .map_err(|error| CopyError::Store(partitions::missing_table_is_not_found(version)(error)))?;
     let types =
         [Type::INT8, Type::TEXT, Type::TEXT, Type::FLOAT8, Type::FLOAT8, geography.clone(), Type::JSONB, Type::BYTEA];
     let mut writer = BinaryCopyInWriter::new(sink, &types);
@@ -147,24 +188,32 @@ fn building_schema(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<
     from_json(get(&row, "schema")?, "a version's schema")
 }
 
+/// Copies `from`'s rows into `to`'s bare table, then gives it its primary
+/// key: the batches of an incremental load replace and delete rows.
 pub(super) fn copy_entities(tx: &mut Transaction<'_>, from: VersionId, to: VersionId) -> StoreResult<u64> {
     versions::state(tx, from)?;
     versions::require_building(tx, to)?;
-    let copied = tx.execute(
-        "INSERT INTO entities (version_id, entity_key, entity_id, latitude, longitude, geography, properties, data)
-         SELECT $2, entity_key, entity_id, latitude, longitude, geography, properties, data
-         FROM entities WHERE version_id = $1
-         ON CONFLICT (version_id, entity_key) DO UPDATE
-         SET entity_id = EXCLUDED.entity_id, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-             geography = EXCLUDED.geography, properties = EXCLUDED.properties, data = EXCLUDED.data",
-        &[&from.0, &to.0],
-    )?;
+    let (source, target) = (partitions::table(from), partitions::table(to));
+    let copied = tx
+        .execute(
+            &format!(
+                "INSERT INTO {target} (version_id, entity_key, entity_id, latitude, longitude, geography, properties, data)
+                 SELECT $1, entity_key, entity_id, latitude, longitude, geography, properties, data
+                 FROM {source} ORDER BY entity_key"
+            ),
+            &[&to.0],
+        )
+        .map_err(partitions::missing_table_is_not_found(from))?;
+    partitions::ensure_primary_key(tx, to)?;
     Ok(copied)
 }
 
 pub(super) fn count_entities(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<u64> {
     versions::state(tx, version)?;
-    let count: i64 = tx.query_one("SELECT COUNT(*) FROM entities WHERE version_id = $1", &[&version.0])?.get(0);
+    let count: i64 = tx
+        .query_one(&format!("SELECT COUNT(*) FROM {}", partitions::table(version)), &[])
+        .map_err(partitions::missing_table_is_not_found(version))?
+        .get(0);
     Ok(count as u64)
 }
 
@@ -178,7 +227,9 @@ pub(super) fn for_each_entity(
     visit: &mut dyn FnMut(Entity) -> io::Result<()>,
 ) -> StoreResult<u64> {
     versions::state(tx, version)?;
-    let portal = tx.bind("SELECT data FROM entities WHERE version_id = $1 ORDER BY entity_key", &[&version.0])?;
+    let portal = tx
+        .bind(&format!("SELECT data FROM {} ORDER BY entity_key", partitions::table(version)), &[])
+        .map_err(partitions::missing_table_is_not_found(version))?;
     let mut visited = 0;
     loop {
         let rows = tx.query_portal(&portal, FETCH_ROWS)?;

@@ -189,6 +189,54 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE store_identity (id text NOT NULL);
     INSERT INTO store_identity (id) SELECT replace(gen_random_uuid()::text, '-', '');
     "#,
+    // 4: a table per version (`postgres/partitions.rs`): `entities` becomes
+    // a table partitioned by version; each version's rows are copied into a
+    // table of their own (`entities_v{id}`), indexed once, then attached.
+    // The existing versions move over with their indexes, so every version
+    // reads back as before; the view is re-created on the new table.
+    r#"
+    DROP VIEW published_entities;
+    ALTER TABLE entities RENAME TO entities_before_4;
+    ALTER INDEX entities_pkey RENAME TO entities_before_4_pkey;
+    ALTER INDEX entities_geography RENAME TO entities_before_4_geography;
+
+    CREATE TABLE entities (
+        version_id bigint NOT NULL,
+        entity_key text COLLATE "C" NOT NULL,
+        entity_id  text NOT NULL,
+        latitude   double precision NOT NULL,
+        longitude  double precision NOT NULL,
+        geography  geography NOT NULL,
+        properties jsonb NOT NULL,
+        data       bytea NOT NULL,
+        PRIMARY KEY (version_id, entity_key)
+    ) PARTITION BY LIST (version_id);
+    CREATE INDEX entities_geography ON entities USING gist (geography);
+
+    DO $$
+    DECLARE
+        version bigint;
+    BEGIN
+        FOR version IN SELECT id FROM versions ORDER BY id LOOP
+            EXECUTE format('CREATE TABLE entities_v%s (LIKE entities, CONSTRAINT entities_v%s_version CHECK (version_id = %s))',
+                           version, version, version);
+            EXECUTE format('INSERT INTO entities_v%s SELECT * FROM entities_before_4 WHERE version_id = %s ORDER BY entity_key',
+                           version, version);
+            EXECUTE format('ALTER TABLE entities_v%s ADD CONSTRAINT entities_v%s_pkey PRIMARY KEY (version_id, entity_key)',
+                           version, version);
+            EXECUTE format('CREATE INDEX entities_v%s_geography ON entities_v%s USING gist (geography)', version, version);
+            EXECUTE format('ALTER TABLE entities ATTACH PARTITION entities_v%s FOR VALUES IN (%s)', version, version);
+        END LOOP;
+    END
+    $$;
+    DROP TABLE entities_before_4;
+
+    CREATE VIEW published_entities AS
+        SELECT a.name AS account, d.name AS data_source, d.access_id, e.entity_id, e.geography, e.properties
+        FROM data_sources d
+        JOIN accounts a ON a.id = d.account_id
+        JOIN entities e ON e.version_id = d.published_version_id;
+    "#,
 ];
 
 /// How many migrations this build knows.
@@ -196,8 +244,14 @@ pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database to the newest schema, under the migration lock.
 pub(super) fn migrate(client: &mut Client) -> StoreResult<()> {
+    migrate_to(client, CURRENT)
+}
+
+/// Applies the migrations up to `target` (tests: a database as an older
+/// build left it), under the migration lock.
+pub(super) fn migrate_to(client: &mut Client, target: i64) -> StoreResult<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-    let migrated = apply_pending(client);
+    let migrated = apply_pending(client, target.min(CURRENT));
     // Also released when the connection closes, should this fail.
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     migrated?;
@@ -205,7 +259,7 @@ pub(super) fn migrate(client: &mut Client) -> StoreResult<()> {
     Ok(())
 }
 
-fn apply_pending(client: &mut Client) -> StoreResult<()> {
+fn apply_pending(client: &mut Client, target: i64) -> StoreResult<()> {
     client.batch_execute(
         "CREATE TABLE IF NOT EXISTS sds_schema_migrations (
              version integer PRIMARY KEY,
@@ -215,7 +269,7 @@ fn apply_pending(client: &mut Client) -> StoreResult<()> {
     loop {
         let mut transaction = client.transaction()?;
         let applied = applied(&mut transaction)?;
-        if applied == CURRENT {
+        if applied >= target && applied <= CURRENT {
             return Ok(());
         }
         let migration = usize::try_from(applied).ok().and_then(|applied| MIGRATIONS.get(applied)).ok_or_else(|| {

@@ -36,11 +36,14 @@ mod geo;
 mod jobs;
 mod lifecycle;
 mod migrations;
+mod partitions;
 mod payloads;
 mod versions;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -93,6 +96,18 @@ pub struct PostgresStore {
     /// `Building` versions whose batches replace rows already there, so
     /// that they skip the copy-first attempt (`entities::write_entities`).
     slow_versions: Mutex<HashSet<VersionId>>,
+    /// The `Building` versions this store began and wrote only through
+    /// [`entities::append_entities`], each with the hashes of the keys
+    /// written so far: a batch none of whose keys' hashes is among them
+    /// cannot replace a row, so it is copied into the bare table without
+    /// a primary key to check (`partitions.rs`). A version not here (an
+    /// incremental load's, one whose batch met a known hash, one this
+    /// process did not begin) goes through its primary key. A hash that
+    /// two keys share only sends a version that way early.
+    appending: Mutex<HashMap<VersionId, HashSet<u64>>>,
+    /// A sweep left a table that was in use: sweep again after this
+    /// store's next read of entities and its next lease renewal.
+    sweep_pending: AtomicBool,
     /// The connection that `LISTEN`s for change notifications, made on the
     /// first [`Store::wait_for_change`] and again after it broke.
     listener: Mutex<Option<postgres::Client>>,
@@ -145,10 +160,21 @@ impl PostgresStore {
             geography: OnceLock::new(),
             shown,
             slow_versions: Mutex::default(),
+            appending: Mutex::default(),
+            sweep_pending: AtomicBool::new(false),
             listener: Mutex::new(None),
             config,
             outage: Mutex::new(None),
         })
+    }
+
+    /// Applies the migrations up to `target` to the database at `url` and
+    /// no further (`sds_store::testing`: a database as an older build left it).
+    #[cfg(feature = "test-support")]
+    pub(crate) fn migrate_to(url: &str, target: i64) -> StoreResult<()> {
+        let config: postgres::Config =
+            url.parse().map_err(|error| StoreError::Invalid(format!("the database URL is invalid: {error}")))?;
+        migrations::migrate_to(&mut config.connect(NoTls)?, target)
     }
 
     /// The payloads (spooled uploads, download outputs) of this store, in
@@ -244,6 +270,58 @@ impl PostgresStore {
         let value = work(&mut transaction)?;
         transaction.commit()?;
         Ok(value)
+    }
+
+    /// Drops the tables of dropped versions (`partitions::sweep`); a
+    /// failure is logged, the next sweep tries again.
+    fn sweep(&self) {
+        let swept = self.connection().and_then(|mut connection| partitions::sweep(&mut connection));
+        match swept {
+            Ok((dropped, left)) => {
+                self.sweep_pending.store(left > 0, Ordering::Relaxed);
+                if dropped + left > 0 {
+                    tracing::debug!(dropped, left, "dropped the tables of dropped versions");
+                }
+            }
+            Err(error) => {
+                self.sweep_pending.store(true, Ordering::Relaxed);
+                tracing::warn!(%error, "could not drop the tables of dropped versions; will try again");
+            }
+        }
+    }
+
+    /// Sweeps if the last sweep left a table behind.
+    fn sweep_if_pending(&self) {
+        if self.sweep_pending.load(Ordering::Relaxed) {
+            self.sweep();
+        }
+    }
+
+    /// Builds a `Building` version's indexes, the primary key's and the
+    /// GiST one at once on two connections, then attaches its table to
+    /// `entities` (`partitions.rs`). A version that is not building is
+    /// left alone: the commit that follows says what is wrong with it.
+    fn seal(&self, version: VersionId) -> StoreResult<()> {
+        self.appending.lock().unwrap_or_else(PoisonError::into_inner).remove(&version);
+        match self.read(|tx| versions::state(tx, version)) {
+            Ok(sds_core::VersionState::Building) => {}
+            Ok(_) | Err(StoreError::NotFound(_)) => return Ok(()),
+            Err(error) => return Err(error),
+        }
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            let key = scope.spawn(|| self.write_unlocked(|tx| partitions::build_key_index(tx, version)));
+            let geography = self.write_unlocked(|tx| partitions::build_geography_index(tx, version));
+            let key = key.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            key.and(geography)
+        })?;
+        let indexed = started.elapsed();
+        self.write_unlocked(|tx| {
+            partitions::attach(tx, version)?;
+            versions::require_building(tx, version)
+        })?;
+        tracing::debug!(%version, ?indexed, attached = ?started.elapsed() - indexed, "sealed a version's table");
+        Ok(())
     }
 
     /// The `geography` type of this database, looked up once.
@@ -361,18 +439,24 @@ impl Store for PostgresStore {
         outcome: &JobOutcome,
         worker: Option<&WorkerId>,
     ) -> StoreResult<()> {
-        self.write(|tx| lifecycle::commit_change(tx, job, data_source, change, outcome, worker))
+        self.write(|tx| lifecycle::commit_change(tx, job, data_source, change, outcome, worker))?;
+        self.sweep();
+        Ok(())
     }
 
     fn drop_staged_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = codec::nanos(cutoff)?;
-        self.write(|tx| {
+        let dropped = self.write(|tx| {
             let dropped = versions::drop_staged_before(tx, cutoff)?;
             if dropped > 0 {
                 cluster::bump_changes(tx)?;
             }
             Ok(dropped)
-        })
+        })?;
+        if dropped > 0 {
+            self.sweep();
+        }
+        Ok(dropped)
     }
 
     fn insert_job(&self, job: &Job) -> StoreResult<()> {
@@ -416,10 +500,18 @@ impl Store for PostgresStore {
     }
 
     fn begin_version(&self, job: &JobId, schema: &Schema) -> StoreResult<VersionId> {
-        self.write_unlocked(|tx| versions::begin_version(tx, job, schema))
+        let version = self.write_unlocked(|tx| versions::begin_version(tx, job, schema))?;
+        let mut appending = self.appending.lock().unwrap_or_else(PoisonError::into_inner);
+        // A hint only: a version forgotten here goes through its primary key.
+        if appending.len() >= 64 {
+            appending.clear();
+        }
+        appending.insert(version, HashSet::new());
+        Ok(version)
     }
 
     fn copy_entities(&self, from: VersionId, to: VersionId) -> StoreResult<u64> {
+        self.appending.lock().unwrap_or_else(PoisonError::into_inner).remove(&to);
         let copied = self.write_unlocked(|tx| entities::copy_entities(tx, from, to))?;
         if copied > 0 {
             // The batches of an incremental load mostly replace copied rows.
@@ -429,11 +521,49 @@ impl Store for PostgresStore {
     }
 
     fn write_entities(&self, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()> {
+        let last = entities::last_per_key(batch);
+        let hashes: Vec<u64> = last.iter().map(|(key, _)| key_hash(key)).collect();
+        let appendable = {
+            let mut appending = self.appending.lock().unwrap_or_else(PoisonError::into_inner);
+            match appending.get(&version) {
+                Some(written) if hashes.iter().all(|hash| !written.contains(hash)) => true,
+                Some(_) => {
+                    appending.remove(&version);
+                    false
+                }
+                None => false,
+            }
+        };
+        if appendable {
+            let appended = self.write_unlocked(|tx| {
+                let geography = self.geography_type(tx)?;
+                entities::append_entities(tx, &geography, version, &last)
+            });
+            let mut appending = self.appending.lock().unwrap_or_else(PoisonError::into_inner);
+            match appended {
+                Ok(()) => {
+                    if let Some(written) = appending.get_mut(&version) {
+                        let upserts = last.iter().zip(&hashes);
+                        written.extend(
+                            upserts
+                                .filter(|((_, record), _)| matches!(record, BuiltRecord::Upsert(_)))
+                                .map(|(_, hash)| *hash),
+                        );
+                    }
+                    return Ok(());
+                }
+                Err(error) => {
+                    // Whether the batch committed is unknown: no more appending.
+                    appending.remove(&version);
+                    return Err(error);
+                }
+            }
+        }
         let mut slow = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner).contains(&version);
         let was_slow = slow;
         self.write_unlocked(|tx| {
             let geography = self.geography_type(tx)?;
-            entities::write_entities(tx, &geography, version, batch, &mut slow)
+            entities::write_entities(tx, &geography, version, &last, &mut slow)
         })?;
         if slow && !was_slow {
             let mut slow_versions = self.slow_versions.lock().unwrap_or_else(PoisonError::into_inner);
@@ -450,28 +580,48 @@ impl Store for PostgresStore {
         self.read(|tx| entities::count_entities(tx, version))
     }
 
+    /// Seals the version (its indexes, attached: `partitions.rs`) first,
+    /// outside the write lock, then commits under it.
     fn commit_load(&self, commit: &LoadCommit<'_>) -> StoreResult<DataSource> {
-        self.write(|tx| data_sources::commit_load(tx, commit))
+        self.seal(commit.version_id)?;
+        let committed = self.write(|tx| data_sources::commit_load(tx, commit))?;
+        self.sweep();
+        Ok(committed)
     }
 
     fn discard_version(&self, version: VersionId) -> StoreResult<()> {
-        self.write(|tx| versions::discard_version(tx, version))
+        self.appending.lock().unwrap_or_else(PoisonError::into_inner).remove(&version);
+        self.write(|tx| versions::discard_version(tx, version))?;
+        self.sweep();
+        Ok(())
     }
 
     fn discard_building_versions(&self) -> StoreResult<u64> {
-        self.write(versions::discard_building_versions)
+        let discarded = self.write(versions::discard_building_versions)?;
+        self.sweep();
+        Ok(discarded)
     }
 
     fn for_each_entity(&self, version: VersionId, visit: &mut dyn FnMut(Entity) -> io::Result<()>) -> StoreResult<u64> {
-        self.read(|tx| entities::for_each_entity(tx, version, visit))
+        let visited = self.read(|tx| entities::for_each_entity(tx, version, visit));
+        // This scan may have held a dropped version's table.
+        self.sweep_if_pending();
+        visited
     }
 
     fn claim_job(&self, job: &JobId, worker: &WorkerId, lease: Duration) -> StoreResult<bool> {
-        self.write(|tx| cluster::claim_job(tx, job, worker, lease))
+        let claimed = self.write(|tx| cluster::claim_job(tx, job, worker, lease))?;
+        if claimed {
+            // A takeover drops the dead run's building versions.
+            self.sweep();
+        }
+        Ok(claimed)
     }
 
     fn renew_claims(&self, worker: &WorkerId, lease: Duration) -> StoreResult<Vec<JobId>> {
-        self.write(|tx| cluster::renew_claims(tx, worker, lease))
+        let held = self.write(|tx| cluster::renew_claims(tx, worker, lease))?;
+        self.sweep_if_pending();
+        Ok(held)
     }
 
     fn release_claim(&self, job: &JobId, worker: &WorkerId) -> StoreResult<()> {
@@ -527,4 +677,12 @@ impl Store for PostgresStore {
             std::thread::sleep(CHANGE_POLL.min(deadline - now));
         }
     }
+}
+
+/// A key's hash for [`PostgresStore::appending`]: SipHash with fixed keys,
+/// as collisions cost only speed.
+fn key_hash(key: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
 }

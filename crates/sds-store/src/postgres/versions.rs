@@ -7,6 +7,7 @@ use postgres::{Row, Transaction};
 use sds_core::{AccessId, DataSourceId, JobId, Schema, Version, VersionId, VersionState};
 
 use super::codec::{count_at, get, instant_at, json, json_at, nanos, parsed_at};
+use super::partitions;
 use crate::{StoreError, StoreResult};
 
 const VERSION_COLUMNS: &str =
@@ -38,7 +39,9 @@ pub(super) fn begin_version(tx: &mut Transaction<'_>, job: &JobId, schema: &Sche
         "INSERT INTO versions (job_id, schema, entity_count, state, created) VALUES ($1, $2, 0, $3, $4) RETURNING id",
         &[&job.as_str(), &json(schema)?, &VersionState::Building.as_str(), &nanos(Utc::now())?],
     )?;
-    Ok(VersionId(row.get(0)))
+    let version = VersionId(row.get(0));
+    partitions::create(tx, version)?;
+    Ok(version)
 }
 
 /// The state of a version, or `NotFound`.
@@ -132,13 +135,14 @@ pub(super) fn prune_previous(tx: &mut Transaction<'_>, data_source: DataSourceId
     drop_versions(tx, &ids)
 }
 
-/// Deletes versions and their entities. Callers make sure none is published.
+/// Deletes versions; their entities go with their tables, which the
+/// store's next sweep drops once this commits (`partitions.rs`). Callers
+/// make sure none is published.
 pub(super) fn drop_versions(tx: &mut Transaction<'_>, ids: &[VersionId]) -> StoreResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    tx.execute("DELETE FROM entities WHERE version_id = ANY($1)", &[&ids])?;
     tx.execute("DELETE FROM versions WHERE id = ANY($1)", &[&ids])?;
     tracing::debug!(versions = ?ids, "dropped versions");
     Ok(())

@@ -5,5 +5,6 @@
 
 mod cluster;
 mod postgres;
+mod postgres_tables;
 mod sqlite;
 mod suite;
