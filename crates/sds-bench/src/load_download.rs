@@ -72,6 +72,15 @@ pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
         }
         rss.push(server.peak_rss_mb());
         println!("{line}, peak RSS {:.0} MB", rss[run]);
+        if run == 0 {
+            // Where the server says the time went (the load's table build
+            // and snapshot, each output's write and sync).
+            let log = server.log();
+            let timed = ["built its version's query table", "table snapshot written", "download output written"];
+            for logged in log.lines().filter(|line| timed.iter().any(|text| line.contains(text))) {
+                println!("  server: {}", logged.trim());
+            }
+        }
     }
 
     let peer_rate = peer.as_ref().map(|peer| {

@@ -160,13 +160,31 @@ fn row_entity(table: &Table, row: u32, columns: usize) -> Entity {
 }
 
 /// Entities in the store's order (see the module docs) into a table.
-fn build(schema: &Schema, mut entities: Vec<Entity>) -> Table {
-    if !entities.is_sorted_by(|a, b| key_order(&a.id, &b.id).is_le()) {
-        entities.sort_unstable_by(|a, b| key_order(&a.id, &b.id));
+/// The entities stay where they are: a permutation is sorted (moving
+/// 4-byte indexes, not entities of a hundred bytes), and when no ID holds
+/// an uppercase or non-ASCII letter (the common case: numeric or
+/// lowercase IDs) an ID is its own key, and IDs compare as bytes.
+fn build(schema: &Schema, entities: Vec<Entity>) -> Table {
+    let mut order: Vec<u32> = (0..entities.len() as u32).collect();
+    let own_keys =
+        entities.iter().all(|entity| entity.id.bytes().all(|byte| byte.is_ascii() && !byte.is_ascii_uppercase()));
+    let id = |row: &u32| entities[*row as usize].id.as_str();
+    let sorted = |order: &[u32], compare: &dyn Fn(&str, &str) -> Ordering| {
+        order.windows(2).all(|pair| compare(id(&pair[0]), id(&pair[1])).is_le())
+    };
+    if own_keys {
+        if !sorted(&order, &|a, b| a.cmp(b)) {
+            order.sort_unstable_by(|a, b| id(a).cmp(id(b)));
+        }
+    } else if !sorted(&order, &key_order) {
+        order.sort_by_cached_key(|row| Entity::key_of(id(row)));
     }
-    let mut builder = TableBuilder::new(schema.clone(), entities.len());
-    for entity in entities {
-        builder.push(entity);
+    let mut slots: Vec<Option<Entity>> = entities.into_iter().map(Some).collect();
+    let mut builder = TableBuilder::new(schema.clone(), slots.len());
+    for row in order {
+        if let Some(entity) = slots[row as usize].take() {
+            builder.push(entity);
+        }
     }
     builder.finish()
 }
@@ -184,6 +202,37 @@ fn key_order(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ids_in_table_order(ids: &[&str]) -> Vec<String> {
+        use sds_core::{EdmType, Property};
+        let properties = vec![
+            Property::new("EntityID", EdmType::String),
+            Property::new("Latitude", EdmType::Double),
+            Property::new("Longitude", EdmType::Double),
+        ];
+        let schema = Schema::new("Shops", properties, "EntityID").unwrap();
+        let entities = ids
+            .iter()
+            .map(|id| Entity {
+                id: (*id).to_owned(),
+                latitude: 1.0,
+                longitude: 2.0,
+                bounds: None,
+                values: vec![Value::String((*id).to_owned()), Value::Double(1.0), Value::Double(2.0)],
+            })
+            .collect();
+        let table = build(&schema, entities);
+        (0..table.len() as u32).map(|row| table.id(row).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_table_holds_its_rows_in_key_order() {
+        for ids in [&["10", "9", "100", "_x", "a-b", "a"][..], &["B", "a", "10", "Éa", "éb", "9"], &["1", "2", "3"]] {
+            let mut by_key: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+            by_key.sort_by_key(|id| Entity::key_of(id));
+            assert_eq!(ids_in_table_order(ids), by_key);
+        }
+    }
 
     #[test]
     fn ids_sort_as_their_keys_do() {
