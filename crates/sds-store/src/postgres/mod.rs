@@ -297,10 +297,9 @@ impl PostgresStore {
         }
     }
 
-    /// Builds a `Building` version's indexes, the primary key's and the
-    /// GiST one at once on two connections, then attaches its table to
-    /// `entities` (`partitions.rs`). A version that is not building is
-    /// left alone: the commit that follows says what is wrong with it.
+    /// Builds a `Building` version's primary key and attaches its table to
+    /// `entities` (`partitions.rs`). A version that is not building is left
+    /// alone: the commit that follows says what is wrong with it.
     fn seal(&self, version: VersionId) -> StoreResult<()> {
         self.appending.lock().unwrap_or_else(PoisonError::into_inner).remove(&version);
         match self.read(|tx| versions::state(tx, version)) {
@@ -309,18 +308,11 @@ impl PostgresStore {
             Err(error) => return Err(error),
         }
         let started = Instant::now();
-        std::thread::scope(|scope| {
-            let key = scope.spawn(|| self.write_unlocked(|tx| partitions::build_key_index(tx, version)));
-            let geography = self.write_unlocked(|tx| partitions::build_geography_index(tx, version));
-            let key = key.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            key.and(geography)
-        })?;
-        let indexed = started.elapsed();
         self.write_unlocked(|tx| {
-            partitions::attach(tx, version)?;
+            partitions::seal(tx, version)?;
             versions::require_building(tx, version)
         })?;
-        tracing::debug!(%version, ?indexed, attached = ?started.elapsed() - indexed, "sealed a version's table");
+        tracing::debug!(%version, took = ?started.elapsed(), "sealed a version's table");
         Ok(())
     }
 

@@ -2,25 +2,31 @@
 //! (migration 4), and each version's rows live in `entities_v{id}`.
 //!
 //! Why. Measured inside PostgreSQL on the 144,563 rows of cities1000.csv
-//! (README, "Speed through the store"): copying them into a table whose
-//! primary key and GiST index are maintained row by row took 1.8–2.1 s;
-//! into a bare table 0.7–0.8 s, then 0.15–0.17 s for the primary key and
-//! 0.74–0.83 s for the GiST index, built once (with `maintenance_work_mem`
-//! 64 MB or 1 GB alike; `buffering=off` was no faster). The two builds run
-//! at once on two connections, so a load's rows cost about the copy plus
-//! the GiST build. Dropping a version is a `DROP TABLE` instead of a
-//! row-by-row `DELETE` (and the dead rows' vacuum).
+//! (binary `COPY` of the store's rows; README, "Speed through the
+//! store"), on the shared 2-core machine at load average 2–7: into a
+//! table whose primary key and GiST index are maintained row by row,
+//! 1.8–2.1 s; into a bare table 0.5–0.8 s, then 0.15–0.24 s to build the
+//! primary key and 0.67–0.83 s to build the GiST index (`maintenance_work_mem`
+//! 64 MB or 1 GB alike, `buffering=off` no faster); into a table with only
+//! the GiST index, 1.22–1.41 s, the same as the bare copy plus the GiST
+//! build (1.15–1.47 s). So the primary key is built once at the end (a
+//! fifth of its row-by-row cost), while the GiST index is maintained as
+//! rows come: that costs nothing more, and it runs while `sds` parses the
+//! next batch, where a build at the end would add its whole time to the
+//! load (measured end to end: building both at the end was no faster than
+//! before). Dropping a version is a `DROP TABLE` instead of a row-by-row
+//! `DELETE` (and the dead rows' vacuum).
 //!
 //! The life of a version's table:
-//! - [`create`]: made bare (no index), in the transaction that inserts the
-//!   version's row, with a `CHECK (version_id = id)` so that attaching it
-//!   later need not scan it.
+//! - [`create`]: made with its GiST index and without its primary key,
+//!   in the transaction that inserts the version's row, with a `CHECK
+//!   (version_id = id)` so that attaching it later need not scan it.
 //! - Loads copy into it directly (`entities.rs`). Its primary key is made
 //!   early ([`ensure_primary_key`]) only when a batch must replace or
 //!   delete a row already there (an incremental load, an ID repeated
 //!   across batches).
-//! - [`seal`]: before the commit that publishes or stages the version, the
-//!   missing indexes are built and it is attached to `entities`
+//! - [`seal`]: before the commit that publishes or stages the version, its
+//!   primary key is built and it is attached to `entities`
 //!   (<https://www.postgresql.org/docs/15/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE>:
 //!   an index of the partition that matches the parent's is attached
 //!   instead of built again; the CHECK spares the scan). `ATTACH` takes
@@ -57,13 +63,15 @@ pub(super) fn table(version: VersionId) -> String {
     format!("entities_v{}", version.0)
 }
 
-/// Creates a version's bare table (see the module docs).
+/// Creates a version's table with its GiST index and no primary key (see
+/// the module docs).
 pub(super) fn create(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
     let table = table(version);
     tx.batch_execute(&format!(
         "CREATE TABLE {table} (LIKE entities, CONSTRAINT {table}_version CHECK (version_id = {id}))",
         id = version.0
     ))?;
+    tx.batch_execute(&format!("CREATE INDEX {table}_geography ON {table} USING gist (geography)"))?;
     Ok(())
 }
 
@@ -91,17 +99,6 @@ pub(super) fn ensure_primary_key(tx: &mut Transaction<'_>, version: VersionId) -
     Ok(())
 }
 
-/// Builds the primary key's index, if missing (not yet its constraint).
-pub(super) fn build_key_index(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
-    if !has_primary_key(tx, version)? {
-        let table = table(version);
-        tx.batch_execute(&format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {table}_pkey ON {table} (version_id, entity_key)"
-        ))?;
-    }
-    Ok(())
-}
-
 /// Builds the GiST index on `geography`, if missing.
 pub(super) fn build_geography_index(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
     has_primary_key(tx, version)?;
@@ -110,16 +107,12 @@ pub(super) fn build_geography_index(tx: &mut Transaction<'_>, version: VersionId
     Ok(())
 }
 
-/// Turns the built key index into the primary key, and attaches the table
-/// to `entities` unless it is already: the last step of [`seal`], once
-/// both indexes exist.
-pub(super) fn attach(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
+/// Gives the version's table the indexes it lacks and attaches it to
+/// `entities`, unless it is already (see the module docs).
+pub(super) fn seal(tx: &mut Transaction<'_>, version: VersionId) -> StoreResult<()> {
+    ensure_primary_key(tx, version)?;
+    build_geography_index(tx, version)?;
     let table = table(version);
-    if !has_primary_key(tx, version)? {
-        tx.batch_execute(&format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {table}_pkey"
-        ))?;
-    }
     let attached: bool =
         tx.query_one("SELECT relispartition FROM pg_class WHERE oid = to_regclass($1)", &[&table])?.get(0);
     if !attached {
