@@ -68,12 +68,12 @@ pub use payloads::PostgresPayloads;
 /// How long a call waits for a connection (new or pooled) before it
 /// reports the database [`StoreError::Unavailable`].
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long after a failed attempt to reach the database further calls
-/// fail at once, while no pooled connection is idle, instead of each
-/// waiting [`CONNECT_TIMEOUT`] again: during an outage requests get their
-/// 503 at once. The pool keeps reconnecting in the background (it keeps
-/// one idle connection), and its first connection ends the window.
-const FAIL_FAST: Duration = Duration::from_secs(2);
+/// How long a call waits for a connection while the last attempt to get
+/// one failed (an outage), instead of [`CONNECT_TIMEOUT`]: during an outage
+/// requests get their 503 at once, and once the database is back the next
+/// call connects within this (a connection on loopback or a LAN takes
+/// milliseconds). The first success ends the outage.
+const OUTAGE_WAIT: Duration = Duration::from_millis(250);
 /// Connections per server: one per blocking store call in flight (HTTP
 /// reads, running jobs, a streaming download each hold one).
 const POOL_SIZE: u32 = 16;
@@ -112,9 +112,9 @@ pub struct PostgresStore {
     /// first [`Store::wait_for_change`] and again after it broke.
     listener: Mutex<Option<postgres::Client>>,
     config: postgres::Config,
-    /// When and why the last attempt to get a connection failed, cleared
-    /// by the next that succeeds (see [`FAIL_FAST`]).
-    outage: Mutex<Option<(Instant, String)>>,
+    /// Why the last attempt to get a connection failed, cleared by the
+    /// next that succeeds (see [`OUTAGE_WAIT`]).
+    outage: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -214,21 +214,25 @@ impl PostgresStore {
         if let Some(connection) = self.pool.try_get() {
             return Ok(connection);
         }
-        if let Some((since, message)) = &*self.outage.lock().unwrap_or_else(PoisonError::into_inner) {
-            if since.elapsed() < FAIL_FAST {
-                return Err(StoreError::Unavailable(message.clone()));
-            }
-        }
-        let got = self.pool.get();
-        let mut outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
+        let outage = self.outage.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let got = match &outage {
+            Some(_) => self.pool.get_timeout(OUTAGE_WAIT),
+            None => self.pool.get(),
+        };
+        let mut recorded = self.outage.lock().unwrap_or_else(PoisonError::into_inner);
         match got {
             Ok(connection) => {
-                *outage = None;
+                *recorded = None;
                 Ok(connection)
             }
             Err(error) => {
-                let message = error.to_string();
-                *outage = Some((Instant::now(), message.clone()));
+                // r2d2's error after a short wait says only that it timed
+                // out: the outage's first message says why.
+                let message = match outage {
+                    Some(message) => message,
+                    None => error.to_string(),
+                };
+                *recorded = Some(message.clone());
                 Err(StoreError::Unavailable(message))
             }
         }
