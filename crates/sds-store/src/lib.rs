@@ -296,9 +296,11 @@ pub trait Store: Send + Sync + 'static {
     /// (folded as [`Store::data_source_by_name`] folds it) that changes a
     /// data source is `Pending` and either older (lower submission order)
     /// or under a live claim: such jobs run one at a time, in submission
-    /// order, across servers. On a new claim (not a renewal) the job's own
-    /// leftover `Building` versions (a dead server's half-written load) are
-    /// dropped in the same transaction, so the job starts clean.
+    /// order, across servers. On every claim the job's own leftover
+    /// `Building` versions (a dead server's half-written load, or this
+    /// server's own run that failed while the database was away) are
+    /// dropped in the same transaction, so the job starts clean. A server
+    /// claims a job only when it runs none of it itself.
     ///
     /// PostgreSQL: one transaction: for a data-source job,
     /// `pg_advisory_xact_lock(account_id, hashtext(name_key))` so two

@@ -96,11 +96,15 @@ pub(super) fn claim_job(
         "UPDATE jobs SET claimed_by = $2, lease_until = $3 WHERE id = $1",
         &[&job.as_str(), &worker.as_str(), &until(now, lease)],
     )?;
-    if !renewal {
-        let leftovers = versions::drop_building_of_job(tx, job)?;
-        if row.claimed_by.is_some() || leftovers > 0 {
-            tracing::info!(job = %job, %worker, leftovers, "took over a job whose claim's lease ran out");
-        }
+    // Every claim starts the job clean, also this worker's own again: it
+    // claims a job only when no run of its own is in flight, so what a run
+    // before left `Building` (it failed while the database was away and
+    // could not drop it) is dead.
+    let leftovers = versions::drop_building_of_job(tx, job)?;
+    if !renewal && (row.claimed_by.is_some() || leftovers > 0) {
+        tracing::info!(job = %job, %worker, leftovers, "took over a job whose claim's lease ran out");
+    } else if leftovers > 0 {
+        tracing::info!(job = %job, leftovers, "dropped what an earlier run of this job left building");
     }
     Ok(true)
 }

@@ -27,6 +27,7 @@ macro_rules! cluster_suite {
         cluster_suite!(@tests $backend, $make, [
             a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced,
             a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish,
+            a_job_claimed_again_by_its_own_server_starts_clean,
             building_versions_without_a_live_claim_are_discarded_at_start,
             jobs_of_one_data_source_are_claimed_one_at_a_time_in_order,
             a_released_claim_is_claimable_at_once,
@@ -199,6 +200,26 @@ pub fn a_claim_is_exclusive_until_its_lease_runs_out_and_then_fenced(f: &Fixture
     assert_eq!(store.job(&job.id).unwrap().unwrap().status, JobStatus::Completed);
     assert!(!store.claim_job(&job.id, &a, LONG).unwrap(), "an ended job is never claimed");
     assert_eq!(store.renew_claims(&b, LONG).unwrap(), Vec::<JobId>::new());
+}
+
+/// A run that failed while the database was away could not drop its
+/// version; the same server's next claim of the job (it claims only jobs it
+/// does not run) drops it, so the next run starts clean.
+pub fn a_job_claimed_again_by_its_own_server_starts_clean(f: &Fixture) {
+    let store = f.store.as_ref();
+    let a = WorkerId::generate();
+    let job = f.job(JobKind::LoadComplete, "Shops");
+    assert!(store.claim_job(&job.id, &a, LONG).unwrap());
+    let left = store.begin_version(&job.id, &schema()).unwrap();
+    store.write_entities(left, &[record("1"), record("2")]).unwrap();
+    assert!(store.claim_job(&job.id, &a, LONG).unwrap(), "the holder claims it again");
+    assert_eq!(store.version(left).unwrap(), None, "the failed run's version was dropped");
+    let fresh = store.begin_version(&job.id, &schema()).unwrap();
+    assert_ne!(fresh, left, "version ids are never reused");
+    store.write_entities(fresh, &[record("3")]).unwrap();
+    f.commit(&job, fresh, Some(&a)).unwrap();
+    assert_eq!(store.count_entities(fresh).unwrap(), 1);
+    assert_eq!(store.discard_building_versions().unwrap(), 0, "nothing else was left building");
 }
 
 pub fn a_taken_over_load_starts_clean_and_the_old_runner_cannot_publish(f: &Fixture) {
