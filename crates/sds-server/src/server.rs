@@ -194,7 +194,7 @@ pub async fn serve(
     if !identity.is_empty() {
         tables_dir = tables_dir.join(format!("store-{identity}"));
     }
-    let snapshots = crate::snapshots::Snapshots::open(tables_dir)?;
+    let snapshots = crate::snapshots::Snapshots::open(tables_dir, Arc::clone(&store))?;
     let swept = Arc::clone(&store);
     // Versions deleted while the server was down (or killed before its sweep).
     let snapshots = tokio::task::spawn_blocking(move || {

@@ -3,11 +3,16 @@
 //! from the store (issue 16, "fast cold tables"; the format is
 //! `sds_query::table::snapshot`).
 //!
-//! - **Named by data source and version** (`<data source id>-<version
-//!   id>.table`): store ids, never reused, and versions are immutable, so a
-//!   snapshot never goes stale. The header repeats both ids, the row count
-//!   and the schema, and the reader checks them against the store's record
-//!   of the version, so a file can never answer for another data source.
+//! - **Named by data source, version and the version's job**
+//!   (`<data source id>-<version id>-<job id>.table`): versions are
+//!   immutable, so a snapshot never goes stale. Store ids are never reused
+//!   by one database, but a database restored from a dump (`pg_dump`, an
+//!   older `sds.db`) hands its ids out again; the job id is random, so a
+//!   snapshot of a version made before the restore never answers for the
+//!   version that got its id after it. The header repeats both ids, the
+//!   row count and the schema, and the reader checks them against the
+//!   store's record of the version, so a file can never answer for another
+//!   data source.
 //! - **Written once the table is built** from the store (on its first
 //!   query), in the background: to a temporary name, fsynced, renamed, and
 //!   the directory fsynced. A `kill -9` leaves either the whole file or a
@@ -28,7 +33,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use sds_core::{DataSourceId, Schema, VersionId};
+use std::sync::Arc;
+
+use sds_core::{DataSourceId, JobId, Schema, VersionId};
 use sds_query::table::snapshot;
 use sds_query::Table;
 use sds_store::Store;
@@ -43,6 +50,8 @@ const TEMPORARY: &str = ".tmp-";
 
 pub struct Snapshots {
     dir: PathBuf,
+    /// Asked for a version's job, which names its snapshot.
+    store: Arc<dyn Store>,
     /// Numbers this process's temporary files.
     next_temporary: AtomicU64,
 }
@@ -51,7 +60,7 @@ impl Snapshots {
     /// The snapshots in `dir` (created if needed). Temporary files left by
     /// an earlier process (killed while writing) are deleted: one server
     /// holds the data dir at a time, so none is still being written.
-    pub fn open(dir: PathBuf) -> std::io::Result<Snapshots> {
+    pub fn open(dir: PathBuf, store: Arc<dyn Store>) -> std::io::Result<Snapshots> {
         std::fs::create_dir_all(&dir)?;
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();
@@ -60,11 +69,11 @@ impl Snapshots {
                 remove(&path);
             }
         }
-        Ok(Snapshots { dir, next_temporary: AtomicU64::new(0) })
+        Ok(Snapshots { dir, store, next_temporary: AtomicU64::new(0) })
     }
 
-    fn path(&self, key: TableKey) -> PathBuf {
-        self.dir.join(format!("{}-{}.{EXTENSION}", key.data_source.0, key.version.0))
+    fn path(&self, key: TableKey, job: &JobId) -> PathBuf {
+        self.dir.join(format!("{}-{}-{job}.{EXTENSION}", key.data_source.0, key.version.0))
     }
 
     /// The table of a version from its snapshot, when there is one and it
@@ -72,7 +81,8 @@ impl Snapshots {
     /// store's record). A damaged or foreign one is deleted: `None`, and the
     /// caller builds the table from the store.
     pub fn load(&self, key: TableKey, schema: &Schema, rows: u64) -> Option<Table> {
-        let path = self.path(key);
+        let job = stored_job(self.store.as_ref(), key)?;
+        let path = self.path(key, &job);
         let started = Instant::now();
         let opened = File::open(&path).and_then(|file| Ok((file.metadata()?.len(), file)));
         let (length, file) = match opened {
@@ -108,7 +118,8 @@ impl Snapshots {
     /// no longer holds the version once the file is in place. Failures are
     /// logged: the table is served either way, and built again next time.
     pub fn save(&self, key: TableKey, table: &Table, store: &dyn Store) {
-        let path = self.path(key);
+        let Some(job) = stored_job(store, key) else { return };
+        let path = self.path(key, &job);
         let number = self.next_temporary.fetch_add(1, Ordering::Relaxed);
         let temporary = path.with_extension(format!("{EXTENSION}{TEMPORARY}{}-{number}", std::process::id()));
         let started = Instant::now();
@@ -117,7 +128,7 @@ impl Snapshots {
             remove(&temporary);
             return;
         }
-        if !stored(store, key.data_source, key.version) {
+        if stored_job(store, key).as_ref() != Some(&job) {
             remove(&path);
             return;
         }
@@ -136,11 +147,14 @@ impl Snapshots {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Some((data_source, version)) = parse_name(&path) else {
+            let Some((data_source, version, job)) = parse_name(&path) else {
                 continue;
             };
             match store.version(version) {
-                Ok(Some(stored)) if stored.data_source_id == Some(data_source) => {}
+                Ok(Some(stored))
+                    if stored.data_source_id == Some(data_source) && Some(&stored.job_id) == job.as_ref() => {}
+                // Gone, another version's since a restore, or named as
+                // before job ids were in names (never read again).
                 Ok(_) => {
                     tracing::debug!(%data_source, %version, "deleting the snapshot of a version no longer stored");
                     remove(&path);
@@ -151,15 +165,27 @@ impl Snapshots {
     }
 }
 
-fn stored(store: &dyn Store, data_source: DataSourceId, version: VersionId) -> bool {
-    matches!(store.version(version), Ok(Some(stored)) if stored.data_source_id == Some(data_source))
+/// The job of the version `key` names, if the store holds it for that
+/// data source (a version the store cannot be asked about has none now).
+fn stored_job(store: &dyn Store, key: TableKey) -> Option<JobId> {
+    match store.version(key.version) {
+        Ok(Some(stored)) if stored.data_source_id == Some(key.data_source) => Some(stored.job_id),
+        _ => None,
+    }
 }
 
-/// `<data source>-<version>.table`.
-fn parse_name(path: &Path) -> Option<(DataSourceId, VersionId)> {
+/// `<data source>-<version>-<job>.table`, or without the job as named
+/// before (`None`).
+fn parse_name(path: &Path) -> Option<(DataSourceId, VersionId, Option<JobId>)> {
     let stem = path.file_name()?.to_str()?.strip_suffix(".table")?;
-    let (data_source, version) = stem.split_once('-')?;
-    Some((DataSourceId(data_source.parse().ok()?), VersionId(version.parse().ok()?)))
+    let mut parts = stem.splitn(3, '-');
+    let data_source = DataSourceId(parts.next()?.parse().ok()?);
+    let version = VersionId(parts.next()?.parse().ok()?);
+    let job = match parts.next() {
+        Some(job) => Some(job.parse().ok()?),
+        None => None,
+    };
+    Some((data_source, version, job))
 }
 
 fn write(temporary: &Path, path: &Path, key: TableKey, table: &Table) -> std::io::Result<()> {
@@ -190,8 +216,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_carry_the_data_source_and_the_version() {
-        assert_eq!(parse_name(Path::new("/d/tables/12-345.table")), Some((DataSourceId(12), VersionId(345))));
+    fn names_carry_the_data_source_the_version_and_its_job() {
+        let job = JobId::generate();
+        let name = format!("/d/tables/12-345-{job}.table");
+        assert_eq!(parse_name(Path::new(&name)), Some((DataSourceId(12), VersionId(345), Some(job))));
+        assert_eq!(parse_name(Path::new("/d/tables/12-345.table")), Some((DataSourceId(12), VersionId(345), None)));
+        assert_eq!(parse_name(Path::new("/d/tables/12-345-nothex.table")), None);
         assert_eq!(parse_name(Path::new("/d/tables/12-345.table.tmp-9-0")), None);
         assert_eq!(parse_name(Path::new("/d/tables/12.table")), None);
         assert_eq!(parse_name(Path::new("/d/tables/x-1.table")), None);

@@ -63,7 +63,7 @@ fn server() -> Server {
 impl Server {
     /// A job engine with its own query cache, which keeps snapshots in `tables`.
     fn engine(&self, tables: &str) -> (JobEngine, Arc<QueryCache>) {
-        let snapshots = Snapshots::open(self.dir.path().join(tables)).unwrap();
+        let snapshots = Snapshots::open(self.dir.path().join(tables), Arc::clone(&self.store)).unwrap();
         let cache = Arc::new(QueryCache::default().with_snapshots(snapshots));
         let engine = JobEngine::start(
             Arc::clone(&self.store),

@@ -8,6 +8,8 @@
 //! the last server using it is gone. Unset or
 //! `sqlite`, the servers use their data dir's SQLite store as always.
 
+use std::time::Duration;
+
 /// The store the tests were asked to run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TestStore {
@@ -66,6 +68,27 @@ impl TestDatabase {
         client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("CREATE DATABASE");
         let url = sds_store::testing::with_database(admin, &name);
         TestDatabase { url, _owner: Owner::Own { admin: admin.to_owned(), name } }
+    }
+}
+
+impl TestDatabase {
+    /// A copy of `template` as it is now (`CREATE DATABASE … TEMPLATE`, as
+    /// a restore from a dump would make it: the same rows, identity and id
+    /// sequences), in the same cluster. No session may be open on
+    /// `template` (stop its servers first).
+    pub fn copy_of(template: &TestDatabase) -> TestDatabase {
+        let admin = sds_store::testing::admin_url().expect("a PostgreSQL test cluster");
+        let source = template.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+        let name = format!("{source}_copy_{:08x}", rand::random::<u32>());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster");
+        // A killed server's sessions end a moment after it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while let Err(error) = client.batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\"")) {
+            assert!(std::time::Instant::now() < deadline, "CREATE DATABASE … TEMPLATE: {error}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let url = sds_store::testing::with_database(&admin, &name);
+        TestDatabase { url, _owner: Owner::Own { admin, name } }
     }
 }
 
