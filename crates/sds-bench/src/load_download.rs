@@ -76,7 +76,13 @@ pub fn run(cities: &Path, runs: usize, pg_bin: Option<&Path>) -> Result<()> {
             // Where the server says the time went (the load's table build
             // and snapshot, each output's write and sync).
             let log = server.log();
-            let timed = ["built its version's query table", "table snapshot written", "download output written"];
+            let timed = [
+                "built its version's query table",
+                "table snapshot written",
+                "download output written",
+                "download output stored",
+                "job ended",
+            ];
             for logged in log.lines().filter(|line| timed.iter().any(|text| line.contains(text))) {
                 println!("  server: {}", logged.trim());
             }

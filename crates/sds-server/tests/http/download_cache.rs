@@ -354,3 +354,41 @@ fn downloads_from_the_query_table_match_downloads_from_the_store() {
         }
     }
 }
+
+/// The first download of a version (written from the table its load
+/// built), a repeated one (the kept output), the first job's output read
+/// again after a `kill -9` and restart, and a download after the restart
+/// hold the same bytes in every format. On SQLite the kept outputs and the
+/// table snapshots are deleted before the restart (always safe while the
+/// server is stopped), so the last download is written again from the
+/// store: the same bytes as from the table.
+#[test]
+fn first_repeated_and_restarted_downloads_are_the_same_bytes() {
+    let mut server = TestServer::start();
+    let rows = many_shops();
+    let shops = access_id_of(&server.load_and_wait("Shops", "complete", "csv", rows));
+    let formats = ["", "&format=csv", "&format=geojson"];
+    let mut firsts = Vec::new();
+    for format in formats {
+        let first = download(&server, &shops, "Shops", format);
+        let second = download(&server, &shops, "Shops", format);
+        assert!(!first.body.is_empty());
+        assert!(first.body == second.body, "first and repeated differ{format}");
+        firsts.push(first);
+    }
+    let from_table = server.log().matches("from=\"table\"").count();
+    assert_eq!(from_table, 3, "every first download wrote from the table the load built");
+    server.kill9();
+    if crate::common::database::test_store() == crate::common::database::TestStore::Sqlite {
+        std::fs::remove_dir_all(server.data_dir().join("downloads").join("versions")).unwrap();
+        std::fs::remove_dir_all(server.data_dir().join("tables")).unwrap();
+    }
+    server.restart();
+    for (format, first) in formats.iter().zip(&firsts) {
+        let again = server.get(&server.on_current_port(&first.url));
+        assert_eq!(again.status(), 200);
+        assert!(again.bytes().unwrap().to_vec() == first.body, "the first job's output changed{format}");
+        let after = download(&server, &shops, "Shops", format);
+        assert!(after.body == first.body, "a download after the restart differs{format}");
+    }
+}
