@@ -58,7 +58,7 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// See [`Store::write_entities`]: appended to the bare table while no
+    /// See [`crate::Store::write_entities`]: appended to the bare table while no
     /// key can be there yet ([`PostgresStore::appending`]), else through the
     /// version's primary key.
     pub(super) fn write_batch(&self, version: VersionId, batch: &[BuiltRecord]) -> StoreResult<()> {
