@@ -65,7 +65,14 @@ pub fn open_stores(config: &ServeConfig) -> Result<OpenedStore, OpenStoreError> 
             OpenedStore { store: Arc::new(store), payloads: Arc::new(payloads), shared: false }
         }
         Backend::Postgres(store) => {
-            let payloads = Arc::new(store.payloads());
+            // This server's copies of the outputs it stored, served while
+            // the database lists them (`PostgresPayloads::with_local_copies`).
+            let payloads = Arc::new(
+                store
+                    .payloads()
+                    .with_local_copies(config.downloads_dir().join(LOCAL_OUTPUT_COPIES))
+                    .map_err(|source| OpenStoreError::DataDir { dir: config.data_dir.clone(), source })?,
+            );
             OpenedStore { store: Arc::new(store), payloads, shared: true }
         }
     })
@@ -98,6 +105,10 @@ fn open_postgres(url: &DatabaseUrl) -> Result<PostgresStore, OpenStoreError> {
         Err(error) => Err(OpenStoreError::Postgres { url: url.to_string(), message: url.redact(&error.to_string()) }),
     }
 }
+
+/// The folder of `downloads/` where a server on a PostgreSQL store keeps
+/// local copies of the outputs it stored.
+const LOCAL_OUTPUT_COPIES: &str = "local-copies";
 
 /// Keys created on first start, shown once to the user.
 pub struct BootstrapKeys {

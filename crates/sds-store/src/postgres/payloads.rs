@@ -9,10 +9,21 @@
 //! query, so neither direction holds more than one chunk in memory. Chunks
 //! are stored uncompressed (`STORAGE EXTERNAL`): uploads are often zipped
 //! already, and outputs are read far more often than written.
+//!
+//! With [`PostgresPayloads::with_local_copies`], the server that stored a
+//! download output keeps its local file too (renamed into that folder once
+//! the database holds the output), and serves the output from it while the
+//! database still lists it with the same length: the client that created
+//! the download job usually fetches the output from the server that ran
+//! it, which then reads no chunk back (29 MB of XML for the 144,563 cities
+//! took 80–100 ms to stream from the database here). The file was synced
+//! before it was stored, so a copy that exists is whole; copies of outputs
+//! the database no longer lists (another server's retention sweep) are
+//! deleted when found, and by each [`PayloadStore::outputs`] listing.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::Transaction;
@@ -34,6 +45,8 @@ const KEPT: &str = "kept";
 #[derive(Clone)]
 pub struct PostgresPayloads {
     pool: Pool,
+    /// Where this server keeps the local files of the outputs it stored.
+    local: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresPayloads {
@@ -64,7 +77,34 @@ fn system_time(nanos: i64) -> SystemTime {
 
 impl PostgresPayloads {
     pub(super) fn new(pool: Pool) -> PostgresPayloads {
-        PostgresPayloads { pool }
+        PostgresPayloads { pool, local: None }
+    }
+
+    /// Keeps the local files of the outputs this server stores in `dir`
+    /// (created; on the file system of the files handed to
+    /// [`PayloadStore::put_output`], which are renamed into it), and serves
+    /// those outputs from them (see the module docs).
+    pub fn with_local_copies(mut self, dir: PathBuf) -> io::Result<PostgresPayloads> {
+        std::fs::create_dir_all(&dir)?;
+        self.local = Some(dir);
+        Ok(self)
+    }
+
+    fn local_copy(&self, job: &JobId, extension: &str) -> Option<PathBuf> {
+        Some(self.local.as_ref()?.join(format!("{job}.{extension}")))
+    }
+
+    /// Deletes the local copies of outputs not in `listed`.
+    fn prune_local_copies(&self, listed: &[StoredOutput]) {
+        let Some(dir) = &self.local else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let names: std::collections::HashSet<String> =
+            listed.iter().map(|output| format!("{}.{}", output.job, output.extension)).collect();
+        for entry in entries.flatten() {
+            if !entry.file_name().to_str().is_some_and(|name| names.contains(name)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     fn transaction<T>(&self, work: impl FnOnce(&mut Transaction<'_>) -> io::Result<T>) -> io::Result<T> {
@@ -270,27 +310,54 @@ impl PayloadStore for PostgresPayloads {
     }
 
     fn put_output(&self, job: &JobId, extension: &str, file: &Path) -> io::Result<()> {
-        self.put(OUTPUT, job.as_str(), plain_name(extension)?, file, true)?;
-        std::fs::remove_file(file)
+        let extension = plain_name(extension)?;
+        self.put(OUTPUT, job.as_str(), extension, file, true)?;
+        match self.local_copy(job, extension) {
+            // Only once the database holds it: a copy is never an output
+            // the database does not list.
+            Some(copy) => std::fs::rename(file, copy).or_else(|_| std::fs::remove_file(file)),
+            None => std::fs::remove_file(file),
+        }
     }
 
     fn open_output(&self, job: &JobId, extension: &str) -> io::Result<Option<(u64, PayloadReader)>> {
-        let opened = self.open(OUTPUT, job.as_str(), plain_name(extension)?)?;
-        Ok(opened.map(|(length, reader)| (length, PayloadReader::Stream(Box::new(reader)))))
+        let extension = plain_name(extension)?;
+        let Some((length, reader)) = self.open(OUTPUT, job.as_str(), extension)? else {
+            if let Some(copy) = self.local_copy(job, extension) {
+                let _ = std::fs::remove_file(copy);
+            }
+            return Ok(None);
+        };
+        if let Some(copy) = self.local_copy(job, extension) {
+            if let Ok(file) = File::open(&copy) {
+                if file.metadata().is_ok_and(|metadata| metadata.len() == length) {
+                    return Ok(Some((length, PayloadReader::File(file))));
+                }
+                let _ = std::fs::remove_file(copy);
+            }
+        }
+        Ok(Some((length, PayloadReader::Stream(Box::new(reader)))))
     }
 
     fn outputs(&self) -> io::Result<Vec<StoredOutput>> {
-        Ok(self
+        let listed: Vec<StoredOutput> = self
             .names(OUTPUT)?
             .into_iter()
             .filter_map(|(name, extension, written)| {
                 name.parse().ok().map(|job| StoredOutput { job, extension, written })
             })
-            .collect())
+            .collect();
+        self.prune_local_copies(&listed);
+        Ok(listed)
     }
 
     fn remove_output(&self, job: &JobId, extension: &str) -> io::Result<()> {
-        self.remove(OUTPUT, job.as_str(), plain_name(extension)?)
+        let extension = plain_name(extension)?;
+        self.remove(OUTPUT, job.as_str(), extension)?;
+        if let Some(copy) = self.local_copy(job, extension) {
+            let _ = std::fs::remove_file(copy);
+        }
+        Ok(())
     }
 
     fn keep_output(&self, entry: &str, file: &Path) -> io::Result<()> {

@@ -427,3 +427,47 @@ fn payloads_round_trip_through_the_database_between_servers() {
         assert!(one.put_output(&first, name, &plain).is_err(), "{name}");
     }
 }
+
+/// The server that stored an output keeps its local file and serves it
+/// from there while the database lists it; another server streams it from
+/// the database; once any server removes it (retention), the copy is
+/// never served and goes.
+#[test]
+fn the_storing_server_serves_its_outputs_from_its_local_copy() {
+    let Some(database) = TestDatabase::create("pgstore_local_copies") else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let copies = scratch.path().join("copies");
+    let one = PostgresStore::connect(database.url()).unwrap().payloads().with_local_copies(copies.clone()).unwrap();
+    let other = PostgresStore::connect(database.url()).unwrap().payloads();
+    let big: Vec<u8> = (0..(3 << 20) / 2).map(|index: u32| (index % 253) as u8).collect();
+
+    let (first, second) = (JobId::generate(), JobId::generate());
+    one.put_output(&first, "xml", &local_file(scratch.path(), "a.part", &big)).unwrap();
+    one.put_output(&second, "csv", &local_file(scratch.path(), "b.part", b"x,y\n")).unwrap();
+    assert!(copies.join(format!("{first}.xml")).exists(), "the stored file became the local copy");
+    let (length, reader) = one.open_output(&first, "xml").unwrap().unwrap();
+    assert_eq!(length, big.len() as u64);
+    assert!(matches!(reader, sds_store::PayloadReader::File(_)), "served from the local copy");
+    assert_eq!(read_output(&one, &first, "xml"), Some((big.len() as u64, big.clone())));
+    let (_, reader) = other.open_output(&first, "xml").unwrap().unwrap();
+    assert!(matches!(reader, sds_store::PayloadReader::Stream(_)), "another server reads the database");
+    assert_eq!(read_output(&other, &first, "xml"), Some((big.len() as u64, big.clone())));
+
+    // A copy whose length disagrees with the database is not served.
+    std::fs::write(copies.join(format!("{second}.csv")), b"x,").unwrap();
+    assert_eq!(read_output(&one, &second, "csv"), Some((4, b"x,y\n".to_vec())));
+    assert!(!copies.join(format!("{second}.csv")).exists());
+
+    // Removed by another server: the copy is never served, and goes.
+    other.remove_output(&first, "xml").unwrap();
+    assert_eq!(read_output(&one, &first, "xml"), None);
+    assert!(!copies.join(format!("{first}.xml")).exists());
+    // A listing prunes copies of outputs removed elsewhere.
+    let third = JobId::generate();
+    one.put_output(&third, "geojson", &local_file(scratch.path(), "c.part", b"{}")).unwrap();
+    other.remove_output(&third, "geojson").unwrap();
+    assert!(one.outputs().unwrap().iter().all(|output| output.job != third));
+    assert!(!copies.join(format!("{third}.geojson")).exists());
+    one.remove_output(&second, "csv").unwrap();
+    assert_eq!(std::fs::read_dir(&copies).unwrap().count(), 0);
+}
