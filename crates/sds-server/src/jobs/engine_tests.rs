@@ -50,7 +50,11 @@ impl Cluster {
             downloads_dir: scratch.join("downloads"),
             lease: LEASE,
             sole_server: false,
-            limits: sds_core::limits::Limits::default(),
+            // Lifted: a load must outlast a progress interval here.
+            limits: sds_core::limits::Limits {
+                max_entities_per_data_source: 2_000_000,
+                ..sds_core::limits::Limits::default()
+            },
             workers: 2,
             workers_per_account: 2,
             staged_retention: chrono::Duration::days(30),
@@ -333,7 +337,8 @@ async fn a_running_jobs_counts_reach_the_store_for_the_other_servers() {
     let cluster = cluster();
     let (a, _) = cluster.server("a");
     let job = cluster.load_job("Shops");
-    cluster.spool(&job, 200_000);
+    // Long enough to outlast a progress interval (1 s) or two.
+    cluster.spool(&job, 1_000_000);
     a.submit(&job, JobQuota::NONE).await.unwrap().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let seen = loop {
@@ -348,12 +353,12 @@ async fn a_running_jobs_counts_reach_the_store_for_the_other_servers() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(seen.total_entity_count, seen.processed_entity_count, "as the running server shows it");
-    assert!(seen.processed_entity_count < 200_000);
+    assert!(seen.processed_entity_count < 1_000_000);
     // A worker that does not hold the claim writes nothing.
     cluster.store.record_progress(&job.id, &WorkerId::generate(), 7, 7).unwrap();
     assert_ne!(cluster.store.job(&job.id).unwrap().unwrap().failed_entity_count, 7);
     let ended = cluster.ended(&job.id, Duration::from_secs(60)).await;
     assert_eq!(ended.status, JobStatus::Completed, "{:?}", ended.error_message);
-    assert_eq!((ended.total_entity_count, ended.processed_entity_count), (200_000, 200_000));
+    assert_eq!((ended.total_entity_count, ended.processed_entity_count), (1_000_000, 1_000_000));
     assert_eq!(ended.failed_entity_count, 0);
 }

@@ -13,6 +13,11 @@ use sds_core::VersionId;
 use super::{entities, partitions, versions, PostgresStore};
 use crate::{StoreError, StoreResult};
 
+/// Batches this large are appended in two halves at once
+/// ([`PostgresStore::append_in_parallel`]); smaller ones are not worth a
+/// second connection.
+const PARALLEL_APPEND_MIN: usize = 1_000;
+
 impl PostgresStore {
     /// Drops the tables of dropped versions (`partitions::sweep`); a
     /// failure is logged, the next sweep tries again.
@@ -58,6 +63,32 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Appends a batch no key of which the version holds yet, in two halves
+    /// copied at once on two connections: PostgreSQL runs each `COPY`, with
+    /// its GiST index maintained, on one core per backend, and that work is
+    /// the load's critical path (the server parses the next batch meanwhile).
+    /// Returns once both halves are committed; if either fails the batch may
+    /// be half written, which only an aborted load (its version dropped)
+    /// ever sees, as with any failed batch.
+    fn append_in_parallel(&self, version: VersionId, last: &[(String, &BuiltRecord)]) -> StoreResult<()> {
+        let append = |part: &[(String, &BuiltRecord)]| {
+            self.write_unlocked(|tx| {
+                let geography = self.geography_type(tx)?;
+                entities::append_entities(tx, &geography, version, part)
+            })
+        };
+        if last.len() < PARALLEL_APPEND_MIN {
+            return append(last);
+        }
+        let (first, second) = last.split_at(last.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| append(second));
+            let done = append(first);
+            let other = other.join().unwrap_or_else(|_| Err(StoreError::Corrupt("a batch's writer panicked".into())));
+            done.and(other)
+        })
+    }
+
     /// See [`crate::Store::write_entities`]: appended to the bare table while no
     /// key can be there yet ([`PostgresStore::appending`]), else through the
     /// version's primary key.
@@ -76,10 +107,7 @@ impl PostgresStore {
             }
         };
         if appendable {
-            let appended = self.write_unlocked(|tx| {
-                let geography = self.geography_type(tx)?;
-                entities::append_entities(tx, &geography, version, &last)
-            });
+            let appended = self.append_in_parallel(version, &last);
             let mut appending = self.appending.lock().unwrap_or_else(PoisonError::into_inner);
             match appended {
                 Ok(()) => {
