@@ -53,7 +53,7 @@ struct LoadRun<'a> {
     /// The new version's query table, built once its entities are written
     /// (see `load_table`), on a thread of its own while the store commits
     /// the version; handed to the query cache once it is committed.
-    table: Option<std::thread::JoinHandle<Option<sds_query::Table>>>,
+    table: Option<VersionTable>,
 }
 
 pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress: &Progress) -> Result<(), EngineError> {
@@ -130,7 +130,7 @@ pub(super) fn run(inner: &EngineInner, job: &Job, params: &LoadParams, progress:
             // Only now that the version is committed (and its data source,
             // maybe new, has its id): an aborted or refused load keeps no
             // table and writes no snapshot.
-            if let Some(Ok(Some(table))) = run.table.take().map(std::thread::JoinHandle::join) {
+            if let Some(table) = run.table.take().and_then(VersionTable::finish) {
                 let key = TableKey { data_source: source.id, version };
                 inner.watcher.table_built(store, key, params.operation.is_staging(), table);
             }
@@ -289,12 +289,13 @@ impl LoadRun<'_> {
             // the cities): the table is needed only once it is committed.
             None => {
                 let schema = builder.target_schema().clone();
-                std::thread::spawn(move || built(std::time::Instant::now(), gathered.complete(&schema)))
+                VersionTable::Building(std::thread::spawn(move || {
+                    built(std::time::Instant::now(), gathered.complete(&schema))
+                }))
             }
-            Some(_) => {
-                let table = self.version_table(gathered, builder.target_schema(), version, base.as_ref(), count)?;
-                std::thread::spawn(move || table)
-            }
+            Some(_) => VersionTable::Built(
+                self.version_table(gathered, builder.target_schema(), version, base.as_ref(), count)?.map(Box::new),
+            ),
         });
         Ok(version)
     }
@@ -414,4 +415,22 @@ fn built(started: std::time::Instant, table: Option<sds_query::Table>) -> Option
         );
     }
     table
+}
+
+/// A load's version table: still being built on a thread of its own (a
+/// complete load's, while the store commits), or built.
+enum VersionTable {
+    Building(std::thread::JoinHandle<Option<sds_query::Table>>),
+    Built(Option<Box<sds_query::Table>>),
+}
+
+impl VersionTable {
+    /// The table, once built; `None` when there is none (too large for the
+    /// cache, or its builder failed).
+    fn finish(self) -> Option<sds_query::Table> {
+        match self {
+            VersionTable::Building(thread) => thread.join().ok().flatten(),
+            VersionTable::Built(table) => table.map(|table| *table),
+        }
+    }
 }
