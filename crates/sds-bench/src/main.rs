@@ -285,8 +285,9 @@ impl Server {
     }
 
     /// Creates a download job (`format`: xml, csv or geojson) and reads
-    /// the data to the last byte; returns the byte count.
-    fn download(&self, access_id: &str, name: &str, format: &str) -> Result<u64> {
+    /// the data to the last byte.
+    fn download(&self, access_id: &str, name: &str, format: &str) -> Result<Download> {
+        let started = Instant::now();
         let response = self
             .client
             .get(format!(
@@ -295,6 +296,7 @@ impl Server {
             ))
             .send()?;
         let job = self.wait(&header(&response, "location")?)?;
+        let completed = started.elapsed();
         let url = job["links"]
             .as_array()
             .and_then(|links| links.iter().find(|link| link["name"] == "succeeded"))
@@ -302,8 +304,18 @@ impl Server {
             .context("no succeeded link")?
             .to_owned();
         let mut data = self.client.get(format!("{url}?key={}", self.key)).send()?;
-        Ok(std::io::copy(&mut data, &mut std::io::sink())?)
+        let bytes = std::io::copy(&mut data, &mut std::io::sink())?;
+        Ok(Download { bytes, completed, finished: started.elapsed() })
     }
+}
+
+/// One download, timed from the job's creation.
+struct Download {
+    bytes: u64,
+    /// Until the client saw the job `Completed` (polling every 5 ms).
+    completed: Duration,
+    /// Until the last byte was read.
+    finished: Duration,
 }
 
 /// Starts `sds serve` on an ephemeral port; returns the child, its base URL

@@ -202,6 +202,12 @@ const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
 /// Element content: see the module comment for what is escaped and why.
 fn write_text(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
+    // Most texts hold nothing to escape: one pass without early exits (the
+    // compiler runs it on whole vectors) finds that, and they are copied.
+    let special = |byte: u8| byte < 0x20 || byte == b'&' || byte == b'<' || byte == b'>' || byte == 0xEF;
+    if !bytes.iter().fold(false, |found, &byte| found | special(byte)) {
+        return out.extend_from_slice(bytes);
+    }
     let mut clean_from = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let escaped: &[u8] = match byte {

@@ -26,8 +26,11 @@ use crate::query_cache::TableKey;
 /// Entities handed from the reading thread to the writing one at a time.
 const HANDOFF_BATCH: usize = 1024;
 
+mod early_sync;
 mod from_table;
 mod keeping;
+
+use early_sync::EarlySyncFile;
 
 /// A version's entities in key order, read and decoded on a second thread
 /// while `visit` formats them on this one (a download is otherwise half
@@ -173,7 +176,7 @@ fn write_output(
     let key = TableKey { data_source: source.id, version: version.id };
     let table = inner.watcher.table_at_hand(key, &version.schema, version.entity_count);
     let from = if table.is_some() { "table" } else { "store" };
-    let file = File::create(partial)?;
+    let file = EarlySyncFile::new(File::create(partial)?);
     let (count, file, built) = match table {
         Some(table) => (table.len() as u64, write_from_table(inner, file, &source.name, &table, format)?, None),
         None => {
@@ -183,7 +186,7 @@ fn write_output(
         }
     };
     let written = started.elapsed();
-    file.sync_all()?;
+    file.finish()?;
     tracing::info!(
         from,
         format = format.extension(),
@@ -203,11 +206,11 @@ fn check_stop(inner: &EngineInner) -> io::Result<()> {
 
 fn write_from_table(
     inner: &EngineInner,
-    file: File,
+    file: EarlySyncFile,
     name: &str,
     table: &sds_query::Table,
     format: DownloadFormat,
-) -> Result<File, EngineError> {
+) -> Result<EarlySyncFile, EngineError> {
     // Chunks of rows are larger than the buffer and go to the file as they
     // are; the buffer only gathers the head and the tail.
     let file = BufWriter::with_capacity(64 << 10, file);
@@ -238,12 +241,12 @@ fn write_from_table(
 
 fn write_from_store(
     inner: &EngineInner,
-    file: File,
+    file: EarlySyncFile,
     name: &str,
     version: &sds_core::Version,
     format: DownloadFormat,
     mut builder: Option<TableBuilder>,
-) -> Result<(u64, File, Option<TableBuilder>), EngineError> {
+) -> Result<(u64, EarlySyncFile, Option<TableBuilder>), EngineError> {
     let store = inner.store.as_ref();
     let file = BufWriter::with_capacity(1 << 20, file);
     let schema = &version.schema;
