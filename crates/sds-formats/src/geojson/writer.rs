@@ -22,6 +22,9 @@ pub struct GeoJsonRows {
     schema: Schema,
     /// `"Name":` for each property, in schema order.
     keys: Vec<Vec<u8>>,
+    /// The schema's geography property, found once (finding it compares
+    /// every property's name with the delete marker's).
+    geography_index: Option<usize>,
 }
 
 impl<W: Write> GeoJsonWriter<W> {
@@ -40,7 +43,7 @@ impl<W: Write> GeoJsonWriter<W> {
                 Ok(key)
             })
             .collect::<io::Result<_>>()?;
-        let rows = GeoJsonRows { schema: schema.clone(), keys };
+        let rows = GeoJsonRows { schema: schema.clone(), keys, geography_index: schema.geography_index() };
         Ok(GeoJsonWriter { out, first: true, rows, scratch: Vec::new() })
     }
 
@@ -81,7 +84,7 @@ impl RowFormat for GeoJsonRows {
         out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
         write_str(out, row.id());
         out.extend_from_slice(b",\"geometry\":");
-        let geography_index = self.schema.geography_index();
+        let geography_index = self.geography_index;
         let geometry = geography_index
             .and_then(|index| match row.value(index) {
                 ValueRef::String(text) | ValueRef::Geography(text) => Some(text),
