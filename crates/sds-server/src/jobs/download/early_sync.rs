@@ -58,10 +58,13 @@ impl EarlySyncFile {
     /// of any sync on the way is returned instead.
     pub(super) fn finish(mut self) -> io::Result<File> {
         drop(self.wake.take());
+        // At once, not after the helper's sync in flight: the kernel
+        // lets the two wait on the same writes.
+        let synced = self.file.sync_all();
         if let Some(helper) = self.helper.take() {
             helper.join().map_err(|_| io::Error::other("the output's sync thread panicked"))??;
         }
-        self.file.sync_all()?;
+        synced?;
         Ok(self.file)
     }
 }
