@@ -361,6 +361,17 @@ impl Table {
         self.ids.text(row as usize)
     }
 
+    /// Bytes of text `row` holds: its id and its strings and geographies
+    /// (what a download of it grows with); cheap, no text is read.
+    pub fn text_bytes(&self, row: u32) -> usize {
+        let row = row as usize;
+        let cells = self.columns.iter().map(|column| match column {
+            Column::String(cells) | Column::Geography(cells) => cells.byte_len(row),
+            _ => 0,
+        });
+        self.ids.byte_len(row) + cells.sum::<usize>()
+    }
+
     pub fn latitude(&self, row: u32) -> f64 {
         self.latitudes[row as usize]
     }

@@ -97,6 +97,13 @@ impl TextColumn {
     }
 
     /// A cell's text, the empty string when null.
+    /// The length in bytes of `row`'s text (0 when null), without
+    /// slicing it.
+    pub fn byte_len(&self, row: usize) -> usize {
+        let start = if row == 0 { 0 } else { self.end(row - 1) };
+        self.end(row) - start
+    }
+
     pub fn text(&self, row: usize) -> &str {
         self.get(row).unwrap_or("")
     }
