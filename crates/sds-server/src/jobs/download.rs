@@ -19,6 +19,7 @@ use sds_formats::text::CsvWriter;
 use sds_formats::xml_dataset::DataSetWriter;
 use sds_query::TableBuilder;
 
+use super::load_table::BoundedTable;
 use super::output_cache::OutputKey;
 use super::{partial_output_path, EngineError, EngineInner};
 use crate::query_cache::TableKey;
@@ -180,9 +181,10 @@ fn write_output(
     let (count, file, built) = match table {
         Some(table) => (table.len() as u64, write_from_table(inner, file, &source.name, &table, format)?, None),
         None => {
-            let builder = matches!(version.state, VersionState::Published | VersionState::Staged)
-                .then(|| TableBuilder::new(version.schema.clone(), version.entity_count as usize));
-            write_from_store(inner, file, &source.name, version, format, builder)?
+            let budget = inner.watcher.table_budget();
+            let table = matches!(version.state, VersionState::Published | VersionState::Staged)
+                .then(|| BoundedTable::new(&version.schema, version.entity_count, budget));
+            write_from_store(inner, file, &source.name, version, format, table)?
         }
     };
     let written = started.elapsed();
@@ -245,7 +247,7 @@ fn write_from_store(
     name: &str,
     version: &sds_core::Version,
     format: DownloadFormat,
-    mut builder: Option<TableBuilder>,
+    mut table: Option<BoundedTable>,
 ) -> Result<(u64, EarlySyncFile, Option<TableBuilder>), EngineError> {
     let store = inner.store.as_ref();
     let file = BufWriter::with_capacity(1 << 20, file);
@@ -262,8 +264,8 @@ fn write_from_store(
         for_each_entity(store, version.id, &mut |entity| {
             stop_point()?;
             write(&entity)?;
-            if let Some(builder) = &mut builder {
-                builder.push(entity);
+            if let Some(table) = &mut table {
+                table.push(entity);
             }
             Ok(())
         })
@@ -282,5 +284,6 @@ fn write_from_store(
             (visit(&mut |entity| writer.write_entity(entity))?, writer.finish()?)
         }
     };
+    let builder = table.and_then(BoundedTable::into_builder);
     Ok((count, file.into_inner().map_err(|error| error.into_error())?, builder))
 }
