@@ -273,10 +273,36 @@ impl crate::jobs::StoreWatcher for QueryCache {
     }
 
     /// The cached table when it is built, else the version's snapshot read
-    /// back (not cached: a download does not make a version the one its
-    /// data source's queries use).
-    fn table_at_hand(&self, key: TableKey, schema: &sds_core::Schema, rows: u64) -> Option<Arc<Table>> {
-        self.cached_table(key).or_else(|| self.snapshots.as_ref()?.load(key, schema, rows).map(Arc::new))
+    /// back: kept in the cache when the version is the data source's
+    /// published or staged one (`keep`) and fits the budget, so that the
+    /// next download in another format, and the next query, do not read it
+    /// again (before, every download of a cold version read its own copy:
+    /// found by the breaker); not kept for an older version, which a
+    /// download must not make the one its data source's queries use.
+    fn table_at_hand(
+        &self,
+        key: TableKey,
+        keep: Option<bool>,
+        schema: &sds_core::Schema,
+        rows: u64,
+    ) -> Option<Arc<Table>> {
+        if let Some(table) = self.cached_table(key) {
+            return Some(table);
+        }
+        let table = Arc::new(self.snapshots.as_ref()?.load(key, schema, rows)?);
+        let Some(staged) = keep else { return Some(table) };
+        let bytes = table.heap_bytes();
+        if bytes > self.budget_bytes {
+            return Some(table);
+        }
+        let cell = self.cell(key, staged, false);
+        match cell.set(Arc::clone(&table)) {
+            Ok(()) => self.measured(key, bytes),
+            // A query or another download read it meanwhile: theirs is
+            // used, and this copy let go.
+            Err(_) => return cell.get().cloned().or(Some(table)),
+        }
+        Some(table)
     }
 
     fn table_budget(&self) -> usize {

@@ -175,7 +175,12 @@ fn write_output(
 ) -> Result<(u64, Option<TableBuilder>), EngineError> {
     let started = Instant::now();
     let key = TableKey { data_source: source.id, version: version.id };
-    let table = inner.watcher.table_at_hand(key, &version.schema, version.entity_count);
+    let keep = match version.state {
+        VersionState::Published => Some(false),
+        VersionState::Staged => Some(true),
+        _ => None,
+    };
+    let table = inner.watcher.table_at_hand(key, keep, &version.schema, version.entity_count);
     let from = if table.is_some() { "table" } else { "store" };
     let file = EarlySyncFile::new(File::create(partial)?);
     let (count, file, built) = match table {

@@ -316,7 +316,7 @@ impl LoadRun<'_> {
             Some(_) if !gathered.kept() => None,
             Some((data_source, base)) => {
                 let key = TableKey { data_source: *data_source, version: base.id };
-                match self.inner.watcher.table_at_hand(key, &base.schema, base.entity_count) {
+                match self.inner.watcher.table_at_hand(key, None, &base.schema, base.entity_count) {
                     Some(base_table) => gathered.over(&base_table, schema),
                     None => {
                         let rows = count.unwrap_or_default();

@@ -139,10 +139,15 @@ pub trait StoreWatcher: Send + Sync {
     /// The query table of a version of a data source, if one is at hand
     /// without reading the store (cached, or its snapshot on disk): a
     /// download writes from it. `rows` entities of `schema`, as the store
-    /// records the version.
+    /// records the version. `keep`: `Some(staged)` when the version is the
+    /// data source's published (`false`) or staged (`true`) one, and a
+    /// table read from its snapshot is then kept in the cache, as its first
+    /// query would keep it; `None`: not kept (an older version must not
+    /// take the current one's place).
     fn table_at_hand(
         &self,
         _key: crate::query_cache::TableKey,
+        _keep: Option<bool>,
         _schema: &sds_core::Schema,
         _rows: u64,
     ) -> Option<Arc<sds_query::Table>> {

@@ -392,3 +392,41 @@ fn first_repeated_and_restarted_downloads_are_the_same_bytes() {
         assert!(after.body == first.body, "a download after the restart differs{format}");
     }
 }
+
+/// After a restart, the first download of the published version reads its
+/// table from the snapshot and keeps it, as a query would: the next
+/// download in another format, and the next query, do not read it again
+/// (before, each download read its own copy). A download of an older
+/// version (by the job id that made it) reads its snapshot without
+/// keeping it, so it never takes the published version's place.
+#[test]
+fn a_table_read_from_its_snapshot_for_a_download_is_kept_for_the_next() {
+    let mut server = TestServer::start();
+    let older = server.load_and_wait("Shops", "complete", "csv", many_shops());
+    let shops = access_id_of(&older);
+    server.load_and_wait("Shops", "complete", "csv", many_shops());
+    let older_job = older["id"].as_str().unwrap().to_owned();
+    // Snapshots are written after the job completes: wait for both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server.log().matches("table snapshot written").count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "no table snapshots written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.terminate();
+    server.restart();
+    let reads = |server: &TestServer| server.log().matches("table read from its snapshot").count();
+    let before = reads(&server);
+    download(&server, &shops, "Shops", "");
+    assert_eq!(reads(&server), before + 1, "the first download reads the snapshot");
+    download(&server, &shops, "Shops", "&format=csv");
+    let query = server.get(&format!("/REST/v1/data/{shops}/Shops/Shops?$top=1&$format=json&key={}", server.master_key));
+    assert_eq!(query.status(), 200);
+    assert_eq!(reads(&server), before + 1, "the table read for the first download was kept");
+    // The older version: read, not kept (read again by a second download).
+    download(&server, &shops, "Shops", &format!("&jobId={older_job}&format=geojson"));
+    download(&server, &shops, "Shops", &format!("&jobId={older_job}&format=csv"));
+    assert_eq!(reads(&server), before + 3, "an older version's table is not kept");
+    // The published version's table is still the cached one.
+    download(&server, &shops, "Shops", "&format=geojson");
+    assert_eq!(reads(&server), before + 3);
+}
