@@ -42,9 +42,7 @@ impl Endpoint {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|error| ClientError::transport("building an HTTP client", &error))?;
-        let trimmed = base.trim_end_matches('/');
-        let trimmed = trimmed.strip_suffix("/REST/v1").or_else(|| trimmed.strip_suffix("/rest/v1")).unwrap_or(trimmed);
-        Ok(Endpoint { base: trimmed.to_owned(), key: key.to_owned(), http })
+        Ok(Endpoint { base: base_url(base), key: key.to_owned(), http })
     }
 
     /// `{base}/REST/v1/{path}` (no key).
@@ -302,9 +300,31 @@ pub fn access_id_in(url: &str) -> Option<String> {
     url[start..].split('/').next().filter(|id| !id.is_empty()).map(str::to_owned)
 }
 
+/// The server's root from a `--url`: without a trailing `/REST/v1`, and
+/// with `http://` in front of a bare `host:port` (as `sds serve --listen`
+/// takes one; without a scheme the request failed with "relative URL
+/// without a base").
+fn base_url(given: &str) -> String {
+    let trimmed = given.trim().trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix("/REST/v1").or_else(|| trimmed.strip_suffix("/rest/v1")).unwrap_or(trimmed);
+    if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("http://{trimmed}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_without_a_scheme_is_http() {
+        assert_eq!(base_url("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(base_url("localhost:8080/REST/v1/"), "http://localhost:8080");
+        assert_eq!(base_url("https://sds.example.org/rest/v1"), "https://sds.example.org");
+        assert_eq!(base_url("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+    }
 
     #[test]
     fn envelope_errors_read_from_json_and_xml() {

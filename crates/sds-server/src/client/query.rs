@@ -46,6 +46,11 @@ pub enum QueryFormat {
     Csv,
 }
 
+/// Results of a query without `$top`, and the most one query returns
+/// (SDS's Query API: docs page "Query API", `$top`).
+const DEFAULT_TOP: u32 = 25;
+const MAX_TOP: u32 = 250;
+
 pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
     let endpoint = settings::connect(&args.connection)?;
     let source = find_source(&endpoint, &args.name)?;
@@ -73,6 +78,16 @@ pub fn run(args: &QueryArgs) -> Result<(), ClientError> {
             result
         })
         .collect();
+    // A full page may not be everything: say so (on stderr, so that the
+    // printed results stay as they are), as a user may not know `$top`.
+    let page = args.top.unwrap_or(DEFAULT_TOP).min(MAX_TOP);
+    if results.len() as u32 >= page {
+        eprintln!(
+            "sds: {} results, as many as one query returns with --top {page} (the Query API's default is {DEFAULT_TOP}, its most {MAX_TOP}); there may be more: narrow the query, or `sds download {}` for every entity",
+            results.len(),
+            source.name
+        );
+    }
     let format = if args.connection.json { QueryFormat::Json } else { args.format };
     match format {
         QueryFormat::Json => print_json(&Value::Array(results.into_iter().map(object).collect())),

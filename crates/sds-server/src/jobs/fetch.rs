@@ -98,7 +98,7 @@ impl FetchPolicy {
                 addresses.iter().find_map(|address| addresses::not_public(address.ip()).map(|range| (address, range)))
             {
                 return Err(format!(
-                    "dataLocation host '{host}' resolves to {}, a loopback, private or reserved address ({range}) this server does not fetch from",
+                    "dataLocation host '{host}' resolves to {}, a loopback, private or reserved address ({range}) this server does not fetch from (the server's --data-location-allow-private lets it)",
                     private.ip()
                 ));
             }

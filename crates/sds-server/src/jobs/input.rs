@@ -69,7 +69,10 @@ impl<R: Read> Read for Limited<R> {
         if read as u64 > self.remaining {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("the uncompressed input is larger than the limit of {} bytes", self.limit),
+                format!(
+                    "the uncompressed input is larger than the limit of {} bytes (the server's --max-upload-bytes)",
+                    self.limit
+                ),
             ));
         }
         self.remaining -= read as u64;

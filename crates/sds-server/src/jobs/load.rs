@@ -379,7 +379,7 @@ impl LoadRun<'_> {
 
     fn over_entity_limit(&self, count: u64) -> LoadError {
         LoadError::Abort(format!(
-            "the data source would hold {count} entities, more than the limit of {}",
+            "the data source would hold {count} entities, more than the limit of {} (the server's --max-entities)",
             self.inner.settings.limits.max_entities_per_data_source
         ))
     }

@@ -80,7 +80,7 @@ async fn write_body(path: &Path, body: Body, max_bytes: u64, idle: Duration) -> 
         if written > max_bytes {
             return Err(ApiError::new(
                 ErrorKind::PayloadTooLarge,
-                format!("the upload is larger than the limit of {max_bytes} bytes"),
+                format!("the upload is larger than the limit of {max_bytes} bytes (the server's --max-upload-bytes)"),
             ));
         }
         file.write_all(&chunk).await?;

@@ -317,6 +317,12 @@ fn client_query_prints_tables_json_geojson_and_csv() {
     let near = ["Shops", "nearby(-84.5,-174.75,1)"];
     assert_eq!(query_count(&home, &server, &near), 1);
     assert_eq!(query_count(&home, &server, &["Shops", "--top", "7"]), 7);
+    // A full page says there may be more, on stderr; one that is not, does not.
+    let full = home.sds(&server, &["query", "Shops", "--format", "csv"]).ok();
+    assert_eq!(full.stdout.lines().count(), 26, "{}", full.stdout);
+    assert!(full.stderr.contains("25 results") && full.stderr.contains("sds download Shops"), "{}", full.stderr);
+    let few = home.sds(&server, &["query", "Shops", "nearby(-84.5,-174.75,1)", "--format", "csv"]).ok();
+    assert!(!few.stderr.contains("there may be more"), "{}", few.stderr);
     assert_eq!(query_count(&home, &server, &["Shops", "--filter", "Name eq 'Shop number 42'"]), 1);
 
     let table = home.sds(&server, &["query", "Shops", "--filter", "EntityID eq 'id42'"]).ok().stdout;
