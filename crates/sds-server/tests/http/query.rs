@@ -225,3 +225,23 @@ fn a_new_published_version_is_queried_after_a_reload() {
     assert_eq!(job["status"], "Completed");
     assert_eq!(fixture.ids("$filter=EntityID%20eq%20'c9'"), ["c9"]);
 }
+
+/// A misspelt option is refused with the name meant, not ignored (which
+/// answered with every entity, unfiltered); other unknown names, such as
+/// a cache-buster, are still ignored.
+#[test]
+fn a_misspelt_option_is_refused_with_the_name_meant() {
+    let fixture = Fixture::new();
+    for (query, meant) in [
+        ("$fliter=Seats gt 10", "'$filter'"),
+        ("$TOPP=1", "'$top'"),
+        ("spatialFiter=nearby(47.6,-122.3,10)", "'spatialFilter'"),
+        ("filter=Seats gt 10", "'$filter'"),
+        ("select=Name", "'$select'"),
+    ] {
+        let (status, message) = fixture.error(query);
+        assert_eq!(status, 400, "{query}: {message}");
+        assert!(message.contains(meant) && message.contains("is not one the Query API has"), "{query}: {message}");
+    }
+    assert_eq!(fixture.ids("$filter=Seats gt 10&_=1700000000&c=en-US"), ["c1", "c4"]);
+}

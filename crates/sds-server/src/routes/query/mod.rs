@@ -67,6 +67,7 @@ async fn answer(
     rendering: &Rendering,
 ) -> Result<Response, ApiError> {
     let key = authenticate(state, context).await?;
+    check_option_names(&context.params)?;
     let (entity_type, entity_id) = split_key_predicate(entity_segment)?;
     let source = data_source(state, access_id, name).await?;
     let staging = context
@@ -160,6 +161,39 @@ fn bare_spatial_filter(params: &Params) -> Option<&str> {
             name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         })
     })
+}
+
+/// The Query API's OData options (docs page "Query Options").
+const OPTIONS: [&str; 7] = ["$filter", "$select", "$orderby", "$top", "$skip", "$inlinecount", "$format"];
+
+/// Refuses an option name that is surely a typo, which would otherwise be
+/// ignored and answer with unfiltered results (found by a new user's
+/// tryout: `$fliter=`, `spatialFiter=`, `filter=`): a `$` option the Query
+/// API does not have (OData services refuse those), an OData option
+/// without its `$`, and a name one or two letters off `spatialFilter`.
+/// Any other unknown name is still ignored, as SDS ignores them (clients
+/// send cache-busters and the REST services' `c`, `ur`, `uc`).
+fn check_option_names(params: &Params) -> Result<(), ApiError> {
+    for (name, _) in params.pairs() {
+        let meant = if name.starts_with('$') {
+            if OPTIONS.contains(&name) {
+                continue;
+            }
+            OPTIONS.iter().min_by_key(|option| strsim::levenshtein(name, option)).copied()
+        } else if let Some(option) = OPTIONS.iter().find(|option| option[1..] == *name && name != "format") {
+            Some(*option)
+        } else if name != "spatialfilter" && strsim::levenshtein(name, "spatialfilter") <= 2 {
+            Some("spatialFilter")
+        } else {
+            continue;
+        };
+        let hint = meant.map(|option| format!(" (did you mean '{option}'?)")).unwrap_or_default();
+        return Err(ApiError::bad_request(format!(
+            "the query option '{name}' is not one the Query API has{hint}; its options are spatialFilter, {}",
+            OPTIONS.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 fn bad_request(error: sds_query::QueryError) -> ApiError {
