@@ -204,6 +204,23 @@ pub struct LoadParams {
     pub id_property: Option<String>,
 }
 
+impl LoadParams {
+    /// A load of `input` by `operation`, with none of the optional
+    /// parameters (`setPublic`, `queryKey`, `description`, …).
+    pub fn plain(operation: LoadOperation, input: InputFormat) -> LoadParams {
+        LoadParams {
+            operation,
+            input,
+            set_public: None,
+            query_key: None,
+            description: None,
+            access_id: None,
+            data_location: None,
+            id_property: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DownloadParams {
     pub access_id: AccessId,
@@ -312,6 +329,35 @@ pub struct Job {
     pub error_message: Option<String>,
     /// Set on completed loads: the access id of the data source it loaded.
     pub result_access_id: Option<AccessId>,
+}
+
+impl Job {
+    /// A new job as it is submitted: a fresh random id, `Pending`, created
+    /// now, no counts, no outcome.
+    pub fn pending(
+        account_id: AccountId,
+        key_id: KeyId,
+        kind: JobKind,
+        data_source_name: impl Into<String>,
+        params: JobParams,
+    ) -> Job {
+        Job {
+            id: JobId::generate(),
+            account_id,
+            key_id,
+            kind,
+            status: JobStatus::Pending,
+            data_source_name: data_source_name.into(),
+            params,
+            created: Utc::now(),
+            completed: None,
+            total_entity_count: 0,
+            processed_entity_count: 0,
+            failed_entity_count: 0,
+            error_message: None,
+            result_access_id: None,
+        }
+    }
 }
 
 /// One row a load skipped, as listed at the job's `failed` output.

@@ -19,8 +19,8 @@ use std::time::Instant;
 use chrono::Utc;
 use sds_core::job::{JobOutcome, JobStatus, LoadParams};
 use sds_core::{
-    AccessId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams, LoadOperation, Property,
-    Schema, Value,
+    AccessId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobKind, JobParams, LoadOperation, Property, Schema,
+    Value,
 };
 use sds_store::{LoadCommit, PostgresStore, SqliteStore, Store};
 
@@ -80,31 +80,8 @@ fn run(store: &dyn Store, label: &str, records: &[BuiltRecord]) {
     let access_id = AccessId::generate();
 
     for load in 1..=LOADS {
-        let job = Job {
-            id: JobId::generate(),
-            account_id: account,
-            key_id: key,
-            kind: JobKind::LoadComplete,
-            status: JobStatus::Pending,
-            data_source_name: "GeoNames".into(),
-            params: JobParams::Load(LoadParams {
-                operation: LoadOperation::Complete,
-                input: InputFormat::Csv,
-                set_public: None,
-                query_key: None,
-                description: None,
-                access_id: None,
-                data_location: None,
-                id_property: None,
-            }),
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        };
+        let params = JobParams::Load(LoadParams::plain(LoadOperation::Complete, InputFormat::Csv));
+        let job = Job::pending(account, key, JobKind::LoadComplete, "GeoNames", params);
         store.insert_job(&job).unwrap();
         let version = store.begin_version(&job.id, &schema).unwrap();
 

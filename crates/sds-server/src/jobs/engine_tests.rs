@@ -76,31 +76,8 @@ impl Cluster {
     }
 
     fn load_job(&self, name: &str) -> Job {
-        Job {
-            id: JobId::generate(),
-            account_id: self.account,
-            key_id: self.key,
-            kind: JobKind::LoadComplete,
-            status: JobStatus::Pending,
-            data_source_name: name.into(),
-            params: JobParams::Load(LoadParams {
-                operation: LoadOperation::Complete,
-                input: InputFormat::Csv,
-                set_public: None,
-                query_key: None,
-                description: None,
-                access_id: None,
-                data_location: None,
-                id_property: None,
-            }),
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        }
+        let params = JobParams::Load(LoadParams::plain(LoadOperation::Complete, InputFormat::Csv));
+        Job::pending(self.account, self.key, JobKind::LoadComplete, name, params)
     }
 
     /// Stores a load's input as the upload route does.

@@ -8,9 +8,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use sds_core::job::{JobStatus, LoadParams};
-use sds_core::{AccountId, InputFormat, Job, JobId, JobKind, JobParams, KeyId, LoadOperation, VersionState};
+use sds_core::{AccountId, InputFormat, Job, JobKind, JobParams, KeyId, LoadOperation, VersionState};
 use sds_query::table::snapshot;
 use sds_query::Table;
 use sds_store::{FilePayloads, JobQuota, PayloadStore, SqliteStore, Store};
@@ -77,37 +76,8 @@ impl Server {
 
     /// Runs a load of `csv` (rows after the schema line) into `Shops`.
     async fn load(&self, engine: &JobEngine, operation: LoadOperation, header: &str, rows: &[&str]) -> Job {
-        let kind = match operation {
-            LoadOperation::Complete => JobKind::LoadComplete,
-            LoadOperation::Incremental => JobKind::LoadIncremental,
-            LoadOperation::CompleteStaging => JobKind::LoadCompleteStaging,
-            LoadOperation::IncrementalStaging => JobKind::LoadIncrementalStaging,
-        };
-        let job = Job {
-            id: JobId::generate(),
-            account_id: self.account,
-            key_id: self.key,
-            kind,
-            status: JobStatus::Pending,
-            data_source_name: "Shops".into(),
-            params: JobParams::Load(LoadParams {
-                operation,
-                input: InputFormat::Csv,
-                set_public: None,
-                query_key: None,
-                description: None,
-                access_id: None,
-                data_location: None,
-                id_property: None,
-            }),
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        };
+        let params = JobParams::Load(LoadParams::plain(operation, InputFormat::Csv));
+        let job = Job::pending(self.account, self.key, JobKind::for_load(operation), "Shops", params);
         let mut text = format!("Bing Spatial Data Services, 1.0, Shops\n{header}\n");
         for row in rows {
             text.push_str(row);

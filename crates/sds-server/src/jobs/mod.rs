@@ -693,26 +693,12 @@ mod tests {
     use sds_core::{AccessId, DownloadParams, JobKind, VersionId};
 
     fn download(account: i64) -> Job {
-        Job {
-            id: JobId::generate(),
-            account_id: AccountId(account),
-            key_id: sds_core::KeyId(account),
-            kind: JobKind::Download,
-            status: JobStatus::Pending,
-            data_source_name: "Shops".into(),
-            params: JobParams::Download(DownloadParams {
-                access_id: AccessId::generate(),
-                version_id: VersionId(1),
-                format: sds_core::DownloadFormat::Xml,
-            }),
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        }
+        let params = JobParams::Download(DownloadParams {
+            access_id: AccessId::generate(),
+            version_id: VersionId(1),
+            format: sds_core::DownloadFormat::Xml,
+        });
+        Job::pending(AccountId(account), sds_core::KeyId(account), JobKind::Download, "Shops", params)
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Utc;
 use sds_core::data_source::check_data_source_name;
 use sds_core::{AccessId, InputFormat, Job, JobId, JobKind, JobParams, JobStatus, LoadOperation, LoadParams};
 use sds_store::KeyRecord;
@@ -138,31 +137,19 @@ async fn create_job(state: &AppState, context: &RequestContext, body: &mut Body)
         .await?;
         spool::store_input(state.engine.payloads(), &job_id, received).await?;
     }
-    let job = Job {
-        id: job_id,
-        account_id: key.account_id,
-        key_id: key.id,
-        kind: JobKind::for_load(operation),
-        status: JobStatus::Pending,
-        data_source_name: existing.map_or(name, |source| source.name),
-        params: JobParams::Load(LoadParams {
-            operation,
-            input,
-            set_public,
-            query_key,
-            description,
-            access_id,
-            data_location,
-            id_property,
-        }),
-        created: Utc::now(),
-        completed: None,
-        total_entity_count: 0,
-        processed_entity_count: 0,
-        failed_entity_count: 0,
-        error_message: None,
-        result_access_id: None,
-    };
+    let params = JobParams::Load(LoadParams {
+        operation,
+        input,
+        set_public,
+        query_key,
+        description,
+        access_id,
+        data_location,
+        id_property,
+    });
+    let name = existing.map_or(name, |source| source.name);
+    // The id the input was spooled under.
+    let job = Job { id: job_id, ..Job::pending(key.account_id, key.id, JobKind::for_load(operation), name, params) };
     if let Err(error) = submit(state, &key, &job).await {
         if spooled {
             spool::discard_input(state.engine.payloads(), &job.id).await;

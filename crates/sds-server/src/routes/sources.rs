@@ -3,7 +3,7 @@
 //! quotas, and storing a new job.
 
 use chrono::{Duration, Utc};
-use sds_core::{AccessId, DataSource, Job, JobId, JobKind, JobParams, JobStatus};
+use sds_core::{AccessId, DataSource, Job, JobKind, JobParams};
 use sds_store::{JobQuota, KeyRecord, QuotaRefusal};
 
 use super::RequestContext;
@@ -141,22 +141,7 @@ pub async fn submit_job(
     params: JobParams,
     total_entity_count: u64,
 ) -> Result<Job, ApiError> {
-    let job = Job {
-        id: JobId::generate(),
-        account_id: key.account_id,
-        key_id: key.id,
-        kind,
-        status: JobStatus::Pending,
-        data_source_name: data_source_name.to_owned(),
-        params,
-        created: Utc::now(),
-        completed: None,
-        total_entity_count,
-        processed_entity_count: 0,
-        failed_entity_count: 0,
-        error_message: None,
-        result_access_id: None,
-    };
+    let job = Job { total_entity_count, ..Job::pending(key.account_id, key.id, kind, data_source_name, params) };
     submit(state, key, &job).await?;
     Ok(job)
 }

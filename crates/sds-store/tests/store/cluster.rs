@@ -118,33 +118,9 @@ impl Fixture {
                 version_id: VersionId(1),
                 format: DownloadFormat::Xml,
             }),
-            _ => JobParams::Load(LoadParams {
-                operation: LoadOperation::Complete,
-                input: InputFormat::Csv,
-                set_public: None,
-                query_key: None,
-                description: None,
-                access_id: None,
-                data_location: None,
-                id_property: None,
-            }),
+            _ => JobParams::Load(LoadParams::plain(LoadOperation::Complete, InputFormat::Csv)),
         };
-        Job {
-            id: JobId::generate(),
-            account_id: self.account,
-            key_id: self.key,
-            kind,
-            status: JobStatus::Pending,
-            data_source_name: name.into(),
-            params,
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        }
+        Job::pending(self.account, self.key, kind, name, params)
     }
 
     fn job(&self, kind: JobKind, name: &str) -> Job {

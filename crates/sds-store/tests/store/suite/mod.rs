@@ -14,8 +14,8 @@ pub use differences::*;
 use chrono::Utc;
 use sds_core::job::{FailedEntity, JobOutcome, JobStatus, LoadParams};
 use sds_core::{
-    AccessId, AccountId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams, KeyId,
-    LoadOperation, Property, Schema, Value, VersionId,
+    AccessId, AccountId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobKind, JobParams, KeyId, LoadOperation,
+    Property, Schema, Value, VersionId,
 };
 use sds_store::{LoadCommit, Store, StoreError};
 
@@ -143,31 +143,12 @@ impl Fixture {
     pub fn unsaved_job(&self, kind: JobKind, name: &str) -> Job {
         let operation =
             if kind == JobKind::LoadIncremental { LoadOperation::Incremental } else { LoadOperation::Complete };
-        Job {
-            id: JobId::generate(),
-            account_id: self.account,
-            key_id: self.key,
-            kind,
-            status: JobStatus::Pending,
-            data_source_name: name.into(),
-            params: JobParams::Load(LoadParams {
-                operation,
-                input: InputFormat::Csv,
-                set_public: Some(true),
-                query_key: None,
-                description: Some("shops".into()),
-                access_id: None,
-                data_location: None,
-                id_property: None,
-            }),
-            created: Utc::now(),
-            completed: None,
-            total_entity_count: 0,
-            processed_entity_count: 0,
-            failed_entity_count: 0,
-            error_message: None,
-            result_access_id: None,
-        }
+        let params = LoadParams {
+            set_public: Some(true),
+            description: Some("shops".into()),
+            ..LoadParams::plain(operation, InputFormat::Csv)
+        };
+        Job::pending(self.account, self.key, kind, name, JobParams::Load(params))
     }
 
     /// Runs a complete load of `records` into data source `name`, as the job engine would.
