@@ -12,33 +12,21 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sds_core::job::{JobStatus, LoadParams};
 use sds_core::{
-    AccessId, AccountId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams, KeyId,
-    LoadOperation, Property, Schema, Value, WorkerId,
+    AccessId, BuiltRecord, EdmType, Entity, InputFormat, Job, JobId, JobKind, JobParams, LoadOperation, Property,
+    Schema, Value, WorkerId,
 };
-use sds_store::{FilePayloads, JobQuota, PayloadStore, SqliteStore, Store};
-use tempfile::TempDir;
+use sds_store::JobQuota;
 
-use super::{EngineSettings, JobEngine};
+use super::{test_stores, EngineSettings, JobEngine};
 use crate::query_cache::QueryCache;
 
 const LEASE: Duration = Duration::from_secs(2);
 
-struct Cluster {
-    dir: TempDir,
-    store: Arc<dyn Store>,
-    payloads: Arc<dyn PayloadStore>,
-    account: AccountId,
-    key: KeyId,
-}
+// The shared fixture, with inherent methods of these tests below.
+use super::test_stores::TestStores as Cluster;
 
 fn cluster() -> Cluster {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("sds.db")).unwrap());
-    let payloads: Arc<dyn PayloadStore> =
-        Arc::new(FilePayloads::open(&dir.path().join("spool"), &dir.path().join("downloads")).unwrap());
-    let account = store.ensure_account("Contoso").unwrap();
-    let key = store.add_key(account, &[1; 32], "abc").unwrap();
-    Cluster { dir, store, payloads, account, key }
+    Cluster::open()
 }
 
 impl Cluster {
@@ -46,27 +34,12 @@ impl Cluster {
     fn server(&self, name: &str) -> (JobEngine, Arc<QueryCache>) {
         let scratch = self.dir.path().join(name);
         let settings = EngineSettings {
-            spool_dir: scratch.join("spool"),
-            downloads_dir: scratch.join("downloads"),
-            lease: LEASE,
-            sole_server: false,
             // Lifted: a load must outlast a progress interval here.
             limits: sds_core::limits::Limits {
                 max_entities_per_data_source: 2_000_000,
                 ..sds_core::limits::Limits::default()
             },
-            workers: 2,
-            workers_per_account: 2,
-            staged_retention: chrono::Duration::days(30),
-            download_retention: None,
-            fetch: super::fetch::FetchPolicy {
-                allowed_hosts: Vec::new(),
-                allow_private: false,
-                max_bytes: 1 << 20,
-                deadline: Duration::from_secs(5),
-                min_bytes_per_second: 0,
-            },
-            file_limits: sds_formats::FileLimits::default(),
+            ..test_stores::settings(&scratch, LEASE)
         };
         let cache = Arc::new(QueryCache::default());
         let engine =

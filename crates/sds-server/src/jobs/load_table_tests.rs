@@ -9,54 +9,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sds_core::job::{JobStatus, LoadParams};
-use sds_core::{AccountId, InputFormat, Job, JobKind, JobParams, KeyId, LoadOperation, VersionState};
+use sds_core::{InputFormat, Job, JobKind, JobParams, LoadOperation, VersionState};
 use sds_query::table::snapshot;
 use sds_query::Table;
-use sds_store::{FilePayloads, JobQuota, PayloadStore, SqliteStore, Store};
-use tempfile::TempDir;
+use sds_store::JobQuota;
 
-use super::{load_table, EngineSettings, JobEngine, StoreWatcher};
+use super::{load_table, test_stores, JobEngine, StoreWatcher};
 use crate::query_cache::{QueryCache, TableKey};
 use crate::snapshots::Snapshots;
 
-struct Server {
-    dir: TempDir,
-    store: Arc<dyn Store>,
-    payloads: Arc<dyn PayloadStore>,
-    account: AccountId,
-    key: KeyId,
-}
-
-fn settings(dir: &std::path::Path) -> EngineSettings {
-    EngineSettings {
-        spool_dir: dir.join("spool"),
-        downloads_dir: dir.join("downloads"),
-        lease: Duration::from_secs(10),
-        sole_server: false,
-        limits: sds_core::limits::Limits::default(),
-        workers: 2,
-        workers_per_account: 2,
-        staged_retention: chrono::Duration::days(30),
-        download_retention: None,
-        fetch: super::fetch::FetchPolicy {
-            allowed_hosts: Vec::new(),
-            allow_private: false,
-            max_bytes: 1 << 20,
-            deadline: Duration::from_secs(5),
-            min_bytes_per_second: 0,
-        },
-        file_limits: sds_formats::FileLimits::default(),
-    }
-}
+// The shared fixture, with inherent methods of these tests below.
+use super::test_stores::TestStores as Server;
 
 fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("sds.db")).unwrap());
-    let payloads: Arc<dyn PayloadStore> =
-        Arc::new(FilePayloads::open(&dir.path().join("spool"), &dir.path().join("downloads")).unwrap());
-    let account = store.ensure_account("Contoso").unwrap();
-    let key = store.add_key(account, &[1; 32], "abc").unwrap();
-    Server { dir, store, payloads, account, key }
+    Server::open()
 }
 
 impl Server {
@@ -67,7 +33,7 @@ impl Server {
         let engine = JobEngine::start(
             Arc::clone(&self.store),
             Arc::clone(&self.payloads),
-            settings(self.dir.path()),
+            test_stores::settings(self.dir.path(), Duration::from_secs(10)),
             Arc::clone(&cache) as _,
         )
         .unwrap();

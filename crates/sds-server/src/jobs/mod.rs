@@ -686,6 +686,8 @@ fn aborted(message: String) -> JobOutcome {
 mod engine_tests;
 #[cfg(test)]
 mod load_table_tests;
+#[cfg(test)]
+mod test_stores;
 
 #[cfg(test)]
 mod tests {
