@@ -176,6 +176,19 @@ impl QueryCache {
         }
     }
 
+    /// Caches a table a job built or read, as a query would have, unless a
+    /// query built it meanwhile or it is larger than the whole budget (a
+    /// query would keep it alone, evicting every other table: a job should
+    /// not); whether it was.
+    fn keep_table(&self, key: TableKey, staged: bool, table: &Arc<Table>) -> bool {
+        let bytes = table.heap_bytes();
+        if bytes > self.budget_bytes || self.cell(key, staged, false).set(Arc::clone(table)).is_err() {
+            return false;
+        }
+        self.measured(key, bytes);
+        true
+    }
+
     /// A version's table when it is cached and built (not read back from a
     /// snapshot, nor counted as a use).
     pub fn cached_table(&self, key: TableKey) -> Option<Arc<Table>> {
@@ -290,40 +303,25 @@ impl crate::jobs::StoreWatcher for QueryCache {
             return Some(table);
         }
         let table = Arc::new(self.snapshots.as_ref()?.load(key, schema, rows)?);
-        let Some(staged) = keep else { return Some(table) };
-        let bytes = table.heap_bytes();
-        if bytes > self.budget_bytes {
-            return Some(table);
+        match keep {
+            // A query or another download may have read it meanwhile:
+            // theirs is used, and this copy let go.
+            Some(staged) if !self.keep_table(key, staged, &table) => self.cached_table(key).or(Some(table)),
+            _ => Some(table),
         }
-        let cell = self.cell(key, staged, false);
-        match cell.set(Arc::clone(&table)) {
-            Ok(()) => self.measured(key, bytes),
-            // A query or another download read it meanwhile: theirs is
-            // used, and this copy let go.
-            Err(_) => return cell.get().cloned().or(Some(table)),
-        }
-        Some(table)
     }
 
     fn table_budget(&self) -> usize {
         self.budget_bytes
     }
 
-    /// Caches the table as a query would have built it, unless a query
-    /// built it meanwhile or it is larger than the whole budget (a query
-    /// would keep it alone, evicting every other table: a download should
-    /// not), and writes its snapshot.
+    /// Caches the table ([`QueryCache::keep_table`]) and, when it was,
+    /// writes its snapshot.
     fn table_built(&self, store: &dyn Store, key: TableKey, staged: bool, table: Table) {
-        let bytes = table.heap_bytes();
-        if bytes > self.budget_bytes {
-            return;
-        }
-        let cell = self.cell(key, staged, false);
         let table = Arc::new(table);
-        if cell.set(Arc::clone(&table)).is_err() {
+        if !self.keep_table(key, staged, &table) {
             return;
         }
-        self.measured(key, bytes);
         if let Some(snapshots) = &self.snapshots {
             snapshots.save(key, &table, store);
         }

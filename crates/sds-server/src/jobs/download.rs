@@ -175,6 +175,8 @@ fn write_output(
 ) -> Result<(u64, Option<TableBuilder>), EngineError> {
     let started = Instant::now();
     let key = TableKey { data_source: source.id, version: version.id };
+    // `Some(staged)` for the published or staged version, whose table is
+    // kept for the next job and query; `None` for an older one.
     let keep = match version.state {
         VersionState::Published => Some(false),
         VersionState::Staged => Some(true),
@@ -187,8 +189,7 @@ fn write_output(
         Some(table) => (table.len() as u64, write_from_table(inner, file, &source.name, &table, format)?, None),
         None => {
             let budget = inner.watcher.table_budget();
-            let table = matches!(version.state, VersionState::Published | VersionState::Staged)
-                .then(|| BoundedTable::new(&version.schema, version.entity_count, budget));
+            let table = keep.map(|_| BoundedTable::new(&version.schema, version.entity_count, budget));
             write_from_store(inner, file, &source.name, version, format, table)?
         }
     };
